@@ -1,0 +1,3 @@
+from motifs.cli.main import main
+
+main()

@@ -1,0 +1,38 @@
+"""Shared fixtures. Test services (PostgreSQL, Chromium) come from scripts/test-services via `make test`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).parent / "data"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+
+def _service_or_skip(env_var: str, what: str) -> str:
+    value = os.environ.get(env_var, "")
+    if value:
+        return value
+    if os.environ.get("MOTIFS_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} is required (MOTIFS_REQUIRE_SERVICES=1) but {env_var} is not set")
+    pytest.skip(f"{what} not available: run `make test` (scripts/test-services) or set {env_var}")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """SQLAlchemy URL of the real PostgreSQL started by scripts/test-services."""
+    return _service_or_skip("MOTIFS_TEST_POSTGRES_URL", "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Path of Debian's chromium binary, driven by Playwright (no `playwright install`)."""
+    return _service_or_skip("MOTIFS_TEST_CHROMIUM", "Chromium")

@@ -1,0 +1,37 @@
+"""Every command of the `motifs` console script has help text with an example."""
+
+from __future__ import annotations
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from motifs.cli.main import build_app
+
+
+def _all_command_paths() -> list[list[str]]:
+    root = typer.main.get_command(build_app())
+    paths: list[list[str]] = [[]]
+
+    def walk(cmd: click.Command, prefix: list[str]) -> None:
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                paths.append([*prefix, name])
+                walk(sub, [*prefix, name])
+
+    walk(root, [])
+    return paths
+
+
+@pytest.mark.parametrize("path", _all_command_paths(), ids=lambda p: " ".join(p) or "motifs")
+def test_help_shows_an_example(path: list[str]) -> None:
+    result = CliRunner().invoke(build_app(), [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Exemple" in result.output, f"`motifs {' '.join(path)} --help` has no example"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(build_app(), ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("motifs ")

@@ -1,0 +1,1 @@
+"""Datasets, fitting, calibration, evaluation, MLflow tracking and registry. Imports pipeline and taxonomy."""

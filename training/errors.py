@@ -1,0 +1,5 @@
+"""Errors of the training layer. Messages never echo a caller's free text (it may hold personal data)."""
+
+
+class TrainingError(Exception):
+    """Base class of every training error."""
