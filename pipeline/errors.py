@@ -3,3 +3,15 @@
 
 class PipelineError(Exception):
     """Base class of every pipeline error."""
+
+
+class UnreadableTable(PipelineError):
+    """A data file cannot be opened or parsed at all."""
+
+
+class EmptyTable(UnreadableTable):
+    """A data file has no header or no row."""
+
+
+class UnsupportedFormat(UnreadableTable):
+    """A data file's extension is not one we read or write."""

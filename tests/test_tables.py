@@ -1,0 +1,92 @@
+"""Chunked reading/writing of CSV, Parquet and JSON Lines exports (pipeline.tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import EmptyTable, UnreadableTable, UnsupportedFormat
+from pipeline.tables import ROW_COLUMN, TableWriter, inspect_table, iter_table, read_header, undecodable
+
+
+def _read_all(path: Path, **kwargs: str) -> tuple[pd.DataFrame, list]:
+    spec = inspect_table(path, **kwargs)
+    chunks = list(iter_table(spec, chunk_rows=2))
+    frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+    return frame, [m for c in chunks for m in c.malformed]
+
+
+def test_guesses_windows_1252_and_semicolon(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("id;note\n1;échéance réglée\n2;reçu l'attestation\n3;à rappeler\n".encode("cp1252"))
+    spec = inspect_table(path)
+    assert (spec.encoding, spec.delimiter) == ("cp1252", ";")
+    assert len(spec.guesses) == 2
+    frame, malformed = _read_all(path)
+    assert frame["note"].tolist() == ["échéance réglée", "reçu l'attestation", "à rappeler"]
+    assert frame[ROW_COLUMN].tolist() == [1, 2, 3]
+    assert malformed == []
+
+
+def test_pipe_delimiter_and_quoted_multiline_field(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text('id|note\n1|"ligne un\nligne deux"\n2|simple\n', encoding="utf-8")
+    frame, _ = _read_all(path)
+    assert frame["note"].tolist() == ["ligne un\nligne deux", "simple"]
+
+
+def test_undecodable_row_is_flagged_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"id,note\n1,ok\n2,caf\xe9\n3,ok aussi\n")
+    frame, _ = _read_all(path, encoding="utf-8")
+    assert undecodable(frame["note"]).tolist() == [False, True, False]
+    assert frame["id"].tolist() == ["1", "2", "3"]
+
+
+def test_malformed_row_is_kept_apart_with_its_number(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("id,note\n1,ok\n2,trop,de,champs\n3,ok\n", encoding="utf-8")
+    frame, malformed = _read_all(path)
+    assert frame["id"].tolist() == ["1", "3"]
+    assert [(m.row, m.line) for m in malformed] == [(2, 3)]
+    assert "4 champs au lieu de 2" in malformed[0].error
+
+
+@pytest.mark.parametrize("content", [b"", b"\n"])
+def test_empty_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "vide.csv"
+    path.write_bytes(content)
+    with pytest.raises(EmptyTable):
+        read_header(inspect_table(path))
+
+
+def test_missing_file_and_unknown_extension(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableTable, match="introuvable"):
+        inspect_table(tmp_path / "absent.csv")
+    (tmp_path / "x.xlsx").write_bytes(b"x")
+    with pytest.raises(UnsupportedFormat, match=r"\.xlsx"):
+        inspect_table(tmp_path / "x.xlsx")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_writer_round_trip(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"out{suffix}"
+    first = pd.DataFrame({"call_id": ["a", "b"], "text": ["un", "deux ; « trois »"]})
+    second = pd.DataFrame({"call_id": ["c"], "text": ["quatre"]})
+    with TableWriter(path) as writer:
+        writer.write(first)
+        writer.write(second)
+    frame, _ = _read_all(path)
+    assert frame["call_id"].tolist() == ["a", "b", "c"]
+    assert frame["text"].tolist() == ["un", "deux ; « trois »", "quatre"]
+
+
+def test_writer_appends_csv_without_second_header(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    with TableWriter(path) as writer:
+        writer.write(pd.DataFrame({"call_id": ["a"]}))
+    with TableWriter(path, append=True) as writer:
+        writer.write(pd.DataFrame({"call_id": ["b"]}))
+    assert path.read_text(encoding="utf-8").splitlines() == ["call_id", "a", "b"]
