@@ -77,6 +77,10 @@ def find_cycles(edges: Mapping[str, Sequence[str]]) -> list[list[str]]:
     return cycles
 
 
+def _by_line(issues: list[ValidationIssue]) -> list[ValidationIssue]:
+    return sorted(issues, key=lambda issue: issue.line or 0)  # stable: same-line issues keep their order
+
+
 def _chain(cycle: list[str]) -> str:
     return " → ".join([*cycle, cycle[0]])
 
@@ -142,7 +146,7 @@ def check_taxonomy(taxonomy: Taxonomy, source: SourceMap) -> list[ValidationIssu
         elif reason.parent is not None:
             report(
                 "« parent » est réservé aux motifs locaux d'un site",
-                "pas de parent pour un motif national (le domaine le range)",
+                "aucun parent pour un motif national, que son domaine range",
                 code=reason.code,
                 loc=(*loc, "parent"),
             )
@@ -183,7 +187,7 @@ def check_taxonomy(taxonomy: Taxonomy, source: SourceMap) -> list[ValidationIssu
         )
 
     _check_local_parents(taxonomy, by_code, first, report)
-    return issues
+    return _by_line(issues)
 
 
 def _check_local_parents(
@@ -250,7 +254,7 @@ def check_step(previous: Taxonomy, current: Taxonomy, source: SourceMap) -> list
         if code not in current:
             report(
                 f"code de la version {previous.version} supprimé",
-                "le garder avec status: deprecated et replaced_by (un code se retire, il ne se supprime jamais)",
+                "le garder avec status: deprecated et replaced_by : un code se retire, il ne se supprime jamais",
                 code=code,
                 loc=("reasons",),
             )
@@ -361,11 +365,11 @@ def check_step(previous: Taxonomy, current: Taxonomy, source: SourceMap) -> list
         elif code not in declared_targets:
             report(
                 "nouveau code absent de la table de correspondance",
-                "un changement new (ou rename, merge, split) qui le cite dans to",
+                "un changement new, rename, merge ou split qui le cite dans to",
                 code=code,
                 loc=reason_loc(code),
             )
-    return issues
+    return _by_line(issues)
 
 
 # --- a lineage of versions
@@ -458,7 +462,7 @@ def check_site(extension: SiteExtension, nationals: Sequence[Taxonomy], source: 
         if reason.parent is None:
             report(
                 "motif local sans parent",
-                "parent: le code national (ou local) sous lequel le compter",
+                "parent: le code national, ou local, sous lequel le compter",
                 code=code,
                 loc=loc,
             )
@@ -482,7 +486,7 @@ def check_site(extension: SiteExtension, nationals: Sequence[Taxonomy], source: 
                     code=code,
                     loc=(*loc, "replaced_by"),
                 )
-    return issues
+    return _by_line(issues)
 
 
 def _check_national_parent(parent: str, national: Taxonomy, code: str, loc: Loc, report: Report) -> None:
@@ -498,7 +502,7 @@ def _check_national_parent(parent: str, national: Taxonomy, code: str, loc: Loc,
     if parent == AUTRE:
         report(
             "rattaché à « autre »",
-            "un motif national précis (« autre » doit rester un signal à surveiller)",
+            "un motif national précis : « autre » doit rester un signal à surveiller",
             code=code,
             loc=loc,
         )

@@ -85,8 +85,9 @@ def read_yaml(path: Path) -> ParsedYaml:
         raise TaxonomyValidationError([issue]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = f"syntaxe YAML invalide ({exc.problem or 'erreur de structure'})"
-        issue = ValidationIssue(name, problem, "du YAML valide", line=mark.line + 1 if mark else None)
+        problem = f"syntaxe YAML invalide (colonne {mark.column + 1})" if mark else "syntaxe YAML invalide"
+        expected = "du YAML valide ; un texte contenant « : » ou commençant par « [ » se met entre guillemets"
+        issue = ValidationIssue(name, problem, expected, line=mark.line + 1 if mark else None)
         raise TaxonomyValidationError([issue]) from None
     except yaml.YAMLError:
         raise TaxonomyValidationError([ValidationIssue(name, "syntaxe YAML invalide", "du YAML valide")]) from None
