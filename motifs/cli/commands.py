@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from motifs.cli import taxonomy_cmd
+
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    pass
+    app.add_typer(taxonomy_cmd.app, name="taxonomy")
