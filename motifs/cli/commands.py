@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from motifs.cli import demo_data_cmd
+
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    pass
+    demo_data_cmd.register(app)
