@@ -76,6 +76,7 @@ DEFAULT_CHUNK_ROWS = 50_000
 _SURROGATES = re.compile("[\udc80-\udcff]")
 _FRENCH_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$"
 _WITH_OFFSET = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+_WITH_OFFSET_ANYWHERE = re.compile(_WITH_OFFSET, re.MULTILINE)
 _MAX_LISTED = 10
 _FIRST_OCCURRENCE = re.compile(r"première occurrence ligne (\d+)")
 
@@ -185,9 +186,25 @@ def resolve_columns(
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """Parse ISO 8601 and jj/mm/aaaa [HH:MM[:SS]] strings to naive Europe/Paris times; NaT where unreadable."""
-    text = values.astype(str).str.strip()
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    """Parse ISO 8601 and jj/mm/aaaa [HH:MM[:SS]] strings to naive Europe/Paris times; NaT where unreadable.
+
+    Fast path: a column with no UTC offset anywhere is parsed at once as ISO 8601; only the values that fail
+    (French dates, garbage) go through the slower per-format path.
+    """
+    text = pd.Series([str(v).strip() for v in values.tolist()], index=values.index, dtype=object)
+    joined = "\n".join(text.tolist())
+    if _WITH_OFFSET_ANYWHERE.search(joined) is None:
+        result = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        todo = result.isna() & (text != "")
+        if "/" not in joined or not todo.any():
+            return result
+        result[todo] = _parse_slowly(text[todo])
+        return result
+    return _parse_slowly(text)
+
+
+def _parse_slowly(text: pd.Series) -> pd.Series:
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     french = text.str.extract(_FRENCH_DATE)
     is_french = french[0].notna()
     if is_french.any():
@@ -214,6 +231,22 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     if naive.any():
         result[naive] = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
     return result
+
+
+def _stripped(values: pd.Series) -> np.ndarray:
+    return np.array([v.strip() for v in values.tolist()], dtype=object)
+
+
+def _surrogate_rows(values: pd.Series) -> np.ndarray | None:
+    """Positions of values holding undecodable bytes, or None (the usual case, checked in one scan)."""
+    items = values.tolist()
+    try:
+        "".join(items).encode("utf-8")  # lone surrogates cannot be encoded: a C-speed scan of the whole column
+    except UnicodeEncodeError:
+        pass
+    else:
+        return None
+    return np.array([_SURROGATES.search(v) is not None for v in items], dtype=bool)
 
 
 class _SeenIds:
@@ -253,8 +286,8 @@ class _SeenIds:
         return sum(len(h) for h, _ in self._runs)
 
 
-def _hash_ids(ids: pd.Series) -> np.ndarray:
-    return pd.util.hash_array(ids.to_numpy(dtype=object)).astype(np.uint64)
+def _hash_ids(ids: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(ids).astype(np.uint64)
 
 
 @dataclass
@@ -266,44 +299,35 @@ class CallsChunk:
 
 
 class CallChunks:
-    """Validated chunks of a call export, read lazily; the file's structure is checked when this is built.
+    """Validated chunks of a call export, read lazily. Built by `iter_call_chunks`, which checks the structure.
 
     Iterate once. `rows_read`, `rows_valid` and `rows_rejected` grow while iterating.
     """
 
     def __init__(
         self,
-        path: str | Path,
         *,
-        encoding: str | None = None,
-        delimiter: str | None = None,
-        columns: Mapping[str, str] | None = None,
-        require_reason: bool = False,
-        strict: bool = False,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        spec: TableSpec,
+        header: list[str],
+        resolution: ColumnResolution,
+        chunks: Iterator[TableChunk],
+        first: TableChunk,
+        require_reason: bool,
+        strict: bool,
     ) -> None:
-        self.spec: TableSpec = inspect_table(path, encoding=encoding, delimiter=delimiter)
-        self.path = self.spec.path
-        self.header = read_header(self.spec)
-        doubled = sorted({name for name in self.header if self.header.count(name) > 1})
-        if doubled:
-            raise UnreadableTable(
-                f"{self.spec.path.name} : nom(s) de colonne en double dans l'en-tête : {_quote_list(doubled)}"
-            )
-        self.resolution = resolve_columns(
-            self.header, columns, require_reason=require_reason, source=self.spec.path.name
-        )
+        self.spec = spec
+        self.path = spec.path
+        self.header = header
+        self.resolution = resolution
         self.require_reason = require_reason
         self.strict = strict
-        self.guesses: tuple[str, ...] = (*self.spec.guesses, *self.resolution.guesses)
+        self.guesses: tuple[str, ...] = (*spec.guesses, *resolution.guesses)
         self.rows_read = 0
         self.rows_valid = 0
         self.rows_rejected = 0
         self._seen = _SeenIds()
-        self._chunks = iter_table(self.spec, chunk_rows=chunk_rows)
-        self._first: TableChunk | None = next(self._chunks, None)
-        if self._first is None:
-            raise EmptyTable(f"{self.path.name} : aucune ligne de données après l'en-tête")
+        self._chunks = chunks
+        self._first: TableChunk | None = first
         self._started = False
 
     @property
@@ -365,9 +389,8 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
     bad_bytes = np.zeros(n, dtype=bool)
     bad_columns: dict[int, list[str]] = {}
     for name in header:
-        column = raw[name]
-        mask = column.str.contains(_SURROGATES, regex=True).to_numpy(dtype=bool)
-        if mask.any():
+        mask = _surrogate_rows(raw[name])
+        if mask is not None:
             bad_bytes |= mask
             for position in np.flatnonzero(mask).tolist():
                 bad_columns.setdefault(position, []).append(name)
@@ -377,21 +400,21 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
             f"octets illisibles en {reader.spec.encoding} dans {_quote_list(names)} ({_encoding_hint(reader.spec)})"
         )
 
-    ids = raw[mapping["call_id"]].str.strip()
-    text = raw[mapping["text"]].str.strip()
-    problems["empty_id"] = (ids == "").to_numpy()
-    problems["empty_text"] = (text == "").to_numpy()
-    timestamps = parse_timestamps(raw[mapping["timestamp"]])
-    problems["bad_timestamp"] = timestamps.isna().to_numpy()
-    reason = raw[mapping[REASON_COLUMN]].str.strip() if REASON_COLUMN in mapping else None
+    ids = _stripped(raw[mapping["call_id"]])
+    text = _stripped(raw[mapping["text"]])
+    problems["empty_id"] = ids == ""
+    problems["empty_text"] = text == ""
+    timestamps = parse_timestamps(raw[mapping["timestamp"]]).to_numpy()
+    problems["bad_timestamp"] = np.isnat(timestamps)
+    reason = _stripped(raw[mapping[REASON_COLUMN]]) if REASON_COLUMN in mapping else None
     if reader.require_reason and reason is not None:
-        problems["empty_reason"] = (reason == "").to_numpy()
+        problems["empty_reason"] = reason == ""
 
     otherwise_valid = ~np.logical_or.reduce(list(problems.values()))
     duplicate = np.zeros(n, dtype=bool)
     candidates = np.flatnonzero(otherwise_valid)
     if len(candidates):
-        hashes = _hash_ids(ids.iloc[candidates])
+        hashes = _hash_ids(ids[candidates])
         first_rows = reader._seen.lookup(hashes)
         in_chunk_first: dict[int, int] = {}
         keep = np.ones(len(candidates), dtype=bool)
@@ -413,16 +436,16 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
 
     frame = pd.DataFrame(
         {
-            "call_id": ids[valid].to_numpy(dtype=object),
-            "text": text[valid].to_numpy(dtype=object),
-            "timestamp": timestamps[valid].to_numpy(),
-            "site": raw[mapping["site"]][valid].str.strip().to_numpy(dtype=object),
-            "channel": raw[mapping["channel"]][valid].str.strip().to_numpy(dtype=object),
+            "call_id": ids[valid],
+            "text": text[valid],
+            "timestamp": timestamps[valid],
+            "site": _stripped(raw[mapping["site"]])[valid],
+            "channel": _stripped(raw[mapping["channel"]])[valid],
         },
         index=pd.Index(rows[valid], name="row"),
     )
     if reason is not None:
-        frame[REASON_COLUMN] = reason[valid].to_numpy(dtype=object)
+        frame[REASON_COLUMN] = reason[valid]
     elif reader.require_reason:
         frame[REASON_COLUMN] = ""
     for source_name, out in reader.resolution.extras.items():
@@ -437,7 +460,7 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
 def _rejected_frame(
     raw: pd.DataFrame,
     rows: np.ndarray,
-    ids: pd.Series,
+    ids: np.ndarray,
     problems: dict[str, np.ndarray],
     details: dict[int, list[str]],
     invalid: np.ndarray,
@@ -457,7 +480,7 @@ def _rejected_frame(
             else:
                 messages.append(ERROR_LABELS[code])
         messages = details.get(pos, []) + messages
-        call_id = ids.iat[pos]
+        call_id = str(ids[pos])
         record: dict[str, object] = {
             "row": int(rows[pos]),
             "call_id": "" if _SURROGATES.search(call_id) else call_id,
@@ -558,17 +581,28 @@ def iter_call_chunks(
 ) -> CallChunks:
     """Stream a call export chunk by chunk with the same validation as `read_calls` (for 10 M-row batch jobs).
 
-    Structural problems raise here, before any chunk is read. Duplicates are detected across chunks.
-    With `strict=True` the first chunk holding a rejected row raises `RejectedCallRows`.
+    Structural problems raise here, before any chunk is handed out (the first chunk is read to tell a header-only
+    file). Duplicates are detected across chunks. With `strict=True` the first chunk holding a rejected row raises
+    `RejectedCallRows`.
     """
+    spec = inspect_table(path, encoding=encoding, delimiter=delimiter)
+    header = read_header(spec)
+    doubled = sorted({name for name in header if header.count(name) > 1})
+    if doubled:
+        raise UnreadableTable(f"{spec.path.name} : nom(s) de colonne en double dans l'en-tête : {_quote_list(doubled)}")
+    resolution = resolve_columns(header, columns, require_reason=require_reason, source=spec.path.name)
+    chunks = iter_table(spec, chunk_rows=chunk_rows)
+    first = next(chunks, None)
+    if first is None:
+        raise EmptyTable(f"{spec.path.name} : aucune ligne de données après l'en-tête")
     return CallChunks(
-        path,
-        encoding=encoding,
-        delimiter=delimiter,
-        columns=columns,
+        spec=spec,
+        header=header,
+        resolution=resolution,
+        chunks=chunks,
+        first=first,
         require_reason=require_reason,
         strict=strict,
-        chunk_rows=chunk_rows,
     )
 
 

@@ -312,3 +312,18 @@ def test_parse_timestamps_rejects(value: str) -> None:
 def test_parse_timestamps_never_crashes(values: list[str]) -> None:
     parsed = parse_timestamps(pd.Series(values, dtype=object))
     assert len(parsed) == len(values) and parsed.dtype == "datetime64[ns]"
+
+
+def test_parse_timestamps_mixed_columns() -> None:
+    mixed = pd.Series(["2026-01-05T08:30:00Z", "05/01/2026 09:00", "2026-01-05 10:00", "pas une date", ""])
+    assert parse_timestamps(mixed).tolist()[:3] == [
+        pd.Timestamp("2026-01-05 09:30"),
+        pd.Timestamp("2026-01-05 09:00"),
+        pd.Timestamp("2026-01-05 10:00"),
+    ]
+    assert parse_timestamps(mixed).isna().tolist() == [False, False, False, True, True]
+    naive = pd.Series(["2026-01-05 10:00", "06/01/2026", "31/02/2026"], index=[7, 8, 9])
+    parsed = parse_timestamps(naive)
+    assert parsed.index.tolist() == [7, 8, 9]
+    assert parsed.tolist()[:2] == [pd.Timestamp("2026-01-05 10:00"), pd.Timestamp("2026-01-06")]
+    assert pd.isna(parsed.iloc[2])

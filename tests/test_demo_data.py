@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -70,6 +72,16 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path, suffix: str
         assert result.exit_code == 0, result.output
     assert paths["a"].read_bytes() == paths["b"].read_bytes()
     assert paths["a"].read_bytes() != paths["c"].read_bytes()
+
+
+def test_same_bytes_in_another_process_with_another_hash_seed(tmp_path: Path) -> None:
+    here = tmp_path / "here.csv"
+    CliRunner().invoke(build_app(), ["demo-data", "--rows", "400", "--seed", "9", "--out", str(here)])
+    there = tmp_path / "there.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "12345"}
+    command = [sys.executable, "-m", "motifs", "demo-data", "--rows", "400", "--seed", "9", "--out", str(there)]
+    subprocess.run(command, check=True, env=env, capture_output=True, cwd=tmp_path)
+    assert here.read_bytes() == there.read_bytes()
 
 
 def test_chunking_does_not_change_the_result() -> None:
