@@ -18,6 +18,7 @@ from pipeline.tables import TableWriter, table_kind
 from training.demo import pii
 from training.demo.bank import PhraseBank, Phrases, build_bank, params
 from training.demo.french import MONTHS, number_words
+from training.demo.noise import strip_accents
 from training.demo.schedule import DEFAULT_WEEKS, Day, WeekMix, days_of, rows_per_day, week_mixes
 from training.errors import InvalidDemoSettings
 
@@ -155,7 +156,6 @@ class _Composer:
         }
         self.weekdays: list[str] = slots["weekdays"]
         self.units: list[list[Any]] = slots["duration_units"]
-        self.accents = str.maketrans("àâäéèêëîïôöùûüçÀÂÄÉÈÊËÎÏÔÖÙÛÜÇ", "aaaeeeeiioouuucAAAEEEEIIOOUUUC")
         self._handlers: dict[str, Callable[[_Slots], str]] = {
             "prestation": lambda s: self._prestation(s)[0],
             "la_prestation": lambda s: self._prestation(s)[1],
@@ -321,7 +321,7 @@ class _Composer:
         slots = _Slots(self, r, oral=False)
         text = template.format_map(slots)
         if r.random() < self.strip_accents:
-            text = text.translate(self.accents)
+            text = strip_accents(text)
         x = r.random()
         if x < self.upper:
             text = text.upper()
@@ -474,16 +474,20 @@ class DemoGenerator:
         pii_column: list[str] = []
         family = mix.family
         composer = self.composer
+        category_list = [self.categories[c] for c in categories.tolist()]
+        channel_list = [self.channel_names[c] for c in channels.tolist()]
+        transcript_list = transcript.tolist()
+        pii_list = pii_count.tolist()
         for i in range(n):
-            category = self.categories[categories[i]]
-            channel = self.channel_names[channels[i]]
-            wanted = int(pii_count[i])
+            category = category_list[i]
+            channel = channel_list[i]
+            wanted = pii_list[i]
             planted = (
                 list(dict.fromkeys(r.choices(self.pii_kinds, cum_weights=self.pii_kind_cumulative, k=wanted)))
                 if wanted
                 else []
             )
-            if transcript[i] and channel in PHONE_CHANNELS:
+            if transcript_list[i] and channel in PHONE_CHANNELS:
                 text, found = composer.transcript(r, category.key, family, planted)
                 kinds.append("transcription")
             else:
@@ -500,8 +504,8 @@ class DemoGenerator:
                 "call_id": [f"C{first_call + i:09d}" for i in range(n)],
                 "text": texts,
                 "timestamp": (day_start + seconds.astype("timedelta64[s]")).astype("datetime64[ns]"),
-                "site": [self.site_names[s] for s in sites],
-                "channel": [self.channel_names[c] for c in channels],
+                "site": [self.site_names[s] for s in sites.tolist()],
+                "channel": channel_list,
                 "reason": reasons,
                 "scenario": scenario_column,
                 "template_family": family,

@@ -17,12 +17,12 @@ from pathlib import Path
 import yaml
 
 from training.demo.french import MONTHS, digit_pairs_words, number_words
+from training.demo.noise import strip_accents
 
 _HERE = Path(__file__).parent
 _FICTION_PHONE_PREFIXES = ("019900", "026191", "035301", "046571", "053649", "063998")
 _EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example", "courriel.test", "fai.example")
 _PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTVWXYZ"  # no I, O, U in SIV plates
-_ACCENTS = str.maketrans("àâäéèêëîïôöùûüçÀÂÄÉÈÊËÎÏÔÖÙÛÜÇ", "aaaeeeeiioouuucAAAEEEEIIOOUUUC")
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ def phone_spoken(r: random.Random) -> str:
 
 
 def email(r: random.Random, names: NameLists) -> str:
-    first = _choice(r, names.first_f + names.first_m).lower().translate(_ACCENTS)
-    last = _choice(r, names.surnames).lower().translate(_ACCENTS).replace(" ", "")
+    first = strip_accents(_choice(r, names.first_f + names.first_m).lower())
+    last = strip_accents(_choice(r, names.surnames).lower()).replace(" ", "")
     year = str(1950 + int(r.random() * 56))
     form = r.random()
     if form < 0.3:
