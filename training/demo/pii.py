@@ -135,7 +135,7 @@ def phone_spoken(r: random.Random) -> str:
 
 
 def email(r: random.Random, names: NameLists) -> str:
-    first = strip_accents(_choice(r, names.first_f + names.first_m).lower())
+    first = strip_accents(_choice(r, names.first_f if r.random() < 0.55 else names.first_m).lower())
     last = strip_accents(_choice(r, names.surnames).lower()).replace(" ", "")
     year = str(1950 + int(r.random() * 56))
     form = r.random()
