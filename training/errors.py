@@ -3,3 +3,7 @@
 
 class TrainingError(Exception):
     """Base class of every training error."""
+
+
+class InvalidDemoSettings(TrainingError):
+    """The demo corpus generator was given impossible settings (rows, weeks, output file)."""

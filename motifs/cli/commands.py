@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from motifs.cli import taxonomy_cmd
+from motifs.cli import demo_data_cmd, taxonomy_cmd
 
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
+    demo_data_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
