@@ -68,6 +68,13 @@ class Prediction:
     top_k: tuple[Suggestion, ...]  # the k best known reasons with calibrated probabilities, even when abstaining
 
 
+@dataclass(frozen=True)
+class ScoreParts:
+    proba: np.ndarray  # calibrated probabilities over classes_
+    similarity: np.ndarray  # cosine similarity of each note to its nearest training note (feature space)
+    has_words: np.ndarray  # False for notes without any word (empty, digits only…): always « autre »
+
+
 class ReasonModel(ClassifierMixin, BaseEstimator):
     """French call notes → reason codes of a taxonomy, with calibrated probabilities and abstention to « autre »."""
 
@@ -196,17 +203,25 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         has_words = np.array([doc.has_words for doc in docs], dtype=bool)
         return X, has_words
 
-    def _scores(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Probabilities over `classes_`, novelty scores and the has-words mask, from one pass over the notes."""
+    def score_parts(self, texts: Sequence[str], *, redacted: bool = False) -> ScoreParts:
+        """What the decision is made of, from one pass over the notes (used by training to calibrate abstention)."""
         X, has_words = self._transform(texts, redacted=redacted)
         if X.shape[0] == 0:
-            return np.zeros((0, len(self.classes_))), np.zeros(0), has_words
-        proba = self.classifier_.predict_proba(X)
-        similarity = self._nearest_similarity(X)
-        w = self.max_prob_weight_
-        novelty = 1.0 - (w * proba.max(axis=1) + (1.0 - w) * similarity)
-        novelty = np.where(has_words, np.clip(novelty, 0.0, 1.0), 1.0)
-        return proba, novelty, has_words
+            empty = np.zeros(0)
+            return ScoreParts(np.zeros((0, len(self.classes_))), empty, has_words)
+        return ScoreParts(self.classifier_.predict_proba(X), self._nearest_similarity(X), has_words)
+
+    def novelty_from_parts(self, parts: ScoreParts, weight: float | None = None) -> np.ndarray:
+        """1 − (w · max probability + (1 − w) · nearest-note similarity), clipped to [0, 1]; 1 for notes without words."""
+        w = self.max_prob_weight_ if weight is None else weight
+        if len(parts.proba) == 0:
+            return np.zeros(0)
+        novelty = 1.0 - (w * parts.proba.max(axis=1) + (1.0 - w) * parts.similarity)
+        return np.where(parts.has_words, np.clip(novelty, 0.0, 1.0), 1.0)
+
+    def _scores(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        parts = self.score_parts(texts, redacted=redacted)
+        return parts.proba, self.novelty_from_parts(parts)
 
     def _nearest_similarity(self, X: sparse.csr_matrix) -> np.ndarray:
         Xn = normalize(X)
@@ -218,7 +233,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities over `classes_` (rows sum to 1)."""
-        return self._scores(texts)[0]
+        return self.score_parts(texts).proba
 
     def novelty_scores(self, texts: Sequence[str], *, redacted: bool = False) -> np.ndarray:
         """In [0, 1]; higher = more likely out of the taxonomy's scope. Notes with no word score 1."""
@@ -233,14 +248,14 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """One code per note: the most probable reason, or « autre » where the model abstains."""
-        proba, novelty, _ = self._scores(texts)
+        proba, novelty = self._scores(texts)
         return self.decide(proba, novelty)
 
     def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         """Top-`k` reasons per note with calibrated probabilities, and the decision (a code or « autre »)."""
         if not isinstance(k, int | np.integer) or k < 1:
             raise InvalidText(f"k doit être un entier ≥ 1 (reçu : {k!r})")
-        proba, novelty, _ = self._scores(texts, redacted=redacted)
+        proba, novelty = self._scores(texts, redacted=redacted)
         codes = self.decide(proba, novelty)
         k = min(int(k), len(self.classes_))
         out = []
