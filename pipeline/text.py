@@ -52,6 +52,8 @@ _TRANSLATE = str.maketrans(
 # Control characters (except tab/newline, which become spaces below) and zero-width / bidi marks.
 _INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"\s+")
+# Combining diacritical marks (the blocks Latin-script accents decompose to).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 @lru_cache(maxsize=1)
@@ -88,8 +90,9 @@ def normalise(text: str, abbreviations: Mapping[str, str] | None = None) -> str:
 
 def fold_accents(text: str) -> str:
     """`text` without combining marks (é → e, ç → c): notes are often typed without accents."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(char for char in decomposed if not unicodedata.combining(char)))
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _COMBINING.sub("", unicodedata.normalize("NFD", text)))
 
 
 def truncate(text: str, max_chars: int) -> str:

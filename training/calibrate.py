@@ -34,7 +34,9 @@ class ThresholdChoice:
         return asdict(self)
 
 
-def _arrays(novelty: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(
+    novelty: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(novelty, dtype=float)
     right = np.asarray(correct, dtype=bool)
     if scores.ndim != 1 or scores.shape != right.shape:

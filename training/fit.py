@@ -58,9 +58,11 @@ def simulate_open_set(
         known = set(split.known)
         inner_texts = [texts[index] for index in rows[split.train]]
         inner_reasons = {code: list(values) for code, values in (reason_texts or {}).items() if code in known}
-        inner = ReasonModel(config=cfg, redactor=redactor).fit(inner_texts, array[split.train], reason_texts=inner_reasons)
+        inner = ReasonModel(config=cfg, redactor=redactor).fit(
+            inner_texts, array[split.train], reason_texts=inner_reasons
+        )
         validation = np.concatenate([split.validation_known, split.validation_unknown])
-        scored = inner.score_parts([texts[index] for index in rows[validation]])
+        scored = inner.score_parts([texts[index] for index in rows[validation]], always_similarity=True)
         predicted = inner.classes_[scored.proba.argmax(axis=1)]
         is_unknown = np.isin(array[validation], split.unknown)
         parts.append(

@@ -16,6 +16,8 @@ import pandas as pd
 
 from training.errors import InvalidSplit
 
+Labels = Sequence[str] | np.ndarray
+
 
 @dataclass(frozen=True)
 class Split:
@@ -32,7 +34,7 @@ class OpenSetSplit:
     validation_unknown: np.ndarray  # every row of the held-out reasons
 
 
-def _labels(labels: Sequence[str]) -> np.ndarray:
+def _labels(labels: Labels) -> np.ndarray:
     array = np.asarray([str(label) for label in labels], dtype=object)
     if len(array) == 0:
         raise InvalidSplit("aucune ligne à répartir")
@@ -44,7 +46,7 @@ def _check_fraction(name: str, value: float) -> None:
         raise InvalidSplit(f"{name} doit être strictement entre 0 et 1 (reçu : {value})")
 
 
-def stratified_split(labels: Sequence[str], *, test_size: float = 0.2, random_state: int = 0) -> Split:
+def stratified_split(labels: Labels, *, test_size: float = 0.2, random_state: int = 0) -> Split:
     """Each reason contributes round(test_size × its count) notes to the test part, at least one when it has 2+."""
     _check_fraction("test_size", test_size)
     array = _labels(labels)
@@ -84,7 +86,7 @@ def time_split(timestamps: Sequence[object], *, test_fraction: float = 0.25) -> 
 
 
 def holdout_classes(
-    labels: Sequence[str], *, fraction: float = 0.25, random_state: int = 0
+    labels: Labels, *, fraction: float = 0.25, random_state: int = 0
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(known, unknown) reasons: round(fraction × n) reasons (at least 1) are drawn as unknown; 2 stay known."""
     _check_fraction("fraction", fraction)
@@ -98,7 +100,7 @@ def holdout_classes(
 
 
 def open_set_split(
-    labels: Sequence[str],
+    labels: Labels,
     *,
     holdout_fraction: float = 0.25,
     validation_fraction: float = 0.2,
