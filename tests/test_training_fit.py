@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipeline.model import AUTRE, ReasonModel
-from training.fit import fit_model, mix_weights
+from training.fit import fit_model, mix_weights, simulate_open_set
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reason_model")]
 
@@ -46,3 +46,14 @@ def test_mix_weights_give_unknown_notes_the_expected_share() -> None:
     weights = mix_weights(unknown, 0.2)
     assert weights[unknown].sum() / weights.sum() == pytest.approx(0.2)
     assert weights.sum() == pytest.approx(40)
+
+
+def test_notes_labelled_autre_are_simulated_unknowns_not_a_class(notes: pd.DataFrame) -> None:
+    texts = [*notes.text, "Appel pour signaler un chien perdu", "Question sur la météo de demain"]
+    labels = [*notes.reason, AUTRE, AUTRE]
+    config = {"abstention": {"holdout_rounds": 1}}
+    scores = simulate_open_set(texts, labels, None, config)
+    # 1 of 4 reasons held out (5 notes) + 2 « autre » notes, all unknown
+    assert int(scores.unknown.sum()) == 5 + 2
+    model = fit_model(texts, labels, None, config)
+    assert AUTRE not in model.classes_

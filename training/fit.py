@@ -42,10 +42,12 @@ def simulate_open_set(
     *,
     redactor: Any = None,
 ) -> SimulatedScores:
-    """Scores of inner models on known-reason validation notes and on notes of reasons they never saw."""
+    """Scores of inner models on known-reason validation notes and on notes of reasons they never saw (held-out
+    reasons, plus the notes labelled « autre » when the data has some)."""
     cfg = resolve_config(config)
     settings = cfg["abstention"]
     rows = np.asarray([index for index, label in enumerate(labels) if label != AUTRE])
+    autre_rows = [index for index, label in enumerate(labels) if label == AUTRE]
     array = np.asarray([str(labels[index]) for index in rows], dtype=object)
     parts: list[tuple[np.ndarray, ...]] = []
     for round_index in range(int(settings["holdout_rounds"])):
@@ -62,14 +64,17 @@ def simulate_open_set(
             inner_texts, array[split.train], reason_texts=inner_reasons
         )
         validation = np.concatenate([split.validation_known, split.validation_unknown])
-        scored = inner.score_parts([texts[index] for index in rows[validation]], always_similarity=True)
+        # Notes labelled « autre » in the data are real out-of-scope notes: unknown in every round, never trained on.
+        validation_texts = [texts[index] for index in rows[validation]] + [texts[index] for index in autre_rows]
+        scored = inner.score_parts(validation_texts, always_similarity=True)
         predicted = inner.classes_[scored.proba.argmax(axis=1)]
-        is_unknown = np.isin(array[validation], split.unknown)
+        truth = np.concatenate([array[validation], np.full(len(autre_rows), AUTRE, dtype=object)])
+        is_unknown = np.concatenate([np.isin(array[validation], split.unknown), np.ones(len(autre_rows), dtype=bool)])
         parts.append(
             (
                 scored.proba.max(axis=1),
                 scored.similarity,
-                (predicted == array[validation]) & ~is_unknown,
+                (predicted == truth) & ~is_unknown,
                 is_unknown,
                 scored.has_words,
             )
