@@ -8,6 +8,7 @@ training notes only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,7 @@ from pipeline.text import fold_accents
 
 Lemmatizer = Literal["lookup", "spacy"]
 _WORD_CACHE_SIZE = 200_000
+_LATIN = re.compile("[a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,25 @@ class AnalysedText:
     @property
     def content_lemmas(self) -> tuple[str, ...]:
         return tuple(lemma for lemma, is_stop in zip(self.lemmas, self.stop, strict=True) if not is_stop)
+
+    def french_share(self) -> float:
+        """Share of the words with letters that spaCy's French data knows (forms, lemmas, stop words)."""
+        alphabetic = [word for word in self.words if any(char.isalpha() for char in word)]
+        if not alphabetic:
+            return 0.0
+        return sum(nlp.is_french_word(word) for word in alphabetic) / len(alphabetic)
+
+    def latin_share(self) -> float:
+        """Share of the letters that are Latin-script (French is written with them; Cyrillic, Arabic, CJK… are not)."""
+        if self.text.isascii():
+            return 1.0
+        letters = [char for char in self.text if char.isalpha()]
+        if not letters:
+            return 0.0
+        return sum(bool(_LATIN.match(char)) for char in letters) / len(letters)
+
+    def n_alphabetic(self) -> int:
+        return sum(any(char.isalpha() for char in word) for word in self.words)
 
     @property
     def has_words(self) -> bool:

@@ -72,7 +72,7 @@ class Prediction:
 class ScoreParts:
     proba: np.ndarray  # calibrated probabilities over classes_
     similarity: np.ndarray  # cosine similarity of each note to its nearest training note (feature space)
-    has_words: np.ndarray  # False for notes without any word (empty, digits only…): always « autre »
+    has_words: np.ndarray  # False for notes without any (French) word (empty, digits, other language): « autre »
 
 
 class ReasonModel(ClassifierMixin, BaseEstimator):
@@ -200,17 +200,28 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         front, union = steps[:-1], steps[-1]
         docs: list[AnalysedText] = front.transform(texts)
         X = sparse.csr_matrix(union.transform(docs))
-        has_words = np.array([doc.has_words for doc in docs], dtype=bool)
-        return X, has_words
+        return X, np.array([self._usable(doc) for doc in docs], dtype=bool)
+
+    def _usable(self, doc: AnalysedText) -> bool:
+        """False for notes the model must not classify: no word at all (empty, digits, symbols), mostly non-Latin
+        letters (Cyrillic, Arabic, CJK…), or — from
+        `min_words_for_language_check` words on — too few French words (another language, gibberish)."""
+        if not doc.has_words or doc.latin_share() < 0.5:
+            return False
+        settings = self.config_["abstention"]
+        if doc.n_alphabetic() < int(settings["min_words_for_language_check"]):
+            return True
+        return doc.french_share() >= float(settings["min_french_share"])
 
     def score_parts(
         self, texts: Sequence[str], *, redacted: bool = False, always_similarity: bool = False
     ) -> ScoreParts:
         """What the decision is made of, from one pass over the notes (used by training to calibrate abstention)."""
+        check_is_fitted(self, "classifier_")
+        texts = check_texts(texts)
+        if len(texts) == 0:
+            return ScoreParts(np.zeros((0, len(self.classes_))), np.zeros(0), np.zeros(0, dtype=bool))
         X, has_words = self._transform(texts, redacted=redacted)
-        if X.shape[0] == 0:
-            empty = np.zeros(0)
-            return ScoreParts(np.zeros((0, len(self.classes_))), empty, has_words)
         proba = self.classifier_.predict_proba(X)
         # The similarity is only computed when the novelty score uses it (training may set its weight to 0).
         if self.max_prob_weight_ < 1.0 or always_similarity:
@@ -263,6 +274,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         """Top-`k` reasons per note with calibrated probabilities, and the decision (a code or « autre »)."""
         if not isinstance(k, int | np.integer) or k < 1:
             raise InvalidText(f"k doit être un entier ≥ 1 (reçu : {k!r})")
+        texts = check_texts(texts)
         proba, novelty = self._scores(texts, redacted=redacted)
         codes = self.decide(proba, novelty)
         k = min(int(k), len(self.classes_))

@@ -62,6 +62,20 @@ def lookup_lemma(form: str) -> str:
     return found if isinstance(found, str) else (found[0] if found else form)
 
 
+@lru_cache(maxsize=1)
+def french_lexicon() -> frozenset[str]:
+    """Lemmas of the lookup table and French stop words: words that are surely French (a form's membership in the
+    table itself is checked with `is_french_word`)."""
+    table = load_lemma_table()
+    lemmas = {value if isinstance(value, str) else value[0] for value in table.values() if value}
+    return frozenset(lemmas | set(load_tokenizer_nlp().Defaults.stop_words))
+
+
+def is_french_word(word: str) -> bool:
+    """True when `word` (lower case) is a French form, lemma or stop word known to spaCy's French data."""
+    return word in french_lexicon() or word in load_lemma_table()
+
+
 def tokenize(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[Doc]:
     """spaCy's French tokenizer only (no statistical component): fast, for the lookup-lemma features."""
     tokenizer: Tokenizer = load_tokenizer_nlp().tokenizer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,21 @@ def test_out_of_scope_notes_are_more_novel_than_in_scope_ones(model: ReasonModel
     assert model.novelty_scores(foreign).min() > np.median(in_scope)
 
 
+def test_notes_in_another_language_go_to_autre_even_without_a_threshold(model: ReasonModel) -> None:
+    permissive = copy.copy(model)
+    permissive.threshold_ = 0.999  # keep everything the novelty score would keep
+    foreign = [
+        "The weather in London is lovely today",
+        "Der Hund spielt im Garten mit dem großen Ball",
+        "Привет, как дела?",
+        "你好，我的包裹",
+    ]
+    assert list(permissive.predict(foreign)) == [AUTRE] * 4
+    # French notes full of acronyms, or too short to judge, are still classified
+    kept = permissive.predict(["appel pr rsa caf apl dossier en cours", "mdp oublié"])
+    assert AUTRE not in kept
+
+
 def test_one_megabyte_note_is_handled(model: ReasonModel) -> None:
     note = "Paiement non reçu, virement pas arrivé. " * 26_000  # ≈ 1 MB, above spaCy's 1,000,000-character limit
     assert len(note) > 1_000_000
@@ -178,3 +194,18 @@ def test_redacted_flag_skips_the_redaction_step(fixture_notes: pd.DataFrame) -> 
     assert "[pe" in fitted.features_["features"].transformer_list[0][1].vectorizer_.vocabulary_
     note = ["Paiement non reçu ce mois"]
     assert fitted.suggest(note)[0].top_k == fitted.suggest(["[PERSONNE] " + note[0]], redacted=True)[0].top_k
+
+
+def test_pickle_round_trip_gives_identical_predictions_and_holds_no_spacy_object(
+    model: ReasonModel, fixture_notes: pd.DataFrame
+) -> None:
+    import pickle
+
+    notes = [*fixture_notes.text, "texte inconnu", ""]
+    model.predict(notes)  # fills the per-word n-gram cache, which must not be saved
+    blob = pickle.dumps(model)
+    assert b"spacy" not in blob
+    assert b"_word_cache" not in blob
+    restored = pickle.loads(blob)
+    np.testing.assert_array_equal(restored.predict_proba(notes), model.predict_proba(notes))
+    assert list(restored.predict(notes)) == list(model.predict(notes))
