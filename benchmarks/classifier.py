@@ -15,6 +15,7 @@ as `reason_texts` (label information available at training time, as the taxonomy
 Writes a Markdown section to benchmarks/results/classifier.md (git-ignored) and prints it.
 
     PYTHONPATH=. python benchmarks/classifier.py [--datasets wikit an] [--seeds 5]
+    PYTHONPATH=. python benchmarks/classifier.py --datasets --calls motifs-data/demo/calls.csv --date-col started_at
 """
 
 from __future__ import annotations
@@ -178,6 +179,16 @@ def load_wikit() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     test = pd.read_csv(folder / "test_dataset.csv")
     rename = {"utterance": "text", "intent": "label"}
     return train.rename(columns=rename), test.rename(columns=rename)
+
+
+def load_calls(path: Path, text_col: str, label_col: str, date_col: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A labelled calls file (e.g. the demo corpus): earlier dates train, the last 30 % of dates test."""
+    spec = inspect_table(path)
+    frame = pd.concat([chunk.frame for chunk in iter_table(spec)], ignore_index=True)
+    frame = frame.rename(columns={text_col: "text", label_col: "label"})
+    frame = frame[frame.label.notna() & frame.text.notna()].reset_index(drop=True)
+    split = time_split(list(frame[date_col]), test_fraction=0.3)
+    return frame.iloc[split.train].reset_index(drop=True), frame.iloc[split.test].reset_index(drop=True)
 
 
 def load_an(min_questions: int = 15) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -350,9 +361,13 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["wikit", "an"], choices=["wikit", "an"])
+    parser.add_argument("--datasets", nargs="*", default=["wikit", "an"], choices=["wikit", "an"])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--skip-open", action="store_true")
+    parser.add_argument("--calls", type=Path, help="a labelled calls file (demo corpus): trained on earlier dates")
+    parser.add_argument("--text-col", default="text")
+    parser.add_argument("--label-col", default="reason")
+    parser.add_argument("--date-col", default="date")
     args = parser.parse_args()
     results: dict = {"closed": {}}
     if "wikit" in args.datasets:
@@ -376,6 +391,14 @@ def main() -> None:
             reason_texts = {code: [code] for code in sorted(set(train.label))}
             name = f"an_qe16_2022q3 ({train.label.nunique()} rubriques, {len(train)} train / {len(test)} test, by date)"
             results["closed"][name] = closed_set("an", train, test, reason_texts, None)
+    if args.calls is not None:
+        train, test = load_calls(args.calls, args.text_col, args.label_col, args.date_col)
+        unseen = ~test.label.isin(set(train.label))
+        name = (
+            f"{args.calls.name} ({train.label.nunique()} reasons, {len(train)} train / {int((~unseen).sum())} test "
+            f"by date; {int(unseen.sum())} test notes of reasons absent from training left out)"
+        )
+        results["closed"][name] = closed_set("calls", train, test[~unseen].reset_index(drop=True), {}, None)
     text = markdown(results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text + "\n", encoding="utf-8")

@@ -285,6 +285,11 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
             out.append(Prediction(code=str(code), confidence=top[0].confidence, autre=code == AUTRE, top_k=top))
         return out
 
+    def warm_up(self) -> None:
+        """Load spaCy's tokenizer, the lemma table and the word vectors now (a few seconds), not on the first
+        request: call it where the model is loaded (e.g. the API's lifespan)."""
+        self.suggest(["Préchauffage du modèle : appel pour un rendez-vous."])
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
