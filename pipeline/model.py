@@ -43,6 +43,26 @@ AUTRE = "autre"  # the taxonomy's reserved catch-all code (taxonomy.AUTRE)
 _SIMILARITY_BATCH = 512
 
 
+_COMPONENTS = {
+    ("model",): {"reason_model.v1"},
+    ("preprocessing", "normaliser"): {"french_normaliser.v1"},
+    ("classifier", "calibration"): {"temperature.v1"},
+    ("abstention", "novelty"): {"max_prob_exemplar.v1"},
+}
+
+
+def _check_components(cfg: Mapping[str, Any]) -> None:
+    """Refuse unknown versioned component names before any work is done."""
+    for path, known in _COMPONENTS.items():
+        value: Any = cfg
+        for key in path:
+            value = value[key]
+        if value not in known:
+            raise InvalidConfig(
+                f"« {'.'.join(path)} » : composant inconnu {value!r} (attendu : {', '.join(sorted(known))})"
+            )
+
+
 def _check_labels(labels: Any) -> list[str]:
     if labels is None or isinstance(labels, str | bytes):
         raise InvalidText("une liste d'étiquettes (codes de motif) est attendue")
@@ -129,6 +149,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         reason_texts: Mapping[str, Sequence[str]] | None = None,
     ) -> Self:
         cfg = resolve_config(self.config)
+        _check_components(cfg)
         texts = check_texts(texts)
         labels = _check_labels(labels)
         if len(labels) != len(texts):
@@ -155,8 +176,6 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         features = self._build_features(cfg)
         X = sparse.csr_matrix(features.fit_transform(train_texts))
         clf_cfg = cfg["classifier"]
-        if clf_cfg["calibration"] != "temperature.v1":
-            raise InvalidConfig(f"calibration inconnue : {clf_cfg['calibration']!r} (attendu : 'temperature.v1')")
         classifier = TemperatureCalibratedLinear(
             kind=clf_cfg["name"],
             C=float(clf_cfg["C"]),
@@ -171,8 +190,6 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         self.classes_ = classifier.classes_
         self._fit_exemplars(X, np.asarray(train_labels), cfg)
         abstention = cfg["abstention"]
-        if abstention["novelty"] != "max_prob_exemplar.v1":
-            raise InvalidConfig(f"score de nouveauté inconnu : {abstention['novelty']!r}")
         self.max_prob_weight_ = float(abstention["max_prob_weight"])
         self.threshold_ = float(abstention["threshold"])
         return self

@@ -209,3 +209,10 @@ def test_pickle_round_trip_gives_identical_predictions_and_holds_no_spacy_object
     restored = pickle.loads(blob)
     np.testing.assert_array_equal(restored.predict_proba(notes), model.predict_proba(notes))
     assert list(restored.predict(notes)) == list(model.predict(notes))
+
+
+def test_unknown_component_versions_are_refused_before_fitting() -> None:
+    with pytest.raises(InvalidConfig, match=r"classifier\.calibration"):
+        ReasonModel(config={"classifier": {"calibration": "isotonic.v9"}}).fit(["a", "b"], ["x", "y"])
+    with pytest.raises(InvalidConfig, match="classifieur inconnu"):
+        ReasonModel(config={"classifier": {"name": "forest.v1"}}).fit(["une note", "autre note"], ["x", "y"])
