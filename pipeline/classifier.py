@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -126,6 +127,14 @@ class TemperatureCalibratedLinear(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def predict_proba_unchecked(self, X: Any) -> np.ndarray:
+        """`predict_proba` without input validation, for callers that built `X` themselves (hot path)."""
+        check_is_fitted(self, "estimator_")
+        scores = np.asarray(safe_sparse_dot(X, self.estimator_.coef_.T, dense_output=True) + self.estimator_.intercept_)
+        if scores.shape[1] == 1:  # binary: one column for the positive class
+            scores = np.column_stack([-scores[:, 0] / 2, scores[:, 0] / 2])
+        return softmax(scores / self.temperature_, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")

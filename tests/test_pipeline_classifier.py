@@ -65,3 +65,13 @@ def test_probabilities_are_calibrated_on_overlapping_classes() -> None:
     accuracy = (proba.argmax(axis=1) == y_test).mean()
     assert 0.55 < accuracy < 0.9  # the check is meaningful only when the model is often wrong
     assert _ece(proba, y_test) < 0.05
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("kind", ["linear_svm.v1", "logistic.v1"])
+def test_unchecked_probabilities_equal_the_checked_ones(n_classes: int, kind: str) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    y = rng.integers(0, n_classes, size=80)
+    model = TemperatureCalibratedLinear(kind=kind, cv=3).fit(X, y)  # type: ignore[arg-type]
+    np.testing.assert_allclose(model.predict_proba_unchecked(X), model.predict_proba(X), rtol=1e-10)
