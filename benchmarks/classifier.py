@@ -21,6 +21,7 @@ Writes a Markdown section to benchmarks/results/classifier.md (git-ignored) and 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import statistics
@@ -133,6 +134,21 @@ def topk_accuracy(scores: np.ndarray, classes: np.ndarray, truth: np.ndarray, k:
     return float(np.mean([t in classes[row] for t, row in zip(truth, top, strict=True)]))
 
 
+def expected_calibration_error(scores: np.ndarray, classes: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
+    """ECE of the top-1 probability (10 equal-width bins); NaN for models without probabilities."""
+    if scores.min() < 0 or not np.allclose(scores.sum(axis=1), 1.0, atol=1e-3):
+        return float("nan")
+    confidence = scores.max(axis=1)
+    correct = classes[scores.argmax(axis=1)] == truth
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for low, high in itertools.pairwise(edges):
+        mask = (confidence > low) & (confidence <= high)
+        if mask.any():
+            total += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
+    return float(total)
+
+
 def open_metrics(predicted: np.ndarray, truth: np.ndarray, known: set[str]) -> tuple[float, float]:
     """(F1 of « autre » on notes of held-out reasons, accuracy on notes of known reasons — abstaining is wrong)."""
     is_unknown = ~np.isin(truth, list(known))
@@ -223,6 +239,7 @@ def closed_set(name: str, train: pd.DataFrame, test: pd.DataFrame, reason_texts:
             "accuracy": float((top1 == truth).mean()),
             "top3": topk_accuracy(scores, fitted.classes, truth, 3),
             "macro_f1": float(f1_score(truth, top1, average="macro")),
+            "ece": expected_calibration_error(scores, fitted.classes, truth),
             "fit_s": fit_seconds,
             "batch_ms_per_note": per_note_ms,
             "p50_single_ms": single_note_latency_ms(fitted, list(test.text)),
@@ -294,12 +311,13 @@ def markdown(results: dict) -> str:
         lines += [
             f"### {name}: closed set",
             "",
-            "| model | accuracy | top-3 | macro-F1 | fit (s) | batch ms/note | p50 one note (ms) |",
-            "|---|---|---|---|---|---|---|",
+            "| model | accuracy | top-3 | macro-F1 | ECE | fit (s) | batch ms/note | p50 one note (ms) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
             lines.append(
-                f"| {r['model']} | {r['accuracy']:.3f} | {r['top3']:.3f} | {r['macro_f1']:.3f} | {r['fit_s']:.1f} | "
+                f"| {r['model']} | {r['accuracy']:.3f} | {r['top3']:.3f} | {r['macro_f1']:.3f} | {r['ece']:.3f} | "
+                f"{r['fit_s']:.1f} | "
                 f"{r['batch_ms_per_note']:.2f} | {r['p50_single_ms']:.1f} |"
             )
         ours = rows[0]
