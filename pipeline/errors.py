@@ -31,3 +31,15 @@ class RejectedCallRows(PipelineError):
     def __init__(self, message: str, rows: list[tuple[int, str, str]]) -> None:
         super().__init__(message)
         self.rows = rows
+
+
+class InvalidText(PipelineError):
+    """A batch of texts is malformed (one string instead of a list, a missing or non-text value)."""
+
+
+class InvalidConfig(PipelineError):
+    """A model configuration has an unknown key, component name or an out-of-range value."""
+
+
+class UnknownReason(PipelineError):
+    """A label or reason code is not usable for training (e.g. the reserved « autre », or too few examples)."""

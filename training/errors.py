@@ -7,3 +7,11 @@ class TrainingError(Exception):
 
 class InvalidDemoSettings(TrainingError):
     """The demo corpus generator was given impossible settings (rows, weeks, output file)."""
+
+
+class InvalidSplit(TrainingError):
+    """Data cannot be split as asked (too few rows, reasons or dates; a fraction out of range)."""
+
+
+class CalibrationError(TrainingError):
+    """An abstention threshold cannot be chosen (no validation data, inconsistent inputs)."""
