@@ -15,3 +15,23 @@ class EmptyTable(UnreadableTable):
 
 class UnsupportedFormat(UnreadableTable):
     """A data file's extension is not one we read or write."""
+
+
+class ArtifactError(PipelineError):
+    """A model artifact directory cannot be written or trusted."""
+
+
+class ArtifactNotFound(ArtifactError):
+    """The model directory, its manifest or its model file is missing."""
+
+
+class ArtifactInvalid(ArtifactError):
+    """The manifest is unreadable or does not describe a motifs model."""
+
+
+class ArtifactTampered(ArtifactError):
+    """The model file's SHA-256 does not match the recorded one: it is never unpickled."""
+
+
+class TaxonomyVersionMismatch(ArtifactError):
+    """The model was trained on another taxonomy (id or version) than the one expected."""

@@ -3,3 +3,15 @@
 
 class TrainingError(Exception):
     """Base class of every training error."""
+
+
+class TrainingDataError(TrainingError):
+    """The training or evaluation data cannot be used (missing column, too few rows, no label)."""
+
+
+class TrainingConfigError(TrainingError):
+    """The training configuration file is unreadable or holds an unexpected value."""
+
+
+class TrackingError(TrainingError):
+    """MLflow tracking or the model registry refused an operation."""
