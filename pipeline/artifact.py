@@ -20,7 +20,8 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -82,6 +83,20 @@ class Manifest(BaseModel):
     classes: list[str]
     threshold: float | None = None
     training_data: TrainingDataInfo | None = None
+    # from-data taxonomies: dataset label → reason code (codes are slugs of labels), so evaluation data keeps its
+    # original labels. Labels are category names, never notes.
+    label_codes: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LoadedArtifact:
+    model: Any
+    manifest: Manifest
+    directory: Path
+
+    def label_to_code(self, label: str) -> str:
+        """A dataset label as the model's code (identity unless the manifest maps it)."""
+        return (self.manifest.label_codes or {}).get(label, label)
 
 
 def split_taxonomy_ref(ref: str | None) -> tuple[str | None, str | None]:
@@ -119,7 +134,11 @@ def _motifs_version() -> str:
 
 
 def save_model(
-    model: SavableModel, directory: str | Path, *, training_data: TrainingDataInfo | None = None
+    model: SavableModel,
+    directory: str | Path,
+    *,
+    training_data: TrainingDataInfo | None = None,
+    label_codes: Mapping[str, str] | None = None,
 ) -> Manifest:
     """Write `model.joblib` and `manifest.json` into `directory` (created if needed) and return the manifest.
 
@@ -158,6 +177,7 @@ def save_model(
         classes=classes,
         threshold=None if threshold is None else float(threshold),
         training_data=training_data,
+        label_codes=dict(label_codes) if label_codes else None,
     )
     _atomic_write(directory / MODEL_FILE, payload)
     _atomic_write(directory / MANIFEST_FILE, (manifest.model_dump_json(indent=2) + "\n").encode("utf-8"))
@@ -216,7 +236,14 @@ def check_taxonomy(manifest: Manifest, expected_taxonomy_ref: str) -> None:
 def load_model(
     directory: str | Path, *, expected_taxonomy_ref: str | None = None, expected_sha256: str | None = None
 ) -> Any:
-    """Load a model written by `save_model`, after checking it. Returns the `ReasonModel`.
+    """Load a model written by `save_model`, after checking it (see `load_artifact`). Returns the `ReasonModel`."""
+    return load_artifact(directory, expected_taxonomy_ref=expected_taxonomy_ref, expected_sha256=expected_sha256).model
+
+
+def load_artifact(
+    directory: str | Path, *, expected_taxonomy_ref: str | None = None, expected_sha256: str | None = None
+) -> LoadedArtifact:
+    """The model and its manifest, after checking them.
 
     Order matters: manifest → taxonomy → bytes read once → SHA-256 compared to the manifest (and to
     `expected_sha256` when given, e.g. from the model registry) → only then are those bytes unpickled.
@@ -241,4 +268,4 @@ def load_model(
         raise ArtifactInvalid(f"{model_path} : l'objet chargé n'est pas un modèle de motifs")
     if [str(c) for c in model.classes_] != manifest.classes or model.taxonomy_ref != manifest.taxonomy_ref:
         raise ArtifactInvalid(f"{model_path} : le modèle ne correspond pas à son manifeste (classes ou taxonomie)")
-    return model
+    return LoadedArtifact(model=model, manifest=manifest, directory=directory)

@@ -31,7 +31,7 @@ import yaml
 from mlflow.models.signature import ModelSignature
 from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-from pipeline.artifact import MANIFEST_FILE, load_model
+from pipeline.artifact import MANIFEST_FILE, LoadedArtifact, load_artifact, load_model
 from pipeline.errors import ArtifactInvalid, ArtifactNotFound, PipelineError
 
 ARTIFACT_KEY = "motifs_model"
@@ -171,7 +171,14 @@ def model_dir_in_pyfunc(directory: Path) -> Path:
 
 
 def resolve_model(ref: str | Path, *, tracking_uri: str | None = None, expected_taxonomy_ref: str | None = None) -> Any:
-    """Load a model from a local directory or a registry URI (`models:/motifs-reasons@champion`, `models:/NOM/3`).
+    """The `ReasonModel` that `ref` names (see `resolve_artifact`)."""
+    return resolve_artifact(ref, tracking_uri=tracking_uri, expected_taxonomy_ref=expected_taxonomy_ref).model
+
+
+def resolve_artifact(
+    ref: str | Path, *, tracking_uri: str | None = None, expected_taxonomy_ref: str | None = None
+) -> LoadedArtifact:
+    """Model and manifest from a local directory or a registry URI (`models:/motifs-reasons@champion`, `…/3`).
 
     A local directory may be a motifs model directory or a downloaded MLflow pyfunc directory. A registry version
     must carry the tag `artifact_sha256` (written at registration); the downloaded file must match it.
@@ -183,7 +190,7 @@ def resolve_model(ref: str | Path, *, tracking_uri: str | None = None, expected_
             raise ArtifactNotFound(f"{directory} : dossier de modèle introuvable")
         if not (directory / MANIFEST_FILE).exists() and (directory / "MLmodel").exists():
             directory = model_dir_in_pyfunc(directory)
-        return load_model(directory, expected_taxonomy_ref=expected_taxonomy_ref)
+        return load_artifact(directory, expected_taxonomy_ref=expected_taxonomy_ref)
 
     parsed = parse_models_uri(text)
     uri = resolve_tracking_uri(tracking_uri)
@@ -203,6 +210,6 @@ def resolve_model(ref: str | Path, *, tracking_uri: str | None = None, expected_
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"models:/{parsed.name}/{version.version}", dst_path=tmp, tracking_uri=uri, registry_uri=uri
         )
-        return load_model(
+        return load_artifact(
             model_dir_in_pyfunc(Path(local)), expected_taxonomy_ref=expected_taxonomy_ref, expected_sha256=expected_sha
         )
