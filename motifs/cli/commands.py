@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from motifs.cli import evaluate_cmd, train_cmd
+
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    pass
+    evaluate_cmd.register(app)
+    train_cmd.register(app)
