@@ -19,7 +19,6 @@ from pipeline.mlflow_model import OUTPUT_COLUMNS, SHA256_TAG, mlflow_uris, resol
 from tests.reason_model_double import TRAIN, ReasonModelDouble, fitted_double
 from training import tracking
 from training.evaluate import evaluate
-from training.run import publish
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow")]
 
@@ -38,7 +37,7 @@ EVAL_CODES = [c for _, c in EVAL]
 def _publish(model: ReasonModelDouble, folder: Path, uri: str) -> tuple[object, object]:
     manifest = save_model(model, folder)
     report = evaluate(model, EVAL_TEXTS, EVAL_CODES)
-    publication = publish(
+    publication = tracking.publish(
         model=model,
         model_dir=folder,
         manifest=manifest,

@@ -1,8 +1,9 @@
 """The one entry point of training that touches disk, configuration and MLflow: `train_and_register`.
 
     data file ─ read (text, label, optional timestamp) ─ taxonomy (id, version, path or from-data)
-        └ split: train / validation / evaluation (by time when the file has timestamps, else stratified)
-        └ fit on train ─ threshold of abstention on validation for the target precision ─ evaluate on evaluation
+        └ split: train / evaluation (by time when the file has timestamps, else stratified by reason)
+        └ fit on train (`training.fit.fit_model` holds validation notes and whole reasons out of the train part to
+          choose the abstention threshold for the target precision, then refits) ─ evaluate on evaluation
         └ save the artifact (model.joblib + manifest.json) ─ MLflow run + registered version ─ champion/challenger
 
 Everything in between is a pure function of `training.split`, `training.fit`, `training.calibrate`,
@@ -24,12 +25,14 @@ import pandas as pd
 import yaml
 
 from pipeline.artifact import Manifest, TrainingDataInfo, file_sha256, save_model, split_taxonomy_ref
-from pipeline.mlflow_model import REGISTERED_MODEL_NAME, resolve_artifact, resolve_tracking_uri
+from pipeline.mlflow_model import resolve_artifact, resolve_tracking_uri
 from pipeline.tables import inspect_table, iter_table, read_header, undecodable
 from training import tracking
-from training.errors import TrainingConfigError, TrainingDataError
+from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
 from training.evaluate import AUTRE, EvaluationReport, evaluate
-from training.promotion import PromotionDecision, decide_promotion
+from training.fit import fit_model
+from training.promotion import PromotionDecision
+from training.split import stratified_split, time_split
 
 FROM_DATA = "from-data"
 DEFAULT_CONFIG = "defaults.yaml"
@@ -224,78 +227,13 @@ def reason_texts(taxonomy: Any) -> dict[str, list[str]]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------- publishing
-@dataclass(frozen=True)
-class Publication:
-    registered: tracking.RegisteredModel
-    promotion: PromotionDecision
-
-
-def publish(
-    *,
-    model: Any,
-    model_dir: Path,
-    manifest: Manifest,
-    report: EvaluationReport,
-    eval_texts: Sequence[str],
-    eval_codes: Sequence[str],
-    params: Mapping[str, str],
-    metrics: Mapping[str, float],
-    tags: Mapping[str, str],
-    tracking_uri: str,
-    registered_name: str = REGISTERED_MODEL_NAME,
-    experiment_name: str = tracking.EXPERIMENT_NAME,
-) -> Publication:
-    """Log the run, register the new version, re-score the current champion on the same evaluation notes and move
-    the alias `champion` only when the new model is strictly better (macro-F1); otherwise alias `challenger`."""
-    champion_version = tracking.alias_version(tracking_uri, registered_name, tracking.CHAMPION)
-    registered = tracking.log_and_register(
-        tracking_uri=tracking_uri,
-        model_dir=model_dir,
-        manifest=manifest,
-        report=report,
-        params=params,
-        metrics=metrics,
-        tags=tags,
-        registered_name=registered_name,
-        experiment_name=experiment_name,
-    )
-    champion_score: float | None = None
-    champion_error: str | None = None
-    taxonomy_changed = False
-    if champion_version is not None:
-        try:
-            champion = resolve_artifact(f"models:/{registered_name}/{champion_version}", tracking_uri=tracking_uri)
-        except Exception as exc:  # any failure to vouch for the champion blocks automatic promotion
-            champion_error = type(exc).__name__
-        else:
-            taxonomy_changed = champion.manifest.taxonomy_ref != manifest.taxonomy_ref
-            champion_score = evaluate(champion.model, eval_texts, eval_codes, known=model.classes_).macro_f1
-    decision = decide_promotion(
-        report.macro_f1,
-        champion_version=champion_version,
-        champion_score=champion_score,
-        champion_error=champion_error,
-        taxonomy_changed=taxonomy_changed,
-    )
-    tracking.set_alias(tracking_uri, registered_name, decision.alias, registered.version)
-    decision_metrics = {} if decision.champion_score is None else {"champion_macro_f1": decision.champion_score}
-    tracking.record_promotion(
-        tracking_uri,
-        registered.run_id,
-        {"promotion": decision.alias, "champion_version_before": decision.champion_version or ""},
-        decision_metrics,
-    )
-    return Publication(registered, decision)
-
-
 # ---------------------------------------------------------------------------------------------------- orchestrator
 @dataclass(frozen=True)
 class TrainResult:
     model_dir: Path
     manifest: Manifest
     report: EvaluationReport
-    publication: Publication
+    publication: tracking.Publication
     tracking_uri: str
     data: LabelledData
     split_sizes: dict[str, int]
@@ -333,18 +271,14 @@ def train_and_register(
             f"(attendu : des codes de la base, ou --taxonomy {FROM_DATA})"
         )
 
-    splits, split_kind = _split(data, codes, settings["split"])
-    train, validation, evaluation = splits
+    train, evaluation, split_kind = _split(data, codes, settings["split"])
     model_config = {key: value for key, value in config.items() if key != "training"}
     started = time.perf_counter()
-    model = _fit_and_calibrate(
+    model = fit_model(
         [data.texts[i] for i in train if codes[i] in known],
         [codes[i] for i in train if codes[i] in known],
-        [data.texts[i] for i in validation],
-        [codes[i] for i in validation],
         reason_texts(space.taxonomy),
         model_config,
-        settings,
     )
     fit_seconds = time.perf_counter() - started
     model.taxonomy_ref = space.ref
@@ -361,7 +295,8 @@ def train_and_register(
     )
     uri = resolve_tracking_uri(tracking_uri)
     taxonomy_id, taxonomy_version = split_taxonomy_ref(space.ref)
-    sizes = {"train": len(train), "validation": len(validation), "evaluation": len(evaluation)}
+    abstention = dict(getattr(model, "abstention_", {}) or {})
+    sizes = {"train": len(train), "validation": int(abstention.get("n_validation", 0)), "evaluation": len(evaluation)}
     params = tracking.flatten_params(config)
     params.update(
         {
@@ -380,7 +315,14 @@ def train_and_register(
         "rows_used": float(data.rows),
         "rows_unknown_label": float(sum(unknown_labels.values())),
         **{f"rows_{name}": float(n) for name, n in sizes.items()},
+        **{
+            f"calibration_{name}": float(abstention[name])
+            for name in ("precision", "coverage", "target_precision", "max_prob_weight", "novelty_auc")
+            if isinstance(abstention.get(name), int | float)
+        },
     }
+    if "reached" in abstention:
+        metrics["calibration_reached"] = float(bool(abstention["reached"]))
     tags = {
         "taxonomy_id": taxonomy_id or "",
         "taxonomy_version": taxonomy_version or "",
@@ -391,7 +333,7 @@ def train_and_register(
         "artifact_dir": str(out.resolve()),
         "artifact_sha256": manifest.sha256,
     }
-    publication = publish(
+    publication = tracking.publish(
         model=model,
         model_dir=out,
         manifest=manifest,
@@ -420,22 +362,21 @@ def train_and_register(
     )
 
 
-def _split(
-    data: LabelledData, codes: Sequence[str], settings: Mapping[str, Any]
-) -> tuple[tuple[list[int], list[int], list[int]], str]:
-    raise NotImplementedError
-
-
-def _fit_and_calibrate(
-    train_texts: list[str],
-    train_codes: list[str],
-    validation_texts: list[str],
-    validation_codes: list[str],
-    texts_of_reasons: dict[str, list[str]],
-    model_config: dict[str, Any],
-    settings: Mapping[str, Any],
-) -> Any:
-    raise NotImplementedError
+def _split(data: LabelledData, codes: Sequence[str], settings: Mapping[str, Any]) -> tuple[list[int], list[int], str]:
+    """Train / evaluation row indices: by time when the file has readable timestamps, else stratified by code."""
+    fraction = float(settings["evaluation_fraction"])
+    try:
+        if data.timestamps is not None:
+            split = time_split(data.timestamps, test_fraction=fraction)
+            kind = "time"
+        else:
+            split = stratified_split(codes, test_size=fraction, random_state=int(settings["random_state"]))
+            kind = "stratified"
+    except InvalidSplit as exc:
+        raise TrainingDataError(f"{data.file_name} : découpage impossible ({exc})") from None
+    if len(split.test) == 0:
+        raise TrainingDataError(f"{data.file_name} : trop peu de lignes pour garder un jeu d'évaluation")
+    return [int(i) for i in split.train], [int(i) for i in split.test], kind
 
 
 def evaluate_file(

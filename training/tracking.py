@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -36,13 +36,19 @@ from matplotlib.figure import Figure
 from mlflow.exceptions import MlflowException
 
 from pipeline.artifact import Manifest
-from pipeline.mlflow_model import ARTIFACT_KEY, SHA256_TAG, SIGNATURE, mlflow_uris
+from pipeline.mlflow_model import (
+    ARTIFACT_KEY,
+    REGISTERED_MODEL_NAME,
+    SHA256_TAG,
+    SIGNATURE,
+    mlflow_uris,
+    resolve_artifact,
+)
 from training.errors import TrackingError
-from training.evaluate import EvaluationReport
+from training.evaluate import EvaluationReport, evaluate
+from training.promotion import CHAMPION, PromotionDecision, decide_promotion
 
 EXPERIMENT_NAME = "motifs"
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 _RUNTIME_DISTRIBUTIONS = (
     "mlflow",
     "scikit-learn",
@@ -233,3 +239,67 @@ def record_promotion(tracking_uri: str, run_id: str, tags: Mapping[str, str], me
             client.set_tag(run_id, key, value)
         for key, number in metrics.items():
             client.log_metric(run_id, key, float(number))
+
+
+@dataclass(frozen=True)
+class Publication:
+    registered: RegisteredModel
+    promotion: PromotionDecision
+
+
+def publish(
+    *,
+    model: Any,
+    model_dir: Path,
+    manifest: Manifest,
+    report: EvaluationReport,
+    eval_texts: Sequence[str],
+    eval_codes: Sequence[str],
+    params: Mapping[str, str],
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    tracking_uri: str,
+    registered_name: str = REGISTERED_MODEL_NAME,
+    experiment_name: str = EXPERIMENT_NAME,
+) -> Publication:
+    """Log the run, register the new version, re-score the current champion on the same evaluation notes and move
+    the alias `champion` only when the new model is strictly better (macro-F1); otherwise alias `challenger`."""
+    champion_version = alias_version(tracking_uri, registered_name, CHAMPION)
+    registered = log_and_register(
+        tracking_uri=tracking_uri,
+        model_dir=model_dir,
+        manifest=manifest,
+        report=report,
+        params=params,
+        metrics=metrics,
+        tags=tags,
+        registered_name=registered_name,
+        experiment_name=experiment_name,
+    )
+    champion_score: float | None = None
+    champion_error: str | None = None
+    taxonomy_changed = False
+    if champion_version is not None:
+        try:
+            champion = resolve_artifact(f"models:/{registered_name}/{champion_version}", tracking_uri=tracking_uri)
+        except Exception as exc:  # any failure to vouch for the champion blocks automatic promotion
+            champion_error = type(exc).__name__
+        else:
+            taxonomy_changed = champion.manifest.taxonomy_ref != manifest.taxonomy_ref
+            champion_score = evaluate(champion.model, eval_texts, eval_codes, known=model.classes_).macro_f1
+    decision = decide_promotion(
+        report.macro_f1,
+        champion_version=champion_version,
+        champion_score=champion_score,
+        champion_error=champion_error,
+        taxonomy_changed=taxonomy_changed,
+    )
+    set_alias(tracking_uri, registered_name, decision.alias, registered.version)
+    decision_metrics = {} if decision.champion_score is None else {"champion_macro_f1": decision.champion_score}
+    record_promotion(
+        tracking_uri,
+        registered.run_id,
+        {"promotion": decision.alias, "champion_version_before": decision.champion_version or ""},
+        decision_metrics,
+    )
+    return Publication(registered, decision)
