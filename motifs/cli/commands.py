@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from motifs.cli import evaluate_cmd, train_cmd
+from motifs.cli import evaluate_cmd, taxonomy_cmd, train_cmd
 
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
     evaluate_cmd.register(app)
+    app.add_typer(taxonomy_cmd.app, name="taxonomy")
     train_cmd.register(app)
