@@ -230,6 +230,7 @@ def reason_texts(taxonomy: Any) -> dict[str, list[str]]:
 # ---------------------------------------------------------------------------------------------------- orchestrator
 @dataclass(frozen=True)
 class TrainResult:
+    model: Any
     model_dir: Path
     manifest: Manifest
     report: EvaluationReport
@@ -297,7 +298,8 @@ def train_and_register(
     taxonomy_id, taxonomy_version = split_taxonomy_ref(space.ref)
     abstention = dict(getattr(model, "abstention_", {}) or {})
     sizes = {"train": len(train), "validation": int(abstention.get("n_validation", 0)), "evaluation": len(evaluation)}
-    params = tracking.flatten_params(config)
+    resolved_model_config = getattr(model, "config_", None) or model_config  # the model's defaults + overrides
+    params = tracking.flatten_params({"training": settings, **resolved_model_config})
     params.update(
         {
             "data.file_name": data.file_name,
@@ -348,6 +350,7 @@ def train_and_register(
         experiment_name=settings["registry"]["experiment"],
     )
     return TrainResult(
+        model=model,
         model_dir=out,
         manifest=manifest,
         report=report,
