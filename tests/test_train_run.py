@@ -106,8 +106,10 @@ def test_cli_train_then_evaluate_from_data(tmp_path: Path, data_dir: Path) -> No
         out = tmp_path / "eval.json"
         result = runner.invoke(
             build_app(),
-            ["evaluate", "--model", model_ref, "--data", str(data), "--text-col", "utterance", "--label-col", "intent"]
-            + ["--json", str(out), "--tracking-uri", uri],
+            [
+                *("evaluate", "--model", model_ref, "--data", str(data), "--text-col", "utterance"),
+                *("--label-col", "intent", "--json", str(out), "--tracking-uri", uri),
+            ],
         )
         assert result.exit_code == 0, result.output
         assert "Exactitude" in result.output and "F1 macro" in result.output
