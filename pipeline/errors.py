@@ -17,6 +17,18 @@ class UnsupportedFormat(UnreadableTable):
     """A data file's extension is not one we read or write."""
 
 
+class InvalidText(PipelineError):
+    """A batch of texts is malformed (one string instead of a list, a missing or non-text value)."""
+
+
+class InvalidConfig(PipelineError):
+    """A model configuration has an unknown key, component name or an out-of-range value."""
+
+
+class UnknownReason(PipelineError):
+    """A label or reason code is not usable for training (e.g. the reserved « autre », or too few examples)."""
+
+
 class ArtifactError(PipelineError):
     """A model artifact directory cannot be written or trusted."""
 
