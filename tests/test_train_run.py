@@ -20,7 +20,7 @@ from pipeline.artifact import load_model
 from training.errors import TrainingConfigError, TrainingDataError
 from training.run import load_config, read_labelled, train_and_register
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow-train")]
 
 REDACTION_READY = importlib.util.find_spec("pipeline.redaction") is not None
 FAKE_EMAIL = "zorglubette.quimper@exemple.fr"  # made-up
@@ -35,8 +35,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     root = tmp_path_factory.mktemp("train")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     data = data_dir / "training" / "appels_etiquetes.csv"
-    first = train_and_register(data, None, "text", "reason", None, root / "m1", tracking_uri=uri)
-    second = train_and_register(data, None, "text", "reason", None, root / "m2", tracking_uri=uri)
+    config = data_dir / "training" / "rapide.yaml"
+    first = train_and_register(data, None, "text", "reason", config, root / "m1", tracking_uri=uri)
+    second = train_and_register(data, None, "text", "reason", config, root / "m2", tracking_uri=uri)
     return {"root": root, "uri": uri, "data": data, "first": first, "second": second}
 
 
@@ -55,7 +56,7 @@ def test_train_logs_everything_and_registers_a_champion(trained: dict) -> None:
     assert tags["training_data_sha256"] == first.manifest.training_data.sha256
     assert tags["training_data_rows"] == str(first.data.rows)
     assert params["training.split.evaluation_fraction"] == "0.2"
-    assert "abstention.target_precision" in params
+    assert "abstention.target_precision" in params and params["abstention.holdout_rounds"] == "1"  # --config
     assert metrics["macro_f1"] == pytest.approx(first.report.macro_f1)
     assert {"open_f1", "known_accuracy", "threshold", "rows_evaluation"} <= set(metrics)
     loaded = load_model(first.model_dir, expected_taxonomy_ref="national@1.1.0")
@@ -83,7 +84,8 @@ def test_no_raw_text_in_mlflow_store(tmp_path: Path, data_dir: Path) -> None:
     data = tmp_path / "planted.csv"
     data.write_text(planted, encoding="utf-8")
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
-    result = train_and_register(data, None, "text", "reason", None, tmp_path / "model", tracking_uri=uri)
+    config = data_dir / "training" / "rapide.yaml"
+    result = train_and_register(data, None, "text", "reason", config, tmp_path / "model", tracking_uri=uri)
     blobs = [p.read_bytes() for p in (tmp_path / "store").rglob("*") if p.is_file()]
     blobs.append(pickle.dumps(load_model(result.model_dir)))  # model.joblib is compressed: scan the object too
     for needle in NEEDLES:
@@ -97,6 +99,7 @@ def test_cli_train_then_evaluate_from_data(tmp_path: Path, data_dir: Path) -> No
     runner = CliRunner()
     args = ["train", "--data", str(data), "--taxonomy", "from-data:intentions", "--text-col", "utterance"]
     args += ["--label-col", "intent", "--out", str(tmp_path / "model"), "--tracking-uri", uri]
+    args += ["--config", str(data_dir / "training" / "rapide.yaml")]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     assert "intentions@1.0.0" in result.output and "champion" in result.output
