@@ -242,6 +242,7 @@ class TrainResult:
     unknown_labels: dict[str, int]
     replaced_codes: dict[str, str]
     fit_seconds: float
+    abstention: dict[str, Any] = field(default_factory=dict)  # fit_model's calibration report
 
     @property
     def promotion(self) -> PromotionDecision:
@@ -362,6 +363,7 @@ def train_and_register(
         unknown_labels=unknown_labels,
         replaced_codes=space.replaced,
         fit_seconds=fit_seconds,
+        abstention=abstention,
     )
 
 

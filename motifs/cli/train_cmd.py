@@ -89,11 +89,19 @@ def print_train_result(result: TrainResult) -> None:
         )
     sizes = result.split_sizes
     kind = "temporel (les plus récentes en évaluation)" if result.split_kind == "time" else "stratifié par motif"
-    _console.print(
-        f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['validation']} validation, "
-        f"{sizes['evaluation']} évaluation"
-    )
-    _console.print(f"[bold]Seuil d'abstention[/] (choisi sur la validation) : {result.manifest.threshold}")
+    _console.print(f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['evaluation']} évaluation")
+    _console.print(f"[bold]Seuil d'abstention[/] : {_number(result.manifest.threshold)}")
+    calibration = result.abstention
+    if "skipped" in calibration:
+        _console.print(f"  [yellow]seuil par défaut de la configuration[/] : {calibration['skipped']}")
+    elif calibration:
+        reached = "atteinte" if calibration.get("reached") else "[yellow]non atteinte[/]"
+        _console.print(
+            f"  choisi sur {calibration.get('n_validation', '?')} notes de validation tirées de l'apprentissage "
+            f"({calibration.get('rounds', '?')} tirages, motifs mis de côté pour simuler « autre ») : "
+            f"précision visée {_number(calibration.get('target_precision'))}, {reached} "
+            f"{_number(calibration.get('precision'))}, couverture {_number(calibration.get('coverage'))}"
+        )
     _console.print(f"Entraînement : {result.fit_seconds:.1f} s")
     _console.print(render_evaluation(result.report, title="Évaluation (jeu tenu à l'écart)"))
     _console.print(
@@ -107,7 +115,11 @@ def print_train_result(result: TrainResult) -> None:
         f"[bold]MLflow[/] : run {registered.run_id}, modèle {registered.name} version {registered.version} — "
         f"[{colour}]{promotion.alias}[/] : {promotion.reason}"
     )
-    _console.print(f"Pour voir le suivi : {mlflow_ui_command(result.tracking_uri)}")
+    _console.print(f"Pour voir le suivi : {mlflow_ui_command(result.tracking_uri)}", soft_wrap=True)
+
+
+def _number(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "—"
 
 
 def register(app: typer.Typer) -> None:
