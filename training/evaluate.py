@@ -16,6 +16,7 @@ truth « autre » — the right answer for such a note is to abstain. Definition
 - `ece` (expected calibration error): notes are put in 15 equal-width bins of their top-1 probability
   ((0, 1/15], (1/15, 2/15], … ; 0 goes in the first bin); ECE = Σ_b (n_b / N) · |accuracy_b − mean confidence_b|,
   where accuracy is that of the top-1 code (abstention ignored; a truly unknown note is always wrong).
+- `per_class` and the confusion matrix cover the codes present in the truth or the predictions (+ « autre »).
 - `coverage_curve`: notes sorted by top-1 probability, highest first; for coverage c in 10 %, 20 %, … 100 % the
   first ⌈c·N⌉ are kept and the accuracy of their top-1 code is given, with the lowest probability kept.
 """
@@ -216,7 +217,8 @@ def score_predictions(
         return float(np.mean([bool(is_autre[i]) if unknown[i] else truth[i] in top_codes[i][:depth] for i in range(n)]))
 
     truth_classes = sorted(set(truth.tolist()))
-    label_set = sorted((set(classes) | set(truth.tolist()) | set(predicted.tolist())) - {AUTRE})
+    # classes seen in the truth or the predictions (a model may know 30 codes of which the data uses 5)
+    label_set = sorted((set(truth.tolist()) | set(predicted.tolist())) - {AUTRE})
     if AUTRE in set(truth.tolist()) | set(predicted.tolist()):
         label_set.append(AUTRE)
     precision, recall, f1, support = precision_recall_fscore_support(
