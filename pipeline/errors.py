@@ -47,3 +47,19 @@ class ArtifactTampered(ArtifactError):
 
 class TaxonomyVersionMismatch(ArtifactError):
     """The model was trained on another taxonomy (id or version) than the one expected."""
+
+
+class RedactionError(PipelineError):
+    """Base class of the redaction step's errors."""
+
+
+class RedactionConfigError(RedactionError):
+    """A redaction setting (YAML file or constructor parameter) is invalid."""
+
+
+class MissingColumn(RedactionError):
+    """A column the caller named is not in the file."""
+
+
+class RedactionInputError(RedactionError, ValueError):
+    """Redaction received something other than text (e.g. one string where a list of texts is expected)."""
