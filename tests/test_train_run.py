@@ -4,7 +4,6 @@ temporary SQLite MLflow store (tiny French fixtures in tests/data/training/)."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import pickle
 import shutil
@@ -22,7 +21,6 @@ from training.run import load_config, read_labelled, train_and_register
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow-train")]
 
-REDACTION_READY = importlib.util.find_spec("pipeline.redaction") is not None
 FAKE_EMAIL = "zorglubette.quimper@exemple.fr"  # made-up
 FAKE_NIR = "284127512345687"  # made-up, valid key (python-stdnum fr.nir)
 # The model's character n-grams (up to 5) would keep fragments of unredacted notes: look for those too.
@@ -74,7 +72,6 @@ def test_same_score_stays_challenger(trained: dict) -> None:
     assert str(client.get_model_version_by_alias("motifs-reasons", "challenger").version) == "2"
 
 
-@pytest.mark.skipif(not REDACTION_READY, reason="needs pipeline.redaction (the Redactor) — enable when it lands")
 def test_no_raw_text_in_mlflow_store(tmp_path: Path, data_dir: Path) -> None:
     source = (data_dir / "training" / "appels_etiquetes.csv").read_text(encoding="utf-8")
     planted = source.rstrip("\n") + (

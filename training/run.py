@@ -26,6 +26,7 @@ import yaml
 
 from pipeline.artifact import Manifest, TrainingDataInfo, file_sha256, save_model, split_taxonomy_ref
 from pipeline.mlflow_model import resolve_artifact, resolve_tracking_uri
+from pipeline.redaction import Redactor
 from pipeline.tables import inspect_table, iter_table, read_header, undecodable
 from training import tracking
 from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
@@ -281,6 +282,7 @@ def train_and_register(
         [codes[i] for i in train if codes[i] in known],
         reason_texts(space.taxonomy),
         model_config,
+        redactor=Redactor(),  # first step of the model: no personal data in vocabularies or exemplars
     )
     fit_seconds = time.perf_counter() - started
     model.taxonomy_ref = space.ref
