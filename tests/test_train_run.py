@@ -157,3 +157,19 @@ def test_config_is_merged_and_checked(tmp_path: Path) -> None:
     broken.write_text("training: [\n", encoding="utf-8")
     with pytest.raises(TrainingConfigError, match="YAML"):
         load_config(broken)
+
+
+def test_registered_real_model_serves_through_pyfunc(trained: dict) -> None:
+    import pandas as pd
+
+    from pipeline.mlflow_model import OUTPUT_COLUMNS, mlflow_uris
+
+    with mlflow_uris(trained["uri"]):
+        pyfunc = mlflow.pyfunc.load_model("models:/motifs-reasons@champion")
+    assert pyfunc.metadata.signature.outputs.input_names() == list(OUTPUT_COLUMNS)
+    notes = ["toujours pas reçu le paiement", "", "je veux déplacer mon rdv"]
+    out = pyfunc.predict(pd.DataFrame({"text": notes}))
+    direct = trained["first"].model.suggest([notes[0], notes[2]])
+    assert out["code"].tolist() == [direct[0].code, "autre", direct[1].code]
+    assert out["confidence"].tolist()[0] == pytest.approx(direct[0].confidence)
+    assert set(out["taxonomy_version"]) == {"national@1.1.0"}
