@@ -52,7 +52,7 @@ def _publish(model: ReasonModelDouble, folder: Path, uri: str) -> tuple[object, 
     return publication, report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave other modules in between
 def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Three versions published in order: good (champion), worse (challenger), better (new champion)."""
     root = tmp_path_factory.mktemp("mlflow")

@@ -27,7 +27,7 @@ FAKE_NIR = "284127512345687"  # made-up, valid key (python-stdnum fr.nir)
 NEEDLES = [FAKE_EMAIL, FAKE_NIR, "zorgl", "rglub", "quimp", "84127", "41275", "27512"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave other modules in between
 def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     """Two trainings on the same data: the first is champion, the second ties and stays challenger."""
     root = tmp_path_factory.mktemp("train")
