@@ -194,6 +194,8 @@ def resolve_artifact(
 
     parsed = parse_models_uri(text)
     uri = resolve_tracking_uri(tracking_uri)
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        raise ArtifactNotFound(f"registre MLflow introuvable : {uri} (entraîner d'abord, ou préciser --tracking-uri)")
     with mlflow_uris(uri) as client, tempfile.TemporaryDirectory(prefix="motifs-model-") as tmp:
         try:
             if parsed.alias is not None:

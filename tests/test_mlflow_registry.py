@@ -156,3 +156,14 @@ def test_tampered_registered_champion_is_refused_and_blocks_promotion(store: dic
     assert publication.promotion.alias == "challenger"
     assert "ArtifactTampered" in publication.promotion.reason
     assert tracking.alias_version(uri, "motifs-reasons", "champion") == str(version.version)
+
+
+def test_missing_local_registry_is_a_clear_error_and_creates_nothing(tmp_path: Path) -> None:
+    from pipeline.errors import ArtifactInvalid, ArtifactNotFound
+
+    uri = f"sqlite:///{tmp_path / 'absent' / 'mlflow.db'}"
+    with pytest.raises(ArtifactNotFound, match="registre MLflow introuvable"):
+        resolve_model("models:/motifs-reasons@champion", tracking_uri=uri)
+    assert not (tmp_path / "absent").exists()
+    with pytest.raises(ArtifactInvalid, match="models:/NOM@ALIAS"):
+        resolve_model("models:/motifs-reasons", tracking_uri=uri)
