@@ -43,3 +43,39 @@ class InvalidConfig(PipelineError):
 
 class UnknownReason(PipelineError):
     """A label or reason code is not usable for training (e.g. the reserved « autre », or too few examples)."""
+
+
+class ArtifactError(PipelineError):
+    """A model artifact directory cannot be written or trusted."""
+
+
+class ArtifactNotFound(ArtifactError):
+    """The model directory, its manifest or its model file is missing."""
+
+
+class ArtifactInvalid(ArtifactError):
+    """The manifest is unreadable or does not describe a motifs model."""
+
+
+class ArtifactTampered(ArtifactError):
+    """The model file's SHA-256 does not match the recorded one: it is never unpickled."""
+
+
+class TaxonomyVersionMismatch(ArtifactError):
+    """The model was trained on another taxonomy (id or version) than the one expected."""
+
+
+class RedactionError(PipelineError):
+    """Base class of the redaction step's errors."""
+
+
+class RedactionConfigError(RedactionError):
+    """A redaction setting (YAML file or constructor parameter) is invalid."""
+
+
+class MissingColumn(RedactionError):
+    """A column the caller named is not in the file."""
+
+
+class RedactionInputError(RedactionError, ValueError):
+    """Redaction received something other than text (e.g. one string where a list of texts is expected)."""

@@ -15,3 +15,15 @@ class InvalidSplit(TrainingError):
 
 class CalibrationError(TrainingError):
     """An abstention threshold cannot be chosen (no validation data, inconsistent inputs)."""
+
+
+class TrainingDataError(TrainingError):
+    """The training or evaluation data cannot be used (missing column, too few rows, no label)."""
+
+
+class TrainingConfigError(TrainingError):
+    """The training configuration file is unreadable or holds an unexpected value."""
+
+
+class TrackingError(TrainingError):
+    """MLflow tracking or the model registry refused an operation."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from motifs.cli import demo_data_cmd, taxonomy_cmd
+from motifs.cli import demo_data_cmd, evaluate_cmd, taxonomy_cmd, train_cmd
 
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
     demo_data_cmd.register(app)
+    evaluate_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
+    train_cmd.register(app)
