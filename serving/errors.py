@@ -20,9 +20,10 @@ class InvalidRecord(StoreError):
 class UnknownReasonCode(ServingError):
     """A code sent by a client (e.g. the chosen code of a feedback) is not in the taxonomy in use."""
 
-    def __init__(self, code: str, taxonomy_ref: str) -> None:
+    def __init__(self, code: str, taxonomy_ref: str, *, field: str = "chosen_code") -> None:
         self.code = code
         self.taxonomy_ref = taxonomy_ref
+        self.field = field
         super().__init__(
             f"code de motif inconnu : « {code} » n'existe pas dans la base de motifs {taxonomy_ref} "
             "(les codes ne sont pas du texte libre : choisir un code de GET /v1/taxonomy)"

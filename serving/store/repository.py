@@ -266,9 +266,11 @@ class FeedbackStore:
     def add(self, record: FeedbackRecord, *, known_codes: Collection[str]) -> None:
         """Store an agent's choice. Every code (chosen and suggested) must be in `known_codes` (the taxonomy
         `record.taxonomy_version` in use, with the site's extension): codes are never free text."""
-        for code in (record.chosen_code, *record.suggested_codes):
+        if record.chosen_code not in known_codes:
+            raise UnknownReasonCode(record.chosen_code, record.taxonomy_version)
+        for code in record.suggested_codes:
             if code not in known_codes:
-                raise UnknownReasonCode(code, record.taxonomy_version)
+                raise UnknownReasonCode(code, record.taxonomy_version, field="suggested_codes")
         row = {
             "call_id": record.call_id,
             "suggested_codes": list(record.suggested_codes),
