@@ -7,4 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    pass
+    from motifs.cli import db_cmd, serve_cmd
+
+    app.add_typer(db_cmd.app, name="db")
+    app.command("serve")(serve_cmd.serve)

@@ -7,6 +7,7 @@ template, status and duration instead. Unhandled exceptions never reach uvicorn 
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -48,10 +49,18 @@ def uvicorn_config(
     )
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    announce: Callable[[Resources], None] | None = None,
+) -> None:
     """Load the model, taxonomy and database first (a missing model is one clean error, not a traceback from
-    uvicorn's lifespan), then serve until interrupted."""
+    uvicorn's lifespan), call `announce`, then serve until interrupted."""
     resources = load_resources(settings)
+    if announce is not None:
+        announce(resources)
     app = create_app(settings, loader=lambda _settings: resources)
     uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
 
