@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from motifs.cli import db_cmd, serve_cmd, taxonomy_cmd
+
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    from motifs.cli import db_cmd, serve_cmd
-
     app.add_typer(db_cmd.app, name="db")
     app.command("serve")(serve_cmd.serve)
+    app.add_typer(taxonomy_cmd.app, name="taxonomy")
