@@ -2,10 +2,8 @@
 
 - `KeywordModel` ~ pipeline.model.ReasonModel (a keyword table instead of spaCy + scikit-learn);
 - `TagRedactor` ~ pipeline.redaction.Redactor (regexes for the personal data the tests plant);
-- `FakeTaxonomy` ~ taxonomy.Taxonomy (national codes + one site's local reasons, roll-up).
-
-They let the API be tested without the model, redaction and taxonomy branches; once those land, the tests that
-need realism switch to the real objects.
+The taxonomy is the real one (national 1.1.0 and the shipped site extension metropole_lyon).
+The doubles let the API be tested without the model and redaction branches and without spaCy.
 """
 
 from __future__ import annotations
@@ -13,11 +11,13 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from serving.api.resources import Resources
+from serving.api.resources import Resources, load_site_taxonomies
 from serving.store import Database
+from taxonomy import load_taxonomy
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,11 @@ KEYWORDS = {
     "payé": "paiement_non_recu",
     "montant": "paiement_montant",
     "attestation": "attestation",
-    "rendez-vous": "rdv_prise",
+    "rendez-vous": "rdv_gestion",
     "adresse": "situation_adresse",
-    "mot de passe": "numerique_connexion",
-    "composteur": "dechets_compost",  # a local code of the site metropole_lyon
+    "mot de passe": "numerique_identifiants",
+    # A local code of the site metropole_lyon (→ lyon_fonds_solidarite_logement → paiement_difficulte).
+    "fsl": "lyon_fsl_energie",
 }
 
 
@@ -109,94 +110,16 @@ class TagRedactor:
         return text
 
 
-@dataclass(frozen=True)
-class SelfService:
-    hint: str
-    url: str | None = None
-
-
-@dataclass(frozen=True)
-class Reason:
-    code: str
-    label: str
-    domain: str | None = None
-    parent: str | None = None
-    site: str | None = None
-    self_service: SelfService | None = None
-    is_active: bool = True
-
-
-NATIONAL_REASONS = (
-    Reason(
-        "paiement_non_recu",
-        "Versement non reçu ou en retard",
-        "paiement",
-        self_service=SelfService(
-            "Consulter ses paiements dans l'espace personnel", "https://www.example.gouv.fr/paiements"
-        ),
-    ),
-    Reason("paiement_montant", "Montant d'un versement incompris ou modifié", "paiement"),
-    Reason(
-        "attestation",
-        "Demande d'attestation ou de duplicata",
-        "pieces",
-        self_service=SelfService("Télécharger l'attestation en ligne"),
-    ),
-    Reason("rdv_prise", "Prise de rendez-vous", "rendez_vous"),
-    Reason("situation_adresse", "Changement d'adresse ou de coordonnées", "situation"),
-    Reason("numerique_connexion", "Problème de connexion à l'espace personnel", "numerique"),
-    Reason("dechets_collecte", "Collecte des déchets", "dechets"),
-    Reason("paiement_indu", "Trop-perçu", "paiement", is_active=False),
-    Reason("autre", "Autre motif (hors base)"),
-)
-LYON_REASONS = (
-    Reason("dechets_compost", "Composteurs de quartier", "dechets", parent="dechets_collecte", site="metropole_lyon"),
-)
-
-
-@dataclass(frozen=True)
-class FakeTaxonomy:
-    reasons: tuple[Reason, ...] = NATIONAL_REASONS
-    ref: str = "national@1.1.0"
-    _by_code: dict[str, Reason] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_code", {r.code: r for r in self.reasons})
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._by_code
-
-    def get(self, code: str) -> Reason:
-        return self._by_code[code]
-
-    @property
-    def active_codes(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.reasons if r.is_active)
-
-    @property
-    def active_reasons(self) -> tuple[Reason, ...]:
-        return tuple(r for r in self.reasons if r.is_active)
-
-    def roll_up(self, code: str) -> str:
-        reason = self.get(code)
-        while reason.parent is not None:
-            reason = self.get(reason.parent)
-        return reason.code
-
-    def with_site(self, reasons: tuple[Reason, ...], site_ref: str) -> FakeTaxonomy:
-        return FakeTaxonomy(self.reasons + reasons, f"{self.ref}+{site_ref}")
-
-
 def make_resources(db_url: str, *, model: KeywordModel | None = None, threads: int = 4) -> Resources:
-    from concurrent.futures import ThreadPoolExecutor
-
-    national = FakeTaxonomy()
+    """What `load_resources` builds, with the doubles for the model and the redactor."""
+    model = model or KeywordModel()
+    national = load_taxonomy(model.taxonomy_ref)
     return Resources(
-        model=model or KeywordModel(),
+        model=model,
         redactor=TagRedactor(),
         taxonomy=national,
         database=Database.open(db_url),
-        sites={"metropole_lyon": national.with_site(LYON_REASONS, "metropole_lyon@1.0.0")},
+        sites=load_site_taxonomies(national, None),
         executor=ThreadPoolExecutor(threads, "test-model"),
     )
 

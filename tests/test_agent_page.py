@@ -65,7 +65,7 @@ def test_agent_types_sees_suggestions_and_chooses_one(page, server: str, tmp_pat
     expect(first).to_contain_text("Versement non reçu ou en retard")
     expect(page.locator("#suggestions button.suggestion")).to_have_count(3)
     expect(page.locator("#self-service")).to_be_visible()
-    expect(page.locator("#self-service-hint")).to_have_text("Consulter ses paiements dans l'espace personnel")
+    expect(page.locator("#self-service-hint")).to_contain_text("rubrique « Mes paiements »")
     expect(page.locator("#suggestions")).to_have_attribute("aria-live", "polite")
 
     # Debounced: far fewer requests than keystrokes.
@@ -85,11 +85,11 @@ def test_agent_types_sees_suggestions_and_chooses_one(page, server: str, tmp_pat
     page.get_by_label("Site").fill("metropole_lyon")
     page.get_by_label("Site").press("Tab")
     other = page.get_by_label("Autre motif de la base")
-    expect(other.locator("option[value='dechets_compost']")).to_have_count(1)
-    other.select_option("dechets_compost")
+    expect(other.locator("option[value='lyon_fsl_energie']")).to_have_count(1)
+    other.select_option("lyon_fsl_energie")
     page.get_by_role("button", name="Retenir ce motif").click()
-    expect(page.locator("#feedback-state")).to_contain_text("Motif enregistré : Composteurs de quartier")
-    assert db.feedback.latest_choices(["APPEL-42"]) == {"APPEL-42": "dechets_compost"}
+    expect(page.locator("#feedback-state")).to_contain_text("Motif enregistré : Aide FSL pour des impayés")
+    assert db.feedback.latest_choices(["APPEL-42"]) == {"APPEL-42": "lyon_fsl_energie"}
 
     # Nothing but our own server was contacted (no CDN, no font, no analytics).
     assert all(r.url.startswith(server) for r in page.requests)

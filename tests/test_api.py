@@ -56,8 +56,8 @@ def test_suggestions_happy_path(client: TestClient, model: KeywordModel) -> None
     )
     assert body["autre"] is False
     assert body["self_service"] == {
-        "hint": "Consulter ses paiements dans l'espace personnel",
-        "url": "https://www.example.gouv.fr/paiements",
+        "hint": "Les dates et montants des paiements figurent dans l'espace personnel, rubrique « Mes paiements ».",
+        "url": None,
     }
     assert (body["model_version"], body["taxonomy_version"], body["degraded"]) == (
         "keywords-1",
@@ -80,15 +80,15 @@ def test_the_model_only_sees_redacted_text(client: TestClient, model: KeywordMod
 
 
 def test_site_extension_applies_local_reasons_and_rolls_up_elsewhere(client: TestClient) -> None:
-    note = "Demande de composteur pour la résidence"
+    note = "Demande d'aide FSL pour la facture d'électricité"
     local = client.post("/v1/suggestions", json={"text": note, "site": "metropole_lyon"}).json()
-    assert local["suggestions"][0]["code"] == "dechets_compost"
-    assert local["suggestions"][0]["label"] == "Composteurs de quartier"
+    assert local["suggestions"][0]["code"] == "lyon_fsl_energie"
+    assert local["suggestions"][0]["label"] == "Aide FSL pour des impayés d'énergie ou d'eau"
     assert local["taxonomy_version"] == "national@1.1.0+metropole_lyon@1.0.0"
-    for site in (None, "caf_13"):  # no site, or a site without extension: the national parent
+    for site in (None, "caf_13"):  # no site, or a site without extension: the national ancestor
         national = client.post("/v1/suggestions", json={"text": note, "site": site}).json()
-        assert national["suggestions"][0]["code"] == "dechets_collecte"
-        assert national["suggestions"][0]["label"] == "Collecte des déchets"
+        assert national["suggestions"][0]["code"] == "paiement_difficulte"
+        assert national["suggestions"][0]["label"].startswith("Difficulté de paiement")
         assert national["taxonomy_version"] == "national@1.1.0"
         assert len({s["code"] for s in national["suggestions"]}) == len(national["suggestions"])
 
@@ -218,12 +218,12 @@ def test_feedback_is_stored_and_unknown_codes_refused(client: TestClient, tmp_pa
         "taxonomy_version": "national@1.1.0",
     }
     local = client.post(
-        "/v1/feedback", json={"call_id": "A-2", "chosen_code": "dechets_compost", "site": "metropole_lyon"}
+        "/v1/feedback", json={"call_id": "A-2", "chosen_code": "lyon_fsl_energie", "site": "metropole_lyon"}
     )
     assert local.status_code == 201
-    assert local.json()["national_code"] == "dechets_collecte"
+    assert local.json()["national_code"] == "paiement_difficulte"
     for payload, field in [
-        ({"call_id": "A-3", "chosen_code": "dechets_compost"}, "chosen_code"),  # local code, no site
+        ({"call_id": "A-3", "chosen_code": "lyon_fsl_energie"}, "chosen_code"),  # local code, no site
         ({"call_id": "A-3", "chosen_code": "paiement_indu"}, "chosen_code"),  # deprecated
         ({"call_id": "A-3", "chosen_code": "autre", "suggested_codes": ["motif_invente"]}, "suggested_codes"),
     ]:
@@ -238,7 +238,7 @@ def test_feedback_is_stored_and_unknown_codes_refused(client: TestClient, tmp_pa
     assert free_text.status_code == 422
     db = stored(tmp_path)
     assert db.feedback.count() == 2
-    assert db.feedback.latest_choices(["A-1", "A-2"]) == {"A-1": "attestation", "A-2": "dechets_compost"}
+    assert db.feedback.latest_choices(["A-1", "A-2"]) == {"A-1": "attestation", "A-2": "lyon_fsl_energie"}
     (given,) = [f for f in db.feedback.iter_between(*_today()) if f.call_id == "A-2"]
     assert (given.site, given.model_version, given.taxonomy_version) == (
         "metropole_lyon",
@@ -257,15 +257,19 @@ def _today():  # type: ignore[no-untyped-def]
 def test_taxonomy_with_and_without_site(client: TestClient) -> None:
     national = client.get("/v1/taxonomy").json()
     codes = [r["code"] for r in national["reasons"]]
-    assert "autre" in codes and "paiement_indu" not in codes and "dechets_compost" not in codes
+    assert "autre" in codes and "paiement_indu" not in codes and "lyon_fsl_energie" not in codes
     assert (national["site"], national["site_extension"], national["taxonomy_version"]) == (
         None,
         False,
         "national@1.1.0",
     )
     lyon = client.get("/v1/taxonomy", params={"site": "metropole_lyon"}).json()
-    (compost,) = [r for r in lyon["reasons"] if r["code"] == "dechets_compost"]
-    assert (compost["parent"], compost["site"], compost["domain"]) == ("dechets_collecte", "metropole_lyon", "dechets")
+    (fsl,) = [r for r in lyon["reasons"] if r["code"] == "lyon_fsl_energie"]
+    assert (fsl["parent"], fsl["site"], fsl["domain"]) == (
+        "lyon_fonds_solidarite_logement",
+        "metropole_lyon",
+        "paiement",
+    )
     assert lyon["site_extension"] is True
     assert client.get("/v1/taxonomy", params={"site": "Pas un site"}).status_code == 422
 
@@ -308,7 +312,7 @@ def test_concurrent_requests_each_get_their_own_answer(tmp_path: Path, model: Ke
     notes = {
         "versement": "paiement_non_recu",
         "attestation": "attestation",
-        "rendez-vous": "rdv_prise",
+        "rendez-vous": "rdv_gestion",
         "adresse": "situation_adresse",
     }
 

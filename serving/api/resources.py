@@ -67,7 +67,8 @@ def load_resources(settings: Settings) -> Resources:
         )
     from pipeline.mlflow_model import resolve_model
     from pipeline.redaction import Redactor as PipelineRedactor
-    from taxonomy.loader import load_taxonomy
+
+    from taxonomy import load_taxonomy
 
     model = resolve_model(settings.model)
     taxonomy = load_taxonomy(model.taxonomy_ref)
@@ -94,9 +95,8 @@ def load_resources(settings: Settings) -> Resources:
 def load_site_taxonomies(taxonomy: Any, directory: Path | None) -> dict[str, Taxonomy]:
     """`taxonomy` extended with each site extension of `directory` (default: the shipped ones) that applies to
     its version; an extension written for other versions is skipped with a warning."""
-    from taxonomy.loader import list_sites, load_site
-
     from taxonomy.errors import TaxonomyError
+    from taxonomy.loader import list_sites, load_site
 
     sites: dict[str, Taxonomy] = {}
     for site in list_sites(directory=directory):
