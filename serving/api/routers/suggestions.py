@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from functools import partial
 
@@ -57,9 +58,18 @@ async def post_suggestions(
     return outcome.response
 
 
+STORE_ATTEMPTS = 3
+
+
 def store_prediction(database: Database, record: PredictionRecord) -> None:
-    """After the answer is sent: the agent never waits for the database. A failure is logged, by call_id."""
-    try:
-        database.predictions.add(record)
-    except ServingError as exc:
-        log_exception_safely(exc, record.call_id, "enregistrement de la suggestion de l'appel")
+    """After the answer is sent: the agent never waits for the database. A write that fails (database briefly
+    unreachable, lock held longer than the busy timeout) is retried, then logged by call_id."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            database.predictions.add(record)
+            return
+        except ServingError as exc:
+            if attempt == STORE_ATTEMPTS:
+                log_exception_safely(exc, record.call_id, "enregistrement de la suggestion de l'appel")
+                return
+            time.sleep(0.2 * attempt)
