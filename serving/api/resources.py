@@ -74,6 +74,7 @@ def load_resources(settings: Settings) -> Resources:
     taxonomy = load_taxonomy(model.taxonomy_ref)
     sites = load_site_taxonomies(taxonomy, settings.site_extensions_dir)
     redactor = PipelineRedactor()
+    warm_up(model, redactor)
     database = Database.open(settings.database_url, migrate=settings.migrate_on_startup)
     logger.info(
         "modèle %s chargé (base %s, %d extension(s) de site), base de données %s",
@@ -90,6 +91,14 @@ def load_resources(settings: Settings) -> Resources:
         sites=sites,
         executor=ThreadPoolExecutor(settings.model_threads, "motifs-model"),
     )
+
+
+WARM_UP_NOTE = "L'usager n'a pas reçu son versement du mois et demande une attestation."
+
+
+def warm_up(model: SuggestionModel, redactor: Redactor) -> None:
+    """One suggestion before serving: lazy loads (spaCy tables, vectors) must not make the first agent wait."""
+    model.suggest([redactor.redact(WARM_UP_NOTE)], k=1, redacted=True)
 
 
 def load_site_taxonomies(taxonomy: Any, directory: Path | None) -> dict[str, Taxonomy]:
