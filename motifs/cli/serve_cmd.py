@@ -9,7 +9,7 @@ from serving.api.resources import Resources
 from serving.api.server import serve as run_server
 from serving.api.settings import Settings
 
-_console = Console(stderr=True, highlight=False)
+_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def serve(
