@@ -1,0 +1,356 @@
+"""Person names without a statistical model, and the filter applied to spaCy's PER entities.
+
+Evidence, strongest first:
+1. a civility (« M. », « Mme », « Monsieur »…) followed by capitalised words — any word: « M. Lyon », « Mme Rose »;
+   after a spelled-out civility a lower-case word too when it is not an ordinary word (« madame rousseau »);
+2. a family or role word (« son fils Kevin », « usager Karim B. ») or an introduction (« je m'appelle sophie martin »);
+3. the hand-written lists of first names and surnames (`data/`), extended to the capitalised or upper-case words
+   touching them (« Sophie Martin », « DUPONT Marie »). Words that are also ordinary words or places (Rose, Pierre,
+   Petit, Paris…) need one of the contexts above or another name next to them.
+Words that carry the reason (RSA, CAF, France Travail, months, cities…) are never names outside a civility.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.redaction.config import RedactionConfig
+from pipeline.redaction.lexicon import Lexicon, fold, phrase_pattern
+from pipeline.redaction.spans import NOM, RANK_NAME, Candidate
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_ELISIONS = frozenset({"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu"})
+_SENTENCE_END = frozenset(".!?\n…")
+_VERB_ENDINGS = ("ait", "aient", "ons", "ez", "er", "ée", "ées", "és", "ir", "rai", "ront", "ment")
+_POLITENESS = frozenset({"bonjour", "bonsoir", "merci", "cordialement", "allo"})
+_Adjacent = Callable[[int, int], bool]
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    key: str  # folded
+    cap: bool  # starts with an upper-case letter
+    upper: bool  # all upper-case, two letters or more
+    initial: bool  # one upper-case letter followed by « . » (« Karim B. »)
+    dot: bool  # followed by « . »
+    sentence_start: bool
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    for match in _WORD.finditer(text):
+        for start, word in _split_elision(match.start(), match.group()):
+            end = start + len(word)
+            dot = text[end : end + 1] == "."
+            letters = [ch for ch in word if ch.isalpha()]
+            tokens.append(
+                Token(
+                    start=start,
+                    end=end,
+                    text=word,
+                    key=fold(word),
+                    cap=word[0].isupper(),
+                    upper=len(letters) >= 2 and all(ch.isupper() for ch in letters),
+                    initial=len(word) == 1 and word.isupper() and dot,
+                    dot=dot,
+                    sentence_start=False,
+                )
+            )
+    return _mark_sentence_starts(text, tokens)
+
+
+def _split_elision(start: int, word: str) -> Iterator[tuple[int, str]]:
+    for k, ch in enumerate(word):
+        if ch in "'’":
+            head, tail = word[:k], word[k + 1 :]
+            if fold(head) in _ELISIONS and tail and (tail[0].islower() or head.islower()):
+                yield start, head
+                yield from _split_elision(start + k + 1, tail)
+                return
+            break
+    yield start, word
+
+
+def _mark_sentence_starts(text: str, tokens: list[Token]) -> list[Token]:
+    marked: list[Token] = []
+    previous: Token | None = None
+    for tok in tokens:
+        k = tok.start - 1
+        while k >= 0 and text[k] in " \t\u00a0\u202f\"«»“”'()[]-–*":
+            k -= 1
+        if k < 0:
+            start = True
+        elif text[k] in _SENTENCE_END:
+            # « M. Dupont », « Karim B. Martin »: the dot of an abbreviation does not end a sentence
+            start = not (text[k] == "." and previous is not None and previous.end == k and len(previous.text) <= 3)
+        else:
+            start = False
+        marked.append(Token(**{**tok.__dict__, "sentence_start": start}))
+        previous = tok
+    return marked
+
+
+@dataclass(frozen=True)
+class _TextShape:
+    caps: bool  # written in capitals: case says nothing
+    lower: bool  # transcript written in lower case: lower-case names are plausible
+
+
+def _shape(tokens: list[Token]) -> _TextShape:
+    letters = sum(len(t.text) for t in tokens)
+    upper_letters = sum(sum(ch.isupper() for ch in t.text) for t in tokens)
+    caps = letters >= 15 and upper_letters > 0.7 * letters
+    inner = [t for t in tokens if not t.sentence_start]
+    lower = len(inner) >= 5 and sum(t.cap for t in inner) <= 0.03 * len(inner)
+    return _TextShape(caps=caps, lower=lower)
+
+
+class NameDetector:
+    """Finds person names with rules and word lists; also filters and gates spaCy's NER."""
+
+    def __init__(self, config: RedactionConfig, lexicon: Lexicon) -> None:
+        names = config.names
+        self.lexicon = lexicon
+        self.civility_abbreviations = frozenset(fold(w) for w in names.civility_abbreviations)
+        self.civility_words = frozenset(fold(w) for w in names.civility_words)
+        self.role_words = frozenset(fold(w) for w in names.role_words)
+        self.particles = frozenset(fold(w) for w in names.particles)
+        self.introductions = re.compile(rf"(?i)(?<![^\W\d_]){phrase_pattern(names.introductions)}(?![^\W\d_])\s*[:,]?")
+        self.weak_introductions = re.compile(
+            rf"(?i)(?<![^\W\d_]){phrase_pattern(names.weak_introductions)}(?![^\W\d_])\s*[:,]?"
+        )
+
+    # ------------------------------------------------------------------ word classes
+    def _is_civility(self, tok: Token) -> bool:
+        if tok.key in self.civility_words:
+            return True
+        if tok.key in self.civility_abbreviations:
+            # « me » is also a pronoun: only « Me » (Maître) followed by a capitalised word counts, checked by caller
+            return tok.cap or tok.key in ("mme", "mlle", "mr", "melle")
+        return False
+
+    def _ordinary(self, key: str) -> bool:
+        return key in self.lexicon.common or key in self.role_words or key in _POLITENESS
+
+    def _lower_name_like(self, tok: Token) -> bool:
+        """A lower-case word that may be a name in a transcript (« madame rousseau »)."""
+        if self.lexicon.is_any_name(tok.key):
+            return True
+        if self._ordinary(tok.key) or tok.key in self.lexicon.keep or len(tok.key) < 3:
+            return False
+        return not tok.key.endswith(_VERB_ENDINGS)
+
+    def _keep_marks(self, tokens: list[Token]) -> list[bool]:
+        lex = self.lexicon
+        listed = lex.first_names | lex.surnames | lex.ambiguous_first_names | lex.ambiguous_surnames
+        marks = [tok.key in lex.keep and tok.key not in listed for tok in tokens]
+        keys = [t.key for t in tokens]
+        for sequence in self.lexicon.keep_sequences:
+            n = len(sequence)
+            for i in range(len(tokens) - n + 1):
+                if tuple(keys[i : i + n]) == sequence:
+                    for k in range(i, i + n):
+                        marks[k] = True
+        return marks
+
+    # ------------------------------------------------------------------ detection
+    def candidates(self, text: str) -> list[Candidate]:
+        tokens = tokenize(text)
+        if not tokens:
+            return []
+        shape = _shape(tokens)
+        keep = self._keep_marks(tokens)
+        marked = [False] * len(tokens)
+
+        def adjacent(a: int, b: int) -> bool:
+            gap = text[tokens[a].end + (1 if tokens[a].dot and tokens[a].initial else 0) : tokens[b].start]
+            return gap == "" or gap.isspace() or gap == "-"
+
+        def consume(j: int, *, limit: int, lower_ok: bool, any_cap: bool) -> None:
+            """Mark the name words starting at token j (right after a trigger)."""
+            taken = 0
+            while j < len(tokens) and taken < limit:
+                tok = tokens[j]
+                if taken and not adjacent(j - 1, j):
+                    break
+                if self._is_civility(tok) or tok.key in _POLITENESS:
+                    ok = False
+                elif tok.initial:
+                    ok = True
+                elif tok.key in self.particles and j + 1 < len(tokens) and (taken or tok.cap):
+                    nxt = tokens[j + 1]
+                    ok = (nxt.cap or nxt.upper) and not shape.caps and adjacent(j, j + 1)
+                elif keep[j] and not any_cap:
+                    ok = False
+                elif shape.caps:
+                    # written in capitals: a listed name, or after a civility a word that is not an ordinary one
+                    ok = self.lexicon.is_any_name(tok.key) or (any_cap and self._lower_name_like(tok))
+                elif tok.cap or tok.upper:
+                    acronym = tok.upper and (tok.key in self.lexicon.keep or len(tok.key) <= 4)
+                    ok = any_cap and not (acronym and tok.key in self.lexicon.keep)
+                    ok = ok or self.lexicon.is_any_name(tok.key)
+                    ok = ok or (tok.key not in self.lexicon.keep and not self._ordinary(tok.key) and not acronym)
+                elif lower_ok:
+                    ok = self._lower_name_like(tok)
+                else:
+                    ok = self.lexicon.is_first_name(tok.key) or (taken > 0 and self.lexicon.is_surname(tok.key))
+                if not ok:
+                    break
+                marked[j] = True
+                taken += 1
+                j += 1
+            # a particle cannot end a name
+            while taken and tokens[j - 1].key in self.particles and not tokens[j - 1].cap:
+                marked[j - 1] = False
+                taken -= 1
+                j -= 1
+
+        def token_after(pos: int) -> int:
+            for k, tok in enumerate(tokens):
+                if tok.start >= pos:
+                    return k
+            return len(tokens)
+
+        # 1. civilities
+        for i, tok in enumerate(tokens):
+            if not self._is_civility(tok) or i + 1 >= len(tokens):
+                continue
+            if tok.key == "me" and not (tokens[i + 1].cap or tokens[i + 1].upper):
+                continue
+            if text[tok.end : tokens[i + 1].start].strip() not in ("", "."):
+                continue
+            spelled = tok.key in self.civility_words
+            consume(i + 1, limit=4, lower_ok=spelled and not tok.upper, any_cap=True)
+        # 2. family and role words
+        for i, tok in enumerate(tokens):
+            if tok.key in self.role_words and i + 1 < len(tokens):
+                gap = text[tok.end : tokens[i + 1].start]
+                if gap.strip() in ("", ":", ","):
+                    consume(i + 1, limit=3, lower_ok=False, any_cap=False)
+        # 3. introductions
+        for pattern, lower_ok in ((self.introductions, True), (self.weak_introductions, False)):
+            for match in pattern.finditer(text):
+                k = token_after(match.end())
+                if k < len(tokens) and not text[match.end() : tokens[k].start].strip():
+                    consume(k, limit=3, lower_ok=lower_ok, any_cap=False)
+        # 4. word lists
+        for i, tok in enumerate(tokens):
+            if marked[i] or keep[i]:
+                continue
+            if self._listed_name(tok, i, tokens, shape, keep, adjacent):
+                marked[i] = True
+        # 5. extend every name to the capitalised words touching it
+        self._extend(tokens, marked, keep, shape, adjacent)
+        return [
+            Candidate(tok.start, tok.end + (1 if tok.initial else 0), NOM, RANK_NAME)
+            for tok, is_name in zip(tokens, marked, strict=True)
+            if is_name and (len(tok.text) > 1 or tok.initial)
+        ]
+
+    def _listed_name(
+        self, tok: Token, i: int, tokens: list[Token], shape: _TextShape, keep: list[bool], adjacent: _Adjacent
+    ) -> bool:
+        lex = self.lexicon
+        if shape.caps:
+            return lex.is_first_name(tok.key) and tok.key not in lex.common
+        if not (tok.cap or tok.upper):
+            return shape.lower and tok.key in lex.first_names and tok.key not in lex.common
+        if lex.is_first_name(tok.key) or lex.is_surname(tok.key):
+            return True
+        if tok.key in lex.ambiguous_first_names and tok.key not in lex.keep and not tok.upper:
+            # « Pierre Blanc », « Claire Dubreuil »: an ambiguous first name next to another capitalised word
+            for k in (i - 1, i + 1):
+                if 0 <= k < len(tokens) and (adjacent(k, i) if k < i else adjacent(i, k)):
+                    other = tokens[k]
+                    named = (other.cap or other.upper) and not keep[k] and not self._ordinary(other.key)
+                    if named and not self._is_civility(other):
+                        return True
+        return False
+
+    def _extend(
+        self, tokens: list[Token], marked: list[bool], keep: list[bool], shape: _TextShape, adjacent: _Adjacent
+    ) -> None:
+        lex = self.lexicon
+
+        def joinable(k: int) -> bool:
+            tok = tokens[k]
+            if tok.key in self.particles and tok.cap and not shape.caps and k + 1 < len(tokens):
+                # « Mohamed Ait Ali », « Marie Le Goff »: a capitalised particle before another name word
+                nxt = tokens[k + 1]
+                return not marked[k] and (nxt.cap or nxt.upper) and not keep[k + 1] and adjacent(k, k + 1)
+            if marked[k] or self._is_civility(tok) or self._ordinary(tok.key) or tok.key in self.particles:
+                return False
+            if tok.initial:
+                return True
+            if shape.caps:
+                return lex.is_any_name(tok.key)
+            if not (tok.cap or tok.upper) or keep[k]:
+                return False
+            return not (tok.upper and len(tok.key) <= 2)
+
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(tokens)):
+                if not marked[i]:
+                    continue
+                right = i + 1
+                if right < len(tokens) and not marked[right] and adjacent(i, right) and joinable(right):
+                    marked[right] = changed = True
+                left = i - 1
+                if left >= 0 and not marked[left] and adjacent(left, i) and joinable(left):
+                    tok = tokens[left]
+                    # a capitalised word at the start of a sentence is only a name if upper-case or listed
+                    if not tok.sentence_start or tok.upper or lex.is_any_name(tok.key):
+                        marked[left] = changed = True
+
+    # ------------------------------------------------------------------ NER
+    def needs_ner(self, text: str) -> bool:
+        """True when the note holds a capitalised word that nothing explains (not a sentence start, a service, a
+        place, an ordinary word, nor an already-found name): only then can spaCy's NER find a name the rules missed."""
+        tokens = tokenize(text)
+        if not tokens or _shape(tokens).caps:
+            return False
+        keep = self._keep_marks(tokens)
+        found = {c.start for c in self.candidates(text)}
+        for i, tok in enumerate(tokens):
+            if not (tok.cap or tok.upper) or tok.sentence_start or keep[i] or tok.start in found:
+                continue
+            if tok.upper and len(tok.key) <= 4:  # acronyms
+                continue
+            if self._ordinary(tok.key) or self._is_civility(tok) or len(tok.key) < 2:
+                continue
+            return True
+        return False
+
+    def ner_candidates(self, text: str, doc: Doc) -> Iterable[Candidate]:
+        """spaCy PER entities, trimmed of civilities and ordinary words, never a service or place name alone."""
+        for ent in doc.ents:
+            if ent.label_ != "PER":
+                continue
+            words = [t for t in ent if t.is_alpha or "-" in t.text or "'" in t.text]
+            while words and self._not_name_word(words[0].text):
+                words.pop(0)
+            while words and self._not_name_word(words[-1].text):
+                words.pop()
+            if not words:
+                continue
+            start, end = words[0].idx, words[-1].idx + len(words[-1].text)
+            yield Candidate(start, end, NOM, RANK_NAME)
+
+    def _not_name_word(self, word: str) -> bool:
+        key = fold(word)
+        if key in self.civility_words or key in self.civility_abbreviations or key in self.particles:
+            return True
+        if self.lexicon.is_any_name(key):
+            return False
+        return not word[:1].isupper() or key in self.lexicon.keep or self._ordinary(key)
