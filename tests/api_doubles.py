@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from serving.api.ports import Redactor
 from serving.api.resources import Resources, load_site_taxonomies
 from serving.store import Database
 from taxonomy import load_taxonomy
@@ -110,13 +111,15 @@ class TagRedactor:
         return text
 
 
-def make_resources(db_url: str, *, model: KeywordModel | None = None, threads: int = 4) -> Resources:
-    """What `load_resources` builds, with the doubles for the model and the redactor."""
+def make_resources(
+    db_url: str, *, model: KeywordModel | None = None, redactor: Redactor | None = None, threads: int = 4
+) -> Resources:
+    """What `load_resources` builds, with the doubles for the model and (by default) the redactor."""
     model = model or KeywordModel()
     national = load_taxonomy(model.taxonomy_ref)
     return Resources(
         model=model,
-        redactor=TagRedactor(),
+        redactor=redactor or TagRedactor(),
         taxonomy=national,
         database=Database.open(db_url),
         sites=load_site_taxonomies(national, None),

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from pipeline.redaction import Redactor
 from serving.api import Settings, create_app
 from serving.store import Database
-from tests.api_doubles import KeywordModel, RaisingModel, SlowModel, make_resources, sqlite_url
+from tests.api_doubles import KeywordModel, RaisingModel, SlowModel, TagRedactor, make_resources, sqlite_url
 from tests.live_server import running_server
 
 NAME = "Mme Quillivic"
@@ -154,8 +155,15 @@ def test_failing_model_never_leaks_the_note(
     assert Database.open(sqlite_url(tmp_path), migrate=False).predictions.count() == 0
 
 
-def test_only_redacted_text_reaches_the_database(tmp_path: Path, capture: pytest.LogCaptureFixture) -> None:
-    app = create_app(Settings(database_url=sqlite_url(tmp_path)), loader=lambda s: make_resources(s.database_url))
+@pytest.mark.parametrize("real_redactor", [False, True], ids=["test double", "pipeline.redaction"])
+def test_only_redacted_text_reaches_the_database(
+    tmp_path: Path, capture: pytest.LogCaptureFixture, real_redactor: bool
+) -> None:
+    redactor = Redactor() if real_redactor else TagRedactor()
+    app = create_app(
+        Settings(database_url=sqlite_url(tmp_path)),
+        loader=lambda s: make_resources(s.database_url, redactor=redactor),
+    )
     requests: list[tuple[str, str, dict[str, object]]] = [
         ("suggestion", "POST", {"path": "/v1/suggestions", "json": {"text": NOTE, "call_id": "A-1"}}),
         ("feedback", "POST", {"path": "/v1/feedback", "json": {"call_id": "A-1", "chosen_code": "paiement_non_recu"}}),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from serving.api.ports import Redactor, SuggestionModel, Taxonomy
 from serving.api.settings import Settings
@@ -66,8 +66,8 @@ def load_resources(settings: Settings) -> Resources:
             "ou la variable MOTIFS_MODEL)"
         )
     from pipeline.mlflow_model import resolve_model
-    from pipeline.redaction import Redactor as PipelineRedactor
 
+    from pipeline.redaction import Redactor as PipelineRedactor
     from taxonomy import load_taxonomy
 
     model = resolve_model(settings.model)
@@ -91,6 +91,17 @@ def load_resources(settings: Settings) -> Resources:
         sites=sites,
         executor=ThreadPoolExecutor(settings.model_threads, "motifs-model"),
     )
+
+
+def redactor_for(model: Any) -> Redactor:
+    """The redactor the model was trained with (same types, site patterns), else the default one: the API
+    redacts exactly as training did."""
+    own = getattr(model, "redactor", None)
+    if own is not None and callable(getattr(own, "redact", None)):
+        return cast(Redactor, own)
+    from pipeline.redaction import Redactor as PipelineRedactor
+
+    return PipelineRedactor()
 
 
 WARM_UP_NOTE = "L'usager n'a pas reçu son versement du mois et demande une attestation."
