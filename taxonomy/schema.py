@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from taxonomy.errors import UnknownReasonCode
+from taxonomy.errors import TaxonomyValidationError, UnknownReasonCode
 from taxonomy.versions import SEMVER_PATTERN
 
 AUTRE = "autre"
@@ -222,7 +222,7 @@ class Taxonomy(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
-        from taxonomy.errors import TaxonomyValidationError
+        # Imported here: validation works on these models, so it imports this module.
         from taxonomy.validation import SourceMap, check_taxonomy
 
         context = info.context or {}

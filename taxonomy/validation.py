@@ -12,7 +12,7 @@ from itertools import pairwise
 from pathlib import PurePath
 
 from taxonomy.errors import ValidationIssue
-from taxonomy.schema import AUTRE, ChangeKind, SiteExtension, Taxonomy
+from taxonomy.schema import AUTRE, ChangeKind, SiteExtension, Status, Taxonomy
 from taxonomy.versions import version_key
 
 Loc = tuple[str | int, ...]
@@ -141,9 +141,7 @@ def check_taxonomy(taxonomy: Taxonomy, source: SourceMap) -> list[ValidationIssu
 
     for index, reason in enumerate(taxonomy.reasons):
         loc = ("reasons", index)
-        if reason.is_local:
-            pass  # parent checks below; the domain is inherited from the national ancestor
-        elif reason.parent is not None:
+        if not reason.is_local and reason.parent is not None:  # local parents are checked below
             report(
                 "« parent » est réservé aux motifs locaux d'un site",
                 "aucun parent pour un motif national, que son domaine range",
@@ -471,7 +469,7 @@ def check_site(extension: SiteExtension, nationals: Sequence[Taxonomy], source: 
         elif reason.parent not in local and code not in cyclic:
             for national in nationals:
                 _check_national_parent(reason.parent, national, code, (*loc, "parent"), report)
-        if reason.status == "active" and reason.replaced_by:
+        if reason.status is Status.ACTIVE and reason.replaced_by:
             report(
                 "motif actif avec « replaced_by »",
                 "status: deprecated, ou replaced_by vide",

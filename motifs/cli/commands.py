@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from motifs.cli import db_cmd, serve_cmd, taxonomy_cmd
+from motifs.cli import db_cmd, evaluate_cmd, serve_cmd, taxonomy_cmd, train_cmd
 
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    app.add_typer(db_cmd.app, name="db")
-    app.command("serve")(serve_cmd.serve)
+    db_cmd.register(app)
+    evaluate_cmd.register(app)
+    serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
+    train_cmd.register(app)

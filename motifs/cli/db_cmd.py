@@ -33,3 +33,7 @@ def upgrade_cmd(
         engine.dispose()
     state = "à jour" if reached == head_revision() else "en retard"
     _console.print(f"Base {safe_url(engine.url)} : révision {reached} ({state}).")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="db")

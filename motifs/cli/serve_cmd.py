@@ -44,3 +44,7 @@ def serve(
         )
 
     run_server(settings, host=host, port=port, announce=announce)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
