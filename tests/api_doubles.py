@@ -60,6 +60,17 @@ class KeywordModel:
         self.received: list[str] = []
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, object]:  # picklable, so it can be saved as a model artifact
+        return {key: value for key, value in self.__dict__.items() if key not in ("_lock", "received")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.received = []
+        self._lock = threading.Lock()
+
+    def predict_proba(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0 / len(self.classes_)] * len(self.classes_) for _ in texts]
+
     def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         assert isinstance(texts, list), "the API must pass a list of texts"
         assert redacted, "the API must redact before calling the model"

@@ -66,7 +66,6 @@ def load_resources(settings: Settings) -> Resources:
             "ou la variable MOTIFS_MODEL)"
         )
     from pipeline.mlflow_model import resolve_model
-
     from pipeline.redaction import Redactor as PipelineRedactor
     from taxonomy import load_taxonomy
 
