@@ -4,7 +4,7 @@ and the patterns configured for a site."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pipeline.redaction.config import RedactionConfig
@@ -92,8 +92,21 @@ _OLD_DATE = re.compile(
 )
 
 
-def birth_date_candidates(text: str, year_max: int | None) -> Iterator[Candidate]:
-    for trigger in _BIRTH_TRIGGER.finditer(text):
+def matches_at(pattern: re.Pattern[str], text: str, positions: Iterable[int]) -> Iterator[re.Match[str]]:
+    """Matches of `pattern` starting at the given positions (words found by the caller), not overlapping."""
+    reached = -1
+    for pos in positions:
+        if pos < reached:
+            continue
+        match = pattern.match(text, pos)
+        if match is not None:
+            reached = match.end()
+            yield match
+
+
+def birth_date_candidates(text: str, year_max: int | None, positions: Iterable[int]) -> Iterator[Candidate]:
+    """Dates after « né le », « date de naissance », « DDN »… (`positions`: where such a trigger word starts)."""
+    for trigger in matches_at(_BIRTH_TRIGGER, text, positions):
         filler = _FILLER.match(text, trigger.end())
         pos = filler.end() if filler else trigger.end()
         year_only = (trigger.group("prep") or "").lower() == "en"
@@ -107,7 +120,7 @@ def birth_date_candidates(text: str, year_max: int | None) -> Iterator[Candidate
         if trigger.group("born") and not trigger.group("prep") and pos - trigger.end() > 3:
             continue
         yield Candidate(date.start(), end, DATE_NAISSANCE, RANK_TRIGGERED)
-    if year_max is not None:
+    if year_max is not None and ("19" in text or "20" in text):
         for match in _OLD_DATE.finditer(text):
             if int(match.group("year")) <= year_max:
                 yield Candidate(match.start(), match.end(), DATE_NAISSANCE, RANK_PATTERN)
@@ -132,6 +145,8 @@ _CITY_LOWER_OK = re.compile(r"[^\W\d_][\w\-]*")
 
 @dataclass(frozen=True)
 class AddressRules:
+    street_type: re.Pattern[str]  # cheap search for a street word before trying the full pattern
+    number_before: re.Pattern[str]
     street: re.Pattern[str]
     unit: re.Pattern[str]
     postcode_city: re.Pattern[str]
@@ -145,9 +160,9 @@ def build_address_rules(config: RedactionConfig) -> AddressRules:
     streets = config.street_types
     all_types = (*streets.numbered, *streets.numbered_capitalised, *streets.standalone)
     number = rf"(?:[0-9]{{1,4}}(?:\s?(?:bis|ter|quater|[a-dA-D]))?(?![0-9A-Za-z])|{_SPOKEN})"
+    types = rf"{_NOT_LETTER_BEFORE}(?P<type>(?i:{phrase_pattern(all_types)}))\.?{_NOT_LETTER_AFTER}"
     street = re.compile(
-        rf"(?:(?P<number>{number})\s*,?\s*)?"
-        rf"{_NOT_LETTER_BEFORE}(?P<type>(?i:{phrase_pattern(all_types)}))\.?{_NOT_LETTER_AFTER}"
+        rf"(?:(?P<number>{number})\s*,?\s*)?{types}"
         rf"(?P<name>\s*(?:{_PARTICLE})?(?:(?P<first>{_ANY_WORD})|[0-9]{{1,5}}(?![0-9]))"
         rf"(?:\s+(?:{_PARTICLE})?{_CAP_WORD}|\s+[0-9]{{1,4}}(?=\s+{_CAP_WORD}))*)"
         rf"(?P<tail>\s*,?\s*(?:{_POSTCODE}\s+{_CITY}|à\s+(?P<city>{_ANY_WORD}(?:[\s\-]+{_CAP_WORD})*)))?"
@@ -160,6 +175,8 @@ def build_address_rules(config: RedactionConfig) -> AddressRules:
     postcode_trigger = re.compile(rf"(?i){_NOT_LETTER_BEFORE}(?:code\s+postal|cp)\s*:?\s*(?P<code>{_POSTCODE})")
     address_trigger = re.compile(rf"(?i){_NOT_LETTER_BEFORE}{phrase_pattern(config.triggers.address)}")
     return AddressRules(
+        street_type=re.compile(types),
+        number_before=re.compile(rf"{_NOT_LETTER_BEFORE}{number}\s*,?\s*\Z"),
         street=street,
         unit=unit,
         postcode_city=postcode_city,
@@ -170,18 +187,22 @@ def build_address_rules(config: RedactionConfig) -> AddressRules:
     )
 
 
-def address_candidates(text: str, rules: AddressRules, lexicon: Lexicon) -> list[Candidate]:
+def address_candidates(text: str, rules: AddressRules, lexicon: Lexicon, positions: Iterable[int]) -> list[Candidate]:
+    """Postal addresses (`positions`: where a street word such as « rue », « bd », « lieu-dit » starts)."""
     pieces: list[tuple[int, int]] = []
-    for match in rules.street.finditer(text):
-        piece = _street_piece(text, match, rules, lexicon)
+    for hit in matches_at(rules.street_type, text, positions):
+        before = rules.number_before.search(text, max(0, hit.start() - 30), hit.start())
+        match = rules.street.match(text, before.start() if before else hit.start())
+        piece = _street_piece(text, match, rules, lexicon) if match else None
         if piece is not None:
             pieces.append(piece)
-    for match in rules.postcode_city.finditer(text):
-        city_word = text[match.start() : match.end()].split()[-1]
-        if fold(city_word) not in ("euros", "euro", "eur"):
-            pieces.append((match.start(), match.end()))
-    for match in rules.postcode_trigger.finditer(text):
-        pieces.append((match.start("code"), match.end("code")))
+    if has_digit(text):
+        for match in rules.postcode_city.finditer(text):
+            city_word = text[match.start() : match.end()].split()[-1]
+            if fold(city_word) not in ("euros", "euro", "eur"):
+                pieces.append((match.start(), match.end()))
+        for match in rules.postcode_trigger.finditer(text):
+            pieces.append((match.start("code"), match.end("code")))
     if not pieces:
         return []
     units = [(m.start(), m.end()) for m in rules.unit.finditer(text)]
@@ -211,6 +232,11 @@ def _street_piece(text: str, match: re.Match[str], rules: AddressRules, lexicon:
 
 
 _CHAIN_GAP = re.compile(r"[\s,;\-–]*")
+_DIGIT = re.compile("[0-9]")
+
+
+def has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
 
 
 def _chain(text: str, pieces: list[tuple[int, int]], units: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -253,8 +279,9 @@ def build_dossier_pattern(config: RedactionConfig) -> re.Pattern[str]:
     )
 
 
-def dossier_candidates(text: str, pattern: re.Pattern[str]) -> Iterator[Candidate]:
-    for match in pattern.finditer(text):
+def dossier_candidates(text: str, pattern: re.Pattern[str], positions: Iterable[int]) -> Iterator[Candidate]:
+    """Identifiers announced by « dossier n° », « n° allocataire »… (`positions`: where such a word starts)."""
+    for match in matches_at(pattern, text, positions):
         value = match.group("id")
         compact = re.sub(r"[^0-9A-Za-z]", "", value)
         digits = sum(ch.isdigit() for ch in compact)
