@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    pass
+    importlib.import_module("motifs.cli.redact_cmd").register(app)

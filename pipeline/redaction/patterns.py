@@ -136,7 +136,7 @@ def _plausible_date(value: str) -> bool:
 # --------------------------------------------------------------------------------------------------- addresses
 _POSTCODE = r"(?:(?:0[1-9]|[1-8][0-9]|9[0-8])[0-9]{3}|(?:0[1-9]|[1-8][0-9]|9[0-8])\s[0-9]{3})(?![0-9])"
 _CITY = (
-    rf"{_CAP_WORD}(?:[\s\-]+(?:(?:sur|sous|en|le|la|les|de|du|lès|lez)[\s\-]+)?{_CAP_WORD})*"
+    rf"{_CAP_WORD}(?:[\s\-]+(?:(?:sur|sous|en|le|la|les|de|du|lès|lez)[\s\-]+)?(?!(?i:cedex)\b){_CAP_WORD})*"
     r"(?:\s+(?i:cedex)(?:\s+[0-9]{1,2})?)?"
 )
 _PARTICLE = r"(?:de\s+la\s+|de\s+l['’]|d['’]|du\s+|des\s+|de\s+|la\s+|le\s+|les\s+|l['’]|aux\s+|au\s+|sur\s+|sous\s+)"
