@@ -167,23 +167,32 @@ class NameDetector:
             taken = 0
             while j < len(tokens) and taken < limit:
                 tok = tokens[j]
-                if taken and not adjacent(j - 1, j):
+                if taken and not (adjacent(j - 1, j) or text_gap_is_elision(tokens[j - 1], tok)):
                     break
+                first = taken == 0
                 if self._is_civility(tok) or tok.key in _POLITENESS:
                     ok = False
                 elif tok.initial:
                     ok = True
+                elif tok.key in self.particles and tok.cap and taken and not shape.caps and not tok.upper:
+                    ok = True  # « Kerjean-Le Du », « Ben Ali »: a capitalised particle inside or ending a name
                 elif tok.key in self.particles and j + 1 < len(tokens) and (taken or tok.cap):
                     nxt = tokens[j + 1]
-                    ok = (nxt.cap or nxt.upper) and not shape.caps and adjacent(j, j + 1)
-                elif keep[j] and not any_cap:
+                    after = j + 1
+                    if nxt.key in self.particles and not nxt.cap and j + 2 < len(tokens):  # « de la Pagerie »
+                        after = j + 2
+                        nxt = tokens[after]
+                    ok = (nxt.cap or nxt.upper) and not shape.caps and not keep[after]
+                    ok = ok and nxt.key not in self.lexicon.keep
+                elif keep[j] and not (any_cap and first):
                     ok = False
                 elif shape.caps:
                     # written in capitals: a listed name, or after a civility a word that is not an ordinary one
-                    ok = self.lexicon.is_any_name(tok.key) or (any_cap and self._lower_name_like(tok))
+                    ok = self.lexicon.is_any_name(tok.key) or (any_cap and first and self._lower_name_like(tok))
                 elif tok.cap or tok.upper:
                     acronym = tok.upper and (tok.key in self.lexicon.keep or len(tok.key) <= 4)
-                    ok = any_cap and not (acronym and tok.key in self.lexicon.keep)
+                    # after a civility the first word is a name whatever it is (« M. Lyon »), not the next ones
+                    ok = any_cap and first and not (acronym and tok.key in self.lexicon.keep)
                     ok = ok or self.lexicon.is_any_name(tok.key)
                     ok = ok or (tok.key not in self.lexicon.keep and not self._ordinary(tok.key) and not acronym)
                 elif lower_ok:
@@ -240,11 +249,7 @@ class NameDetector:
                 marked[i] = True
         # 5. extend every name to the capitalised words touching it
         self._extend(tokens, marked, keep, shape, adjacent)
-        return [
-            Candidate(tok.start, tok.end + (1 if tok.initial else 0), NOM, RANK_NAME)
-            for tok, is_name in zip(tokens, marked, strict=True)
-            if is_name and (len(tok.text) > 1 or tok.initial)
-        ]
+        return _runs(text, tokens, marked)
 
     def _listed_name(
         self, tok: Token, i: int, tokens: list[Token], shape: _TextShape, keep: list[bool], adjacent: _Adjacent
@@ -295,10 +300,11 @@ class NameDetector:
                 if joinable(right):
                     marked[right] = True
                     work.append(right)
-                elif not shape.caps and self._particle_bridge(tokens, keep, i, adjacent):
-                    # « Le Floch de Kerguelen »: a lower-case particle between two name words
-                    marked[right] = marked[right + 1] = True
-                    work.append(right + 1)
+                elif not shape.caps and (after := self._particle_bridge(tokens, keep, i, adjacent)) > 0:
+                    # « Le Floch de Kerguelen », « Taché de la Pagerie »: lower-case particles between name words
+                    for k in range(right, after + 1):
+                        marked[k] = True
+                    work.append(after)
             left = i - 1
             if left >= 0 and not marked[left] and adjacent(left, i) and joinable(left):
                 tok = tokens[left]
@@ -307,19 +313,18 @@ class NameDetector:
                     marked[left] = True
                     work.append(left)
 
-    def _particle_bridge(self, tokens: list[Token], keep: list[bool], i: int, adjacent: _Adjacent) -> bool:
-        right = i + 1
-        if right + 1 >= len(tokens) or tokens[right].key not in self.particles or tokens[right].cap:
-            return False
-        after = tokens[right + 1]
-        return (
-            adjacent(i, right)
-            and adjacent(right, right + 1)
-            and after.cap
-            and not keep[right + 1]
-            and not self._ordinary(after.key)
-            and not self._is_civility(after)
-        )
+    def _particle_bridge(self, tokens: list[Token], keep: list[bool], i: int, adjacent: _Adjacent) -> int:
+        """Index of the name word after one or two lower-case particles following token i, or -1."""
+        k = i + 1
+        while k < len(tokens) and k <= i + 2 and tokens[k].key in self.particles and not tokens[k].cap:
+            if not (adjacent(k - 1, k) or text_gap_is_elision(tokens[k - 1], tokens[k])):
+                return -1
+            k += 1
+        if k == i + 1 or k >= len(tokens) or not (adjacent(k - 1, k) or text_gap_is_elision(tokens[k - 1], tokens[k])):
+            return -1
+        after = tokens[k]
+        named = after.cap and not keep[k] and not self._ordinary(after.key) and not self._is_civility(after)
+        return k if named else -1
 
     # ------------------------------------------------------------------ NER
     def needs_ner(self, text: str, found: Iterable[Candidate], tokens: list[Token] | None = None) -> bool:
@@ -371,3 +376,31 @@ def _inside(tok: Token, covered: list[tuple[int, int]]) -> bool:
 def _first_words(phrases: Iterable[str]) -> frozenset[str]:
     """Folded first word of each phrase, as `tokenize` cuts it (« je m'appelle » → « je »)."""
     return frozenset(words[0].key for words in (tokenize(p) for p in phrases) if words)
+
+
+def text_gap_is_elision(left: Token, right: Token) -> bool:
+    """« d'Artagnan », « de l'Isle »: an elided particle touches the next word through its apostrophe."""
+    return right.start == left.end + 1 and len(left.text) <= 2
+
+
+_JOINING_GAP = re.compile(r"[ \t\u00a0\u202f\-'’]*")
+
+
+def _runs(text: str, tokens: list[Token], marked: list[bool]) -> list[Candidate]:
+    """One candidate per run of name words joined by spaces, hyphens or apostrophes (« Marie d'Artagnan »)."""
+    found: list[Candidate] = []
+    start = end = -1
+    for tok, is_name in zip(tokens, marked, strict=True):
+        if not is_name:
+            continue
+        tok_end = tok.end + (1 if tok.initial else 0)
+        if start >= 0 and _JOINING_GAP.fullmatch(text, end, tok.start):
+            end = tok_end
+            continue
+        if start >= 0:
+            found.append(Candidate(start, end, NOM, RANK_NAME))
+        start, end = tok.start, tok_end
+    if start >= 0:
+        found.append(Candidate(start, end, NOM, RANK_NAME))
+    # a lone one-letter word is not a name (« M » of a civility written without its dot)
+    return [c for c in found if c.end - c.start > 1 or text[c.start : c.end].endswith(".")]
