@@ -276,6 +276,11 @@ def test_old_plate_format_needs_a_vehicle_word() -> None:
         ("M. Pierre-Yves Le Floch de Kerguelen a écrit", ["Pierre-Yves Le Floch de Kerguelen"]),
         ("Appel de Mohamed Ait Ali pour le logement", ["Mohamed Ait Ali"]),
         ("Cordialement, Fabrice Hennequin", ["Fabrice Hennequin"]),
+        ("Mme Caroline Janvier et M. Stéphane Peu", ["Caroline Janvier", "Stéphane Peu"]),  # words that are names
+        ("M. Emmanuel Taché de la Pagerie alerte", ["Emmanuel Taché de la Pagerie"]),
+        ("Mme Marie d'Artagnan appelle", ["Marie d'Artagnan"]),
+        ("M. Dupont de la CAF de Lyon", ["Dupont"]),
+        ("rdv avec Mme Keita France Travail Vénissieux", ["Keita"]),
     ],
 )
 def test_names(text: str, names: list[str]) -> None:

@@ -37,6 +37,8 @@ _TOKEN = re.compile(
 _VERB_ENDINGS = ("ait", "aient", "ons", "ez", "er", "ée", "ées", "és", "ir", "rai", "ront", "ment")
 _POLITENESS = frozenset({"bonjour", "bonsoir", "merci", "cordialement", "allo"})
 _Adjacent = Callable[[int, int], bool]
+_KEEP_WORD = 1  # keep marks: a listed service, place or period word
+_SEQUENCE = 2  # a word of a listed multi-word service (« France Travail »)
 
 
 _BOUNDARY = re.compile("(?:\\A|(?P<mark>[.!?\n…]))[ \t\u00a0\u202f\"«»“”'()\\[\\]\\-–*]*")
@@ -136,17 +138,19 @@ class NameDetector:
             return False
         return not tok.key.endswith(_VERB_ENDINGS)
 
-    def _keep_marks(self, tokens: list[Token]) -> list[bool]:
+    def _keep_marks(self, tokens: list[Token]) -> list[int]:
+        """Non-zero for words to keep: `_KEEP_WORD` for a listed service/place/period word that is not also a name,
+        `_SEQUENCE` for every word of a listed multi-word service (« France Travail », « Pôle emploi »)."""
         lex = self.lexicon
         listed = lex.first_names | lex.surnames | lex.ambiguous_first_names | lex.ambiguous_surnames
-        marks = [tok.key in lex.keep and tok.key not in listed for tok in tokens]
+        marks = [_KEEP_WORD if tok.key in lex.keep and tok.key not in listed else 0 for tok in tokens]
         keys = [t.key for t in tokens]
         for i, key in enumerate(keys):
             for sequence in lex.keep_sequences.get(key, ()):
                 n = len(sequence)
                 if tuple(keys[i : i + n]) == sequence:
                     for k in range(i, i + n):
-                        marks[k] = True
+                        marks[k] = _SEQUENCE
         return marks
 
     # ------------------------------------------------------------------ detection
@@ -170,6 +174,10 @@ class NameDetector:
                 if taken and not (adjacent(j - 1, j) or text_gap_is_elision(tokens[j - 1], tok)):
                     break
                 first = taken == 0
+                # right after a name word (no particle between), a capitalised word continues the name
+                # (« Caroline Janvier », « Stéphane Peu »); after a particle it must not be a service or place
+                # (« M. Dupont de la CAF de Lyon »)
+                follows_name = taken > 0 and tokens[j - 1].key not in self.particles
                 if self._is_civility(tok) or tok.key in _POLITENESS:
                     ok = False
                 elif tok.initial:
@@ -184,15 +192,15 @@ class NameDetector:
                         nxt = tokens[after]
                     ok = (nxt.cap or nxt.upper) and not shape.caps and not keep[after]
                     ok = ok and nxt.key not in self.lexicon.keep
-                elif keep[j] and not (any_cap and first):
+                elif keep[j] and not (any_cap and (first or (follows_name and keep[j] != _SEQUENCE))):
                     ok = False
                 elif shape.caps:
                     # written in capitals: a listed name, or after a civility a word that is not an ordinary one
                     ok = self.lexicon.is_any_name(tok.key) or (any_cap and first and self._lower_name_like(tok))
                 elif tok.cap or tok.upper:
                     acronym = tok.upper and (tok.key in self.lexicon.keep or len(tok.key) <= 4)
-                    # after a civility the first word is a name whatever it is (« M. Lyon »), not the next ones
-                    ok = any_cap and first and not (acronym and tok.key in self.lexicon.keep)
+                    # after a civility the first word is a name whatever it is (« M. Lyon »)
+                    ok = any_cap and (first or follows_name) and not (acronym and tok.key in self.lexicon.keep)
                     ok = ok or self.lexicon.is_any_name(tok.key)
                     ok = ok or (tok.key not in self.lexicon.keep and not self._ordinary(tok.key) and not acronym)
                 elif lower_ok:
@@ -252,7 +260,7 @@ class NameDetector:
         return _runs(text, tokens, marked)
 
     def _listed_name(
-        self, tok: Token, i: int, tokens: list[Token], shape: _TextShape, keep: list[bool], adjacent: _Adjacent
+        self, tok: Token, i: int, tokens: list[Token], shape: _TextShape, keep: list[int], adjacent: _Adjacent
     ) -> bool:
         lex = self.lexicon
         if shape.caps:
@@ -272,7 +280,7 @@ class NameDetector:
         return False
 
     def _extend(
-        self, tokens: list[Token], marked: list[bool], keep: list[bool], shape: _TextShape, adjacent: _Adjacent
+        self, tokens: list[Token], marked: list[bool], keep: list[int], shape: _TextShape, adjacent: _Adjacent
     ) -> None:
         lex = self.lexicon
 
@@ -313,7 +321,7 @@ class NameDetector:
                     marked[left] = True
                     work.append(left)
 
-    def _particle_bridge(self, tokens: list[Token], keep: list[bool], i: int, adjacent: _Adjacent) -> int:
+    def _particle_bridge(self, tokens: list[Token], keep: list[int], i: int, adjacent: _Adjacent) -> int:
         """Index of the name word after one or two lower-case particles following token i, or -1."""
         k = i + 1
         while k < len(tokens) and k <= i + 2 and tokens[k].key in self.particles and not tokens[k].cap:
