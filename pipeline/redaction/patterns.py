@@ -41,27 +41,41 @@ _CAP_WORD = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-]*)"
 _ANY_WORD = r"(?:[^\W\d_][\w'’\-]*)"
 
 # --------------------------------------------------------------------------------------------------- e-mail
-_EMAIL = re.compile(r"[\w.+%'’\-]+@[\w.\-]+")
-_EMAIL_SPACED = re.compile(r"[\w.+%\-]+ @ [\w\-]+(?:\.[\w\-]+)+")
-_EMAIL_SPOKEN = re.compile(
-    r"(?i)(?<![^\W\d_])(?:[\w\-]+(?:\s+(?:point|tiret(?:\s+(?:du\s+)?bas)?|underscore)\s+|[._\-]))*[\w\-]+"
-    r"\s+(?:arobase|arrobase|arobas)\s+[\w\-]+(?:(?:\s+point\s+|\.)[\w\-]+)+"
+# Read outwards from each « @ » (linear time, whatever the text): the local part to the left, the domain to the right.
+_LOCAL_CHARS = frozenset(".+%'’-_")
+_DOMAIN_CHARS = frozenset(".-_")
+_SPOKEN_AT = re.compile(r"(?i)(?<![^\W\d_])(?:arobase|arrobase|arobas)(?![^\W\d_])")
+_SPOKEN_LOCAL = re.compile(
+    r"(?i)(?<![^\W\d_])(?:[\w\-]+(?:\s+(?:point|tiret(?:\s+(?:du\s+)?bas)?|underscore)\s+|[._\-])){0,6}[\w\-]+\s+\Z"
 )
+_SPOKEN_DOMAIN = re.compile(r"(?i)\s+[\w\-]+(?:(?:\s+point\s+|\.)[\w\-]+){1,4}")
+_SPACED_AT = re.compile(r"[\w.+%\-]+ @ [\w\-]+(?:\.[\w\-]+)+")
 
 
 def email_candidates(text: str) -> Iterator[Candidate]:
-    if "@" in text:
-        for match in _EMAIL.finditer(text):
-            end = match.end()
-            while end > match.start() and text[end - 1] in ".-":
-                end -= 1
-            yield Candidate(match.start(), end, EMAIL, RANK_VALIDATED)
-        for match in _EMAIL_SPACED.finditer(text):
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _LOCAL_CHARS):
+            start -= 1
+        end = at + 1
+        while end < len(text) and (text[end].isalnum() or text[end] in _DOMAIN_CHARS):
+            end += 1
+        while end > at + 1 and text[end - 1] in ".-":
+            end -= 1
+        if start < at:
+            yield Candidate(start, end, EMAIL, RANK_VALIDATED)
+        at = text.find("@", max(end, at + 1))
+    if " @ " in text:
+        for match in _SPACED_AT.finditer(text):
             yield Candidate(match.start(), match.end(), EMAIL, RANK_VALIDATED)
     lowered = text.lower()
     if "arobas" in lowered or "arrobase" in lowered:
-        for match in _EMAIL_SPOKEN.finditer(text):
-            yield Candidate(match.start(), match.end(), EMAIL, RANK_TRIGGERED)
+        for at_word in _SPOKEN_AT.finditer(text):
+            local = _SPOKEN_LOCAL.search(text, max(0, at_word.start() - 120), at_word.start())
+            domain = _SPOKEN_DOMAIN.match(text, at_word.end())
+            if local is not None and domain is not None:
+                yield Candidate(local.start(), domain.end(), EMAIL, RANK_TRIGGERED)
 
 
 # --------------------------------------------------------------------------------------------------- dates of birth
