@@ -10,7 +10,7 @@ cut, at group boundaries, into the windows that are a valid NIR (key checked wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -89,15 +89,16 @@ def rib_valid(chars: str) -> bool:
     return key == int(chars[21:])
 
 
-def card_valid(chars: str, lengths: tuple[int, ...] | None) -> bool:
-    """13–19 digits, a card network's first digit, Luhn; written as one block or in groups of four (or 4-6-5)."""
-    if not (13 <= len(chars) <= 19 and chars.isdigit() and chars[0] in "23456"):
+def card_valid(chars: str, lengths: Callable[[], tuple[int, ...]] | None) -> bool:
+    """13–19 digits, a card network's first digit, Luhn; written as one block or in groups of four (or 4-6-5).
+    `lengths` gives the lengths of the written groups (None: not written, e.g. spelled out)."""
+    if not (13 <= len(chars) <= 19 and chars.isdigit() and chars[0] in "23456") or not luhn.is_valid(chars):
         return False
-    if lengths is not None and len(lengths) > 1:
-        fours = all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
-        if not (fours or lengths in ((4, 6, 5), (4, 6, 4))):
-            return False
-    return luhn.is_valid(chars)
+    written = lengths() if lengths is not None else ()
+    if len(written) > 1:
+        fours = all(n == 4 for n in written[:-1]) and 1 <= written[-1] <= 4
+        return fours or written in ((4, 6, 5), (4, 6, 4))
+    return True
 
 
 def iban_valid(chars: str) -> bool:
@@ -133,7 +134,7 @@ def _window_type(
     if length == 23 and rib_valid(chars):
         return IBAN, RANK_VALIDATED
     if 13 <= length <= 19:
-        lengths = None if spoken else tuple(len(g.chars) for g in groups[i : j + 1])
+        lengths = None if spoken else (lambda: tuple(len(g.chars) for g in groups[i : j + 1]))
         if (not spoken or length == 16) and card_valid(chars, lengths):
             return CARTE, RANK_VALIDATED
     if not chars.isdigit():
@@ -145,6 +146,9 @@ def _window_type(
     if 8 <= length <= 15 and _plus_before(text, start) >= 0:
         return TEL, RANK_PATTERN
     return None
+
+
+_TYPED_LENGTHS = frozenset((*range(8, 20), 23))  # phone (8–15 with a prefix), NIR (13, 15), card (13–19), RIB (23)
 
 
 def _plus_before(text: str, start: int) -> int:
@@ -171,7 +175,9 @@ def classify_groups(text: str, groups: list[Group], rules: NumberRules, *, spoke
             prefixes.append((j, chars))
         match: tuple[int, str, int] | None = None
         for j, window in reversed(prefixes):
-            kind = _window_type(text, groups, i, j, window, rules, spoken) if window else None
+            if len(window) not in _TYPED_LENGTHS:
+                continue
+            kind = _window_type(text, groups, i, j, window, rules, spoken)
             if kind is not None:
                 match = (j, kind[0], kind[1])
                 break
