@@ -1,10 +1,10 @@
 """The compiled redaction rules and the loop that applies them until nothing more is found.
 
 One pass runs every enabled detector on the text (existing tags such as « <NOM> » are masked first, so they are
-never matched nor swallowed), optionally spaCy's NER, and merges the findings. Redacting can make new evidence appear
-(« M. <NOM> … » no, but NER sees a different sentence), so passes repeat on the redacted text until one finds nothing:
-the result is therefore a fixed point, which is what makes redaction idempotent. Each pass covers at least one more
-letter or digit with a tag, so the loop ends.
+never matched nor swallowed), optionally spaCy's NER, and merges the findings. Replacing spans changes the context
+other findings depend on (the words around a number, the share of capitalised words, what NER reads), so passes
+repeat on the redacted text until one finds nothing: the result is a fixed point, which is what makes redaction
+idempotent. Each pass covers at least one more letter or digit with a tag, so the loop ends.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import lru_cache
 from pipeline.redaction import numbers, patterns
 from pipeline.redaction.config import NerMode, RedactionConfig, load_config
 from pipeline.redaction.lexicon import Lexicon, load_lexicon
-from pipeline.redaction.names import NameDetector, Token, tokenize
+from pipeline.redaction.names import NameDetector, Token, first_words, tokenize
 from pipeline.redaction.spans import (
     ADRESSE,
     CARTE,
@@ -74,11 +74,11 @@ class Engine:
         self.lexicon = lexicon
         self.names = NameDetector(config, lexicon)
         streets = config.street_types
-        self.address_words = _first_words(
+        self.address_words = first_words(
             (*streets.numbered, *streets.numbered_capitalised, *streets.standalone, "code", "cp")
         )
         self.birth_words = frozenset({"ne", "nee", "nes", "nees", "date", "naissance", "ddn", "dn", "d"})
-        self.dossier_words = _first_words(config.triggers.dossier)
+        self.dossier_words = first_words(config.triggers.dossier)
 
     # ------------------------------------------------------------------ one pass, rules only
     def rule_candidates(self, text: str, tokens: list[Token] | None = None) -> list[Candidate]:
@@ -188,16 +188,6 @@ class _Pass:
     found: list[Candidate]
 
 
-def _first_words(phrases: Sequence[str]) -> frozenset[str]:
-    """Folded first word of each phrase, as the tokenizer cuts it (« n° allocataire » → « n »)."""
-    firsts = set()
-    for phrase in phrases:
-        words = tokenize(phrase)
-        if words:
-            firsts.add(words[0].key)
-    return frozenset(firsts)
-
-
 def _count_number_words(tokens: list[Token]) -> int:
     count = 0
     for tok in tokens:
@@ -224,10 +214,6 @@ class _Shifts:
     def to_original(self, position: int) -> int:
         k = bisect.bisect_right(self.redacted_starts, position) - 1
         return position + (self.deltas[k] if k >= 0 else 0)
-
-
-def _tags(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in TAG_RE.finditer(text)]
 
 
 def _mask(text: str, tags: list[tuple[int, int]]) -> str:

@@ -111,7 +111,7 @@ class NameDetector:
         self.civility_words = frozenset(fold(w) for w in names.civility_words)
         self.role_words = frozenset(fold(w) for w in names.role_words)
         self.particles = frozenset(fold(w) for w in names.particles)
-        self.introduction_words = _first_words((*names.introductions, *names.weak_introductions))
+        self.introduction_words = first_words((*names.introductions, *names.weak_introductions))
         self.trigger_words = self.civility_abbreviations | self.civility_words | self.role_words
         self.introductions = re.compile(rf"(?i)(?<![^\W\d_]){phrase_pattern(names.introductions)}(?![^\W\d_])\s*[:,]?")
         self.weak_introductions = re.compile(
@@ -381,7 +381,7 @@ def _inside(tok: Token, covered: list[tuple[int, int]]) -> bool:
     return any(start <= tok.start < end for start, end in covered)
 
 
-def _first_words(phrases: Iterable[str]) -> frozenset[str]:
+def first_words(phrases: Iterable[str]) -> frozenset[str]:
     """Folded first word of each phrase, as `tokenize` cuts it (« je m'appelle » → « je »)."""
     return frozenset(words[0].key for words in (tokenize(p) for p in phrases) if words)
 
