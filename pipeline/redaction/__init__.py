@@ -8,18 +8,25 @@
 from __future__ import annotations
 
 from pipeline.redaction.config import RedactionConfig, load_config
+from pipeline.redaction.logsafe import RedactingFilter, describe_text
 from pipeline.redaction.redactor import Redactor
 from pipeline.redaction.spans import PII_TYPES, TAG_RE, Span
+from pipeline.redaction.table import RedactionSummary, count_rows, redact_table
 
 __all__ = [
     "PII_TYPES",
     "TAG_RE",
+    "RedactingFilter",
     "RedactionConfig",
+    "RedactionSummary",
     "Redactor",
     "Span",
+    "count_rows",
+    "describe_text",
     "find_spans",
     "load_config",
     "redact",
+    "redact_table",
 ]
 
 _DEFAULT = Redactor()

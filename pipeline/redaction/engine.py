@@ -1,10 +1,10 @@
 """The compiled redaction rules and the loop that applies them until nothing more is found.
 
 One pass runs every enabled detector on the text (existing tags such as « <NOM> » are masked first, so they are
-never matched nor swallowed), optionally spaCy's NER, and merges the findings. Redacting can make new evidence appear
-(« M. <NOM> … » no, but NER sees a different sentence), so passes repeat on the redacted text until one finds nothing:
-the result is therefore a fixed point, which is what makes redaction idempotent. Each pass covers at least one more
-letter or digit with a tag, so the loop ends.
+never matched nor swallowed), optionally spaCy's NER, and merges the findings. Replacing spans changes the context
+other findings depend on (the words around a number, the share of capitalised words, what NER reads), so passes
+repeat on the redacted text until one finds nothing: the result is a fixed point, which is what makes redaction
+idempotent. Each pass covers at least one more letter or digit with a tag, so the loop ends.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from functools import lru_cache
 from pipeline.redaction import numbers, patterns
 from pipeline.redaction.config import NerMode, RedactionConfig, load_config
 from pipeline.redaction.lexicon import Lexicon, load_lexicon
-from pipeline.redaction.names import NameDetector
+from pipeline.redaction.names import NameDetector, Token, first_words, tokenize
 from pipeline.redaction.spans import (
     ADRESSE,
     CARTE,
@@ -73,34 +73,47 @@ class Engine:
         self.vehicle_trigger = patterns.trigger_pattern(config.triggers.vehicle)
         self.lexicon = lexicon
         self.names = NameDetector(config, lexicon)
+        streets = config.street_types
+        self.address_words = first_words(
+            (*streets.numbered, *streets.numbered_capitalised, *streets.standalone, "code", "cp")
+        )
+        self.birth_words = frozenset({"ne", "nee", "nes", "nees", "date", "naissance", "ddn", "dn", "d"})
+        self.dossier_words = first_words(config.triggers.dossier)
 
     # ------------------------------------------------------------------ one pass, rules only
-    def rule_candidates(self, text: str) -> list[Candidate]:
-        """Every rule-based finding in `text` (tags already masked), before type filtering and merging."""
+    def rule_candidates(self, text: str, tokens: list[Token] | None = None) -> list[Candidate]:
+        """Every rule-based finding in `text` (tags already masked), before merging. Detectors driven by trigger
+        words only look where such a word is (the words come from the one tokenisation of the text)."""
         types = self.types
+        tokens = tokenize(text) if tokens is None else tokens
         found: list[Candidate] = []
         if EMAIL in types:
             found.extend(patterns.email_candidates(text))
         has_digit = _DIGIT.search(text) is not None
         if has_digit and types & _NUMBER_TYPES:
             found.extend(numbers.digit_candidates(text, self.number_rules))
-        if has_digit and (IBAN in types or NUM_DOSSIER in types):
             found.extend(numbers.iban_candidates(text, self.number_rules))
-        if types & _NUMBER_TYPES:
+        if types & _NUMBER_TYPES and _count_number_words(tokens) >= 3:
             found.extend(numbers.spoken_candidates(text, self.number_rules))
         if DATE_NAISSANCE in types:
-            found.extend(patterns.birth_date_candidates(text, self.settings.config.untriggered_birth_year_max))
+            where = [t.start for t in tokens if t.key in self.birth_words]
+            year_max = self.settings.config.untriggered_birth_year_max
+            if where or (has_digit and year_max is not None):
+                found.extend(patterns.birth_date_candidates(text, year_max, where))
         if ADRESSE in types:
-            found.extend(patterns.address_candidates(text, self.address_rules, self.lexicon))
+            where = [t.start for t in tokens if t.key in self.address_words]
+            if where or has_digit:
+                found.extend(patterns.address_candidates(text, self.address_rules, self.lexicon, where))
         if has_digit and (NUM_DOSSIER in types or TEL in types):
-            found.extend(patterns.dossier_candidates(text, self.dossier_pattern))
+            where = [t.start for t in tokens if t.key in self.dossier_words]
+            found.extend(patterns.dossier_candidates(text, self.dossier_pattern, where))
         if has_digit and IMMAT in types:
             found.extend(patterns.plate_candidates(text, self.vehicle_trigger))
         if self.settings.site_patterns:
             found.extend(patterns.site_candidates(text, self.settings.site_patterns))
         if NOM in types:
-            found.extend(self.names.candidates(text))
-        return found
+            found.extend(self.names.candidates(text, tokens))
+        return [c for c in found if c.type in types]
 
     # ------------------------------------------------------------------ the loop
     def find_spans_many(self, texts: Sequence[str]) -> list[list[Span]]:
@@ -108,11 +121,12 @@ class Engine:
         states = [_State(original=t, current=t) for t in texts]
         pending = list(range(len(states)))
         while pending:
-            docs = self._ner_docs([states[i].current for i in pending])
+            passes = [self._rule_pass(states[i].current) for i in pending]
+            docs = self._ner_docs(passes)
             still: list[int] = []
             for k, index in enumerate(pending):
                 state = states[index]
-                new = self._new_spans(state, docs.get(k))
+                new = self._new_spans(state, passes[k], docs.get(k))
                 if not new:
                     continue
                 spans = resolve(state.original, [Candidate(s.start, s.end, s.type, -1) for s in state.spans] + new)
@@ -126,38 +140,62 @@ class Engine:
     def redact_many(self, texts: Sequence[str]) -> list[str]:
         return [apply(text, spans) for text, spans in zip(texts, self.find_spans_many(texts), strict=True)]
 
-    def _new_spans(self, state: _State, doc: object | None) -> list[Candidate]:
-        """This pass's findings on the current (redacted) text, mapped back to the original's coordinates."""
-        current = state.current
+    def _rule_pass(self, current: str) -> _Pass:
         tags = [(m.start(), m.end()) for m in TAG_RE.finditer(current)]
         masked = _mask(current, tags)
-        found = [c for c in self.rule_candidates(masked) if c.type in self.types]
+        tokens = tokenize(masked)
+        return _Pass(current, tags, masked, tokens, self.rule_candidates(masked, tokens))
+
+    def _new_spans(self, state: _State, one: _Pass, doc: object | None) -> list[Candidate]:
+        """This pass's findings on the current (redacted) text, mapped back to the original's coordinates."""
+        found = list(one.found)
         if doc is not None:
-            found.extend(self.names.ner_candidates(current, doc))  # type: ignore[arg-type]
-        found = [c for c in found if c.end > c.start and not _overlaps(c, tags)]
+            found.extend(self.names.ner_candidates(one.current, doc))  # type: ignore[arg-type]
+        found = [c for c in found if c.end > c.start and not _overlaps(c, one.tags)]
         if not found:
             return []
         # Map positions in `current` to `original`: each earlier span of the original became one tag in `current`.
         shifts = _Shifts(state.spans)
         return [
             Candidate(shifts.to_original(span.start), shifts.to_original(span.end - 1) + 1, span.type, 0)
-            for span in resolve(masked, found)
+            for span in resolve(one.masked, found)
         ]
 
-    def _ner_docs(self, texts: list[str]) -> dict[int, object]:
+    def _ner_docs(self, passes: list[_Pass]) -> dict[int, object]:
         mode = self.settings.use_ner
-        if mode == "off" or NOM not in self.types or not texts:
+        if mode == "off" or NOM not in self.types or not passes:
             return {}
         if mode == "always":
-            chosen = list(range(len(texts)))
+            chosen = list(range(len(passes)))
         else:
-            chosen = [k for k, text in enumerate(texts) if self.names.needs_ner(_mask(text, _tags(text)))]
+            chosen = [k for k, one in enumerate(passes) if self.names.needs_ner(one.masked, one.found, one.tokens)]
         if not chosen:
             return {}
         from pipeline import nlp  # spaCy is loaded only when NER is asked for
 
-        docs = nlp.run([texts[k] for k in chosen], nlp.ENTITIES)
+        docs = nlp.run([passes[k].current for k in chosen], nlp.ENTITIES)
         return dict(zip(chosen, docs, strict=True))
+
+
+@dataclass
+class _Pass:
+    """One detection pass over a text: the text, its tags, the masked text, its words and the rule findings."""
+
+    current: str
+    tags: list[tuple[int, int]]
+    masked: str
+    tokens: list[Token]
+    found: list[Candidate]
+
+
+def _count_number_words(tokens: list[Token]) -> int:
+    count = 0
+    for tok in tokens:
+        if tok.key in numbers.NUMBER_WORDS or (
+            "-" in tok.key and any(p in numbers.NUMBER_WORDS for p in tok.key.split("-"))
+        ):
+            count += 1
+    return count
 
 
 class _Shifts:
@@ -176,10 +214,6 @@ class _Shifts:
     def to_original(self, position: int) -> int:
         k = bisect.bisect_right(self.redacted_starts, position) - 1
         return position + (self.deltas[k] if k >= 0 else 0)
-
-
-def _tags(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in TAG_RE.finditer(text)]
 
 
 def _mask(text: str, tags: list[tuple[int, int]]) -> str:

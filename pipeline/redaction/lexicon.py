@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,6 +13,7 @@ DATA_DIR = Path(__file__).with_name("data")
 _APOSTROPHES = str.maketrans({"’": "'", "`": "'", "ʼ": "'"})
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(word: str) -> str:
     """Lower-case, accents removed, typographic apostrophes made straight: the key of every word list."""
     lowered = word.lower().translate(_APOSTROPHES)
@@ -63,14 +65,14 @@ def read_words(name: str) -> frozenset[str]:
     return frozenset(words)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     first_names: frozenset[str]
     surnames: frozenset[str]
     ambiguous_first_names: frozenset[str]
     ambiguous_surnames: frozenset[str]
     keep: frozenset[str]  # single words
-    keep_sequences: tuple[tuple[str, ...], ...]  # multi-word entries, as folded word tuples
+    keep_sequences: dict[str, tuple[tuple[str, ...], ...]]  # multi-word entries by first word, longest first
     common: frozenset[str]
 
     def is_first_name(self, key: str) -> bool:
@@ -102,6 +104,13 @@ def load_lexicon() -> Lexicon:
         ambiguous_first_names=read_words("ambiguous_first_names.txt"),
         ambiguous_surnames=read_words("ambiguous_surnames.txt"),
         keep=frozenset(w for w in keep_all if " " not in w),
-        keep_sequences=tuple(sorted((tuple(w.split()) for w in keep_all if " " in w), key=len, reverse=True)),
+        keep_sequences=_by_first_word(tuple(w.split()) for w in keep_all if " " in w),
         common=read_words("common_words.txt"),
     )
+
+
+def _by_first_word(sequences: Iterable[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    grouped: dict[str, list[tuple[str, ...]]] = {}
+    for sequence in sequences:
+        grouped.setdefault(sequence[0], []).append(sequence)
+    return {first: tuple(sorted(group, key=len, reverse=True)) for first, group in grouped.items()}

@@ -10,9 +10,8 @@ cut, at group boundaries, into the windows that are a valid NIR (key checked wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import NamedTuple
 
 from stdnum import iban as stdnum_iban
@@ -40,8 +39,9 @@ _GROUP_RE = re.compile(r"\(0\)|[0-9A-Za-z]+")
 _TRIGGER_WINDOW = 45
 _RIB_LETTERS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789")
 
-_IBAN_RE = re.compile(rf"(?<![0-9])[A-Za-z]{{2}}{_SP}?[0-9]{{2}}(?:[ \t\u00a0\u202f\-]?[0-9A-Za-z]){{10,32}}")
-_IBAN_HINT = re.compile(r"[A-Za-z]{2}[ \t\u00a0\u202f]?[0-9]{2}")
+_COUNTRY = "(?:[A-Z]{2}|[Ff][Rr])"  # IBANs are written in capitals; « fr76… » is the one lower-case form seen
+_IBAN_RE = re.compile(rf"(?<![0-9]){_COUNTRY}{_SP}?[0-9]{{2}}(?:[ \t\u00a0\u202f\-]?[0-9A-Za-z]){{10,32}}")
+_IBAN_HINT = re.compile(rf"{_COUNTRY}{_SP}?[0-9]{{2}}")
 
 
 class Group(NamedTuple):
@@ -89,19 +89,35 @@ def rib_valid(chars: str) -> bool:
     return key == int(chars[21:])
 
 
-def card_valid(chars: str, lengths: tuple[int, ...] | None) -> bool:
-    """13–19 digits, a card network's first digit, Luhn; written as one block or in groups of four (or 4-6-5)."""
-    if not (13 <= len(chars) <= 19 and chars.isdigit() and chars[0] in "23456"):
+def card_valid(chars: str, lengths: Callable[[], tuple[int, ...]] | None) -> bool:
+    """13–19 digits, a card network's first digit, Luhn; written as one block or in groups of four (or 4-6-5).
+    `lengths` gives the lengths of the written groups (None: not written, e.g. spelled out)."""
+    if not (13 <= len(chars) <= 19 and chars.isdigit() and chars[0] in "23456") or not luhn.is_valid(chars):
         return False
-    if lengths is not None and len(lengths) > 1:
-        fours = all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
-        if not (fours or lengths in ((4, 6, 5), (4, 6, 4))):
-            return False
-    return luhn.is_valid(chars)
+    written = lengths() if lengths is not None else ()
+    if len(written) > 1:
+        fours = all(n == 4 for n in written[:-1]) and 1 <= written[-1] <= 4
+        return fours or written in ((4, 6, 5), (4, 6, 4))
+    return True
 
 
 def iban_valid(chars: str) -> bool:
     return stdnum_iban.is_valid(chars)
+
+
+# Lengths of the IBANs met most often in French public services (others: every length is tried).
+_IBAN_LENGTHS = {
+    "FR": 27, "MC": 27, "BE": 16, "DE": 22, "ES": 24, "IT": 27, "PT": 25, "LU": 20, "CH": 21, "GB": 22, "NL": 18,
+    "MA": 28, "TN": 24, "DZ": 26, "SN": 28, "RO": 24, "PL": 28,
+}  # fmt: skip
+
+
+def _mod97_ok(chars: str) -> bool:
+    """The IBAN checksum alone (fast pre-check before python-stdnum's full validation)."""
+    rearranged = chars[4:] + chars[:4]
+    if not rearranged.isalnum() or not rearranged.isascii():
+        return False
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
 
 
 # --------------------------------------------------------------------------------------------------- classifying
@@ -118,7 +134,7 @@ def _window_type(
     if length == 23 and rib_valid(chars):
         return IBAN, RANK_VALIDATED
     if 13 <= length <= 19:
-        lengths = None if spoken else tuple(len(g.chars) for g in groups[i : j + 1])
+        lengths = None if spoken else (lambda: tuple(len(g.chars) for g in groups[i : j + 1]))
         if (not spoken or length == 16) and card_valid(chars, lengths):
             return CARTE, RANK_VALIDATED
     if not chars.isdigit():
@@ -130,6 +146,9 @@ def _window_type(
     if 8 <= length <= 15 and _plus_before(text, start) >= 0:
         return TEL, RANK_PATTERN
     return None
+
+
+_TYPED_LENGTHS = frozenset((*range(8, 20), 23))  # phone (8–15 with a prefix), NIR (13, 15), card (13–19), RIB (23)
 
 
 def _plus_before(text: str, start: int) -> int:
@@ -156,7 +175,9 @@ def classify_groups(text: str, groups: list[Group], rules: NumberRules, *, spoke
             prefixes.append((j, chars))
         match: tuple[int, str, int] | None = None
         for j, window in reversed(prefixes):
-            kind = _window_type(text, groups, i, j, window, rules, spoken) if window else None
+            if len(window) not in _TYPED_LENGTHS:
+                continue
+            kind = _window_type(text, groups, i, j, window, rules, spoken)
             if kind is not None:
                 match = (j, kind[0], kind[1])
                 break
@@ -216,8 +237,10 @@ def iban_candidates(text: str, rules: NumberRules) -> list[Candidate]:
     for match in _IBAN_RE.finditer(text):
         positions = [match.start() + k for k, ch in enumerate(match.group()) if ch.isalnum()]
         compact = "".join(text[p] for p in positions).upper()
-        for n in range(min(len(compact), 34), 14, -1):
-            if compact[n - 1].isalnum() and iban_valid(compact[:n]):
+        known = _IBAN_LENGTHS.get(compact[:2])
+        lengths = [known] if known else range(min(len(compact), 34), 14, -1)
+        for n in lengths:
+            if n <= len(compact) and _mod97_ok(compact[:n]) and iban_valid(compact[:n]):
                 found.append(Candidate(match.start(), positions[n - 1] + 1, IBAN, RANK_VALIDATED))
                 break
         else:
@@ -255,16 +278,12 @@ _HUNDREDS = ("cent", "cents")
 _THOUSANDS = ("mille",)
 _ALL_WORDS = (*_ZERO, *_UNITS, *_TEENS, *_TENS, *_HUNDREDS, *_THOUSANDS)
 _WORD_ALT = "|".join(sorted(_ALL_WORDS, key=len, reverse=True))
+# Folded number words other than « un », « une », « cent », « mille »: a text needs one to hold a spoken number.
+NUMBER_WORDS = frozenset(w for w in (*_ZERO, *_UNITS, *_TEENS, *_TENS) if w not in ("un", "une")) | {"zero"}
 _LETTER_BEFORE = r"(?<![^\W\d_])"
 _LETTER_AFTER = r"(?![^\W\d_])"
 _SPOKEN_TOKEN = re.compile(
     rf"(?P<digits>[0-9]+)|{_LETTER_BEFORE}(?P<word>{_WORD_ALT}|et){_LETTER_AFTER}", re.IGNORECASE
-)
-# Spoken numbers are worth parsing only when several number words (other than « un », « une ») appear.
-_SPOKEN_HINT = re.compile(
-    rf"{_LETTER_BEFORE}(?:{'|'.join(w for w in _ALL_WORDS if w not in ('un', 'une', 'cent', 'cents', 'mille'))})"
-    rf"{_LETTER_AFTER}",
-    re.IGNORECASE,
 )
 _SPOKEN_KEY = re.compile(rf"{_LETTER_BEFORE}(?:{_WORD_ALT})(?:[\s\-]+(?:{_WORD_ALT})){{0,2}}{_LETTER_AFTER}", re.I)
 _GAP = re.compile(r"[\s,.\-–]{0,4}")
@@ -412,9 +431,6 @@ def spoken_groups(sequence: list[_Token]) -> list[Group]:
 
 def spoken_candidates(text: str, rules: NumberRules) -> list[Candidate]:
     """Phone numbers and NIR spelled out in transcripts (« zéro six douze trente-quatre cinquante-six… »)."""
-    hints = _SPOKEN_HINT.finditer(text)
-    if len(list(islice(hints, 3))) < 3:
-        return []
     found: list[Candidate] = []
     for sequence in _sequences(text, _spoken_tokens(text)):
         if len(sequence) < 2 or all(t.kind == "digits" for t in sequence):

@@ -4,7 +4,7 @@ and the patterns configured for a site."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pipeline.redaction.config import RedactionConfig
@@ -41,27 +41,41 @@ _CAP_WORD = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-]*)"
 _ANY_WORD = r"(?:[^\W\d_][\w'’\-]*)"
 
 # --------------------------------------------------------------------------------------------------- e-mail
-_EMAIL = re.compile(r"[\w.+%'’\-]+@[\w.\-]+")
-_EMAIL_SPACED = re.compile(r"[\w.+%\-]+ @ [\w\-]+(?:\.[\w\-]+)+")
-_EMAIL_SPOKEN = re.compile(
-    r"(?i)(?<![^\W\d_])(?:[\w\-]+(?:\s+(?:point|tiret(?:\s+(?:du\s+)?bas)?|underscore)\s+|[._\-]))*[\w\-]+"
-    r"\s+(?:arobase|arrobase|arobas)\s+[\w\-]+(?:(?:\s+point\s+|\.)[\w\-]+)+"
+# Read outwards from each « @ » (linear time, whatever the text): the local part to the left, the domain to the right.
+_LOCAL_CHARS = frozenset(".+%'’-_")
+_DOMAIN_CHARS = frozenset(".-_")
+_SPOKEN_AT = re.compile(r"(?i)(?<![^\W\d_])(?:arobase|arrobase|arobas)(?![^\W\d_])")
+_SPOKEN_LOCAL = re.compile(
+    r"(?i)(?<![^\W\d_])(?:[\w\-]+(?:\s+(?:point|tiret(?:\s+(?:du\s+)?bas)?|underscore)\s+|[._\-])){0,6}[\w\-]+\s+\Z"
 )
+_SPOKEN_DOMAIN = re.compile(r"(?i)\s+[\w\-]+(?:(?:\s+point\s+|\.)[\w\-]+){1,4}")
+_SPACED_AT = re.compile(r"[\w.+%\-]+ @ [\w\-]+(?:\.[\w\-]+)+")
 
 
 def email_candidates(text: str) -> Iterator[Candidate]:
-    if "@" in text:
-        for match in _EMAIL.finditer(text):
-            end = match.end()
-            while end > match.start() and text[end - 1] in ".-":
-                end -= 1
-            yield Candidate(match.start(), end, EMAIL, RANK_VALIDATED)
-        for match in _EMAIL_SPACED.finditer(text):
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _LOCAL_CHARS):
+            start -= 1
+        end = at + 1
+        while end < len(text) and (text[end].isalnum() or text[end] in _DOMAIN_CHARS):
+            end += 1
+        while end > at + 1 and text[end - 1] in ".-":
+            end -= 1
+        if start < at:
+            yield Candidate(start, end, EMAIL, RANK_VALIDATED)
+        at = text.find("@", max(end, at + 1))
+    if " @ " in text:
+        for match in _SPACED_AT.finditer(text):
             yield Candidate(match.start(), match.end(), EMAIL, RANK_VALIDATED)
     lowered = text.lower()
     if "arobas" in lowered or "arrobase" in lowered:
-        for match in _EMAIL_SPOKEN.finditer(text):
-            yield Candidate(match.start(), match.end(), EMAIL, RANK_TRIGGERED)
+        for at_word in _SPOKEN_AT.finditer(text):
+            local = _SPOKEN_LOCAL.search(text, max(0, at_word.start() - 120), at_word.start())
+            domain = _SPOKEN_DOMAIN.match(text, at_word.end())
+            if local is not None and domain is not None:
+                yield Candidate(local.start(), domain.end(), EMAIL, RANK_TRIGGERED)
 
 
 # --------------------------------------------------------------------------------------------------- dates of birth
@@ -92,8 +106,21 @@ _OLD_DATE = re.compile(
 )
 
 
-def birth_date_candidates(text: str, year_max: int | None) -> Iterator[Candidate]:
-    for trigger in _BIRTH_TRIGGER.finditer(text):
+def matches_at(pattern: re.Pattern[str], text: str, positions: Iterable[int]) -> Iterator[re.Match[str]]:
+    """Matches of `pattern` starting at the given positions (words found by the caller), not overlapping."""
+    reached = -1
+    for pos in positions:
+        if pos < reached:
+            continue
+        match = pattern.match(text, pos)
+        if match is not None:
+            reached = match.end()
+            yield match
+
+
+def birth_date_candidates(text: str, year_max: int | None, positions: Iterable[int]) -> Iterator[Candidate]:
+    """Dates after « né le », « date de naissance », « DDN »… (`positions`: where such a trigger word starts)."""
+    for trigger in matches_at(_BIRTH_TRIGGER, text, positions):
         filler = _FILLER.match(text, trigger.end())
         pos = filler.end() if filler else trigger.end()
         year_only = (trigger.group("prep") or "").lower() == "en"
@@ -107,7 +134,7 @@ def birth_date_candidates(text: str, year_max: int | None) -> Iterator[Candidate
         if trigger.group("born") and not trigger.group("prep") and pos - trigger.end() > 3:
             continue
         yield Candidate(date.start(), end, DATE_NAISSANCE, RANK_TRIGGERED)
-    if year_max is not None:
+    if year_max is not None and ("19" in text or "20" in text):
         for match in _OLD_DATE.finditer(text):
             if int(match.group("year")) <= year_max:
                 yield Candidate(match.start(), match.end(), DATE_NAISSANCE, RANK_PATTERN)
@@ -123,7 +150,7 @@ def _plausible_date(value: str) -> bool:
 # --------------------------------------------------------------------------------------------------- addresses
 _POSTCODE = r"(?:(?:0[1-9]|[1-8][0-9]|9[0-8])[0-9]{3}|(?:0[1-9]|[1-8][0-9]|9[0-8])\s[0-9]{3})(?![0-9])"
 _CITY = (
-    rf"{_CAP_WORD}(?:[\s\-]+(?:(?:sur|sous|en|le|la|les|de|du|lès|lez)[\s\-]+)?{_CAP_WORD})*"
+    rf"{_CAP_WORD}(?:[\s\-]+(?:(?:sur|sous|en|le|la|les|de|du|lès|lez)[\s\-]+)?(?!(?i:cedex)\b){_CAP_WORD})*"
     r"(?:\s+(?i:cedex)(?:\s+[0-9]{1,2})?)?"
 )
 _PARTICLE = r"(?:de\s+la\s+|de\s+l['’]|d['’]|du\s+|des\s+|de\s+|la\s+|le\s+|les\s+|l['’]|aux\s+|au\s+|sur\s+|sous\s+)"
@@ -132,6 +159,8 @@ _CITY_LOWER_OK = re.compile(r"[^\W\d_][\w\-]*")
 
 @dataclass(frozen=True)
 class AddressRules:
+    street_type: re.Pattern[str]  # cheap search for a street word before trying the full pattern
+    number_before: re.Pattern[str]
     street: re.Pattern[str]
     unit: re.Pattern[str]
     postcode_city: re.Pattern[str]
@@ -145,9 +174,9 @@ def build_address_rules(config: RedactionConfig) -> AddressRules:
     streets = config.street_types
     all_types = (*streets.numbered, *streets.numbered_capitalised, *streets.standalone)
     number = rf"(?:[0-9]{{1,4}}(?:\s?(?:bis|ter|quater|[a-dA-D]))?(?![0-9A-Za-z])|{_SPOKEN})"
+    types = rf"{_NOT_LETTER_BEFORE}(?P<type>(?i:{phrase_pattern(all_types)}))\.?{_NOT_LETTER_AFTER}"
     street = re.compile(
-        rf"(?:(?P<number>{number})\s*,?\s*)?"
-        rf"{_NOT_LETTER_BEFORE}(?P<type>(?i:{phrase_pattern(all_types)}))\.?{_NOT_LETTER_AFTER}"
+        rf"(?:(?P<number>{number})\s*,?\s*)?{types}"
         rf"(?P<name>\s*(?:{_PARTICLE})?(?:(?P<first>{_ANY_WORD})|[0-9]{{1,5}}(?![0-9]))"
         rf"(?:\s+(?:{_PARTICLE})?{_CAP_WORD}|\s+[0-9]{{1,4}}(?=\s+{_CAP_WORD}))*)"
         rf"(?P<tail>\s*,?\s*(?:{_POSTCODE}\s+{_CITY}|à\s+(?P<city>{_ANY_WORD}(?:[\s\-]+{_CAP_WORD})*)))?"
@@ -160,6 +189,8 @@ def build_address_rules(config: RedactionConfig) -> AddressRules:
     postcode_trigger = re.compile(rf"(?i){_NOT_LETTER_BEFORE}(?:code\s+postal|cp)\s*:?\s*(?P<code>{_POSTCODE})")
     address_trigger = re.compile(rf"(?i){_NOT_LETTER_BEFORE}{phrase_pattern(config.triggers.address)}")
     return AddressRules(
+        street_type=re.compile(types),
+        number_before=re.compile(rf"{_NOT_LETTER_BEFORE}{number}\s*,?\s*\Z"),
         street=street,
         unit=unit,
         postcode_city=postcode_city,
@@ -170,18 +201,22 @@ def build_address_rules(config: RedactionConfig) -> AddressRules:
     )
 
 
-def address_candidates(text: str, rules: AddressRules, lexicon: Lexicon) -> list[Candidate]:
+def address_candidates(text: str, rules: AddressRules, lexicon: Lexicon, positions: Iterable[int]) -> list[Candidate]:
+    """Postal addresses (`positions`: where a street word such as « rue », « bd », « lieu-dit » starts)."""
     pieces: list[tuple[int, int]] = []
-    for match in rules.street.finditer(text):
-        piece = _street_piece(text, match, rules, lexicon)
+    for hit in matches_at(rules.street_type, text, positions):
+        before = rules.number_before.search(text, max(0, hit.start() - 30), hit.start())
+        match = rules.street.match(text, before.start() if before else hit.start())
+        piece = _street_piece(text, match, rules, lexicon) if match else None
         if piece is not None:
             pieces.append(piece)
-    for match in rules.postcode_city.finditer(text):
-        city_word = text[match.start() : match.end()].split()[-1]
-        if fold(city_word) not in ("euros", "euro", "eur"):
-            pieces.append((match.start(), match.end()))
-    for match in rules.postcode_trigger.finditer(text):
-        pieces.append((match.start("code"), match.end("code")))
+    if has_digit(text):
+        for match in rules.postcode_city.finditer(text):
+            city_word = text[match.start() : match.end()].split()[-1]
+            if fold(city_word) not in ("euros", "euro", "eur"):
+                pieces.append((match.start(), match.end()))
+        for match in rules.postcode_trigger.finditer(text):
+            pieces.append((match.start("code"), match.end("code")))
     if not pieces:
         return []
     units = [(m.start(), m.end()) for m in rules.unit.finditer(text)]
@@ -211,6 +246,11 @@ def _street_piece(text: str, match: re.Match[str], rules: AddressRules, lexicon:
 
 
 _CHAIN_GAP = re.compile(r"[\s,;\-–]*")
+_DIGIT = re.compile("[0-9]")
+
+
+def has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
 
 
 def _chain(text: str, pieces: list[tuple[int, int]], units: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -253,8 +293,9 @@ def build_dossier_pattern(config: RedactionConfig) -> re.Pattern[str]:
     )
 
 
-def dossier_candidates(text: str, pattern: re.Pattern[str]) -> Iterator[Candidate]:
-    for match in pattern.finditer(text):
+def dossier_candidates(text: str, pattern: re.Pattern[str], positions: Iterable[int]) -> Iterator[Candidate]:
+    """Identifiers announced by « dossier n° », « n° allocataire »… (`positions`: where such a word starts)."""
+    for match in matches_at(pattern, text, positions):
         value = match.group("id")
         compact = re.sub(r"[^0-9A-Za-z]", "", value)
         digits = sum(ch.isdigit() for ch in compact)
