@@ -63,3 +63,19 @@ class MissingColumn(RedactionError):
 
 class RedactionInputError(RedactionError, ValueError):
     """Redaction received something other than text (e.g. one string where a list of texts is expected)."""
+
+
+class MissingColumns(PipelineError):
+    """A call export lacks a column of the contract (or a column named in the mapping is not in the file)."""
+
+
+class InvalidColumnMapping(PipelineError):
+    """A column mapping names an unknown contract column or maps two contract columns to one source column."""
+
+
+class RejectedCallRows(PipelineError):
+    """Strict reading found rows that break the contract. Holds (row, call_id, error_code), never the row's text."""
+
+    def __init__(self, message: str, rows: list[tuple[int, str, str]]) -> None:
+        super().__init__(message)
+        self.rows = rows

@@ -23,3 +23,7 @@ class TrainingConfigError(TrainingError):
 
 class TrackingError(TrainingError):
     """MLflow tracking or the model registry refused an operation."""
+
+
+class InvalidDemoSettings(TrainingError):
+    """The demo corpus generator was given impossible settings (rows, weeks, output file)."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from motifs.cli import db_cmd, evaluate_cmd, serve_cmd, taxonomy_cmd, train_cmd
+from motifs.cli import db_cmd, demo_data_cmd, evaluate_cmd, serve_cmd, taxonomy_cmd, train_cmd
 
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
     db_cmd.register(app)
+    demo_data_cmd.register(app)
     evaluate_cmd.register(app)
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
