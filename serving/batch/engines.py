@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,6 +53,7 @@ _WORKER: dict[str, ChunkProcessor] = {}
 
 def _init_worker(model_dir: str, sha256: str, settings: ScoringSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops the pool
+    _exit_with_parent(os.getppid())
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)  # one busy core per worker: N workers use N cores
@@ -58,6 +61,19 @@ def _init_worker(model_dir: str, sha256: str, settings: ScoringSettings) -> None
 
     model = load_model(model_dir, expected_sha256=sha256)
     _WORKER["processor"] = ChunkProcessor(LocalNotesScorer(model), settings)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent is killed (`kill -9`, OOM killer) must not live on: the pool's queues do not tell it
+    (it holds both ends of their pipes), so a thread watches the parent and ends the process when it is gone."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="motifs-parent-watch", daemon=True).start()
 
 
 def _process_in_worker(file_name: str, frame: pd.DataFrame) -> ChunkResult:
