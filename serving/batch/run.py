@@ -212,6 +212,7 @@ def _run(
             hook.start(sum(i.rows_estimate for i in inputs))
             with tempfile.TemporaryDirectory(prefix="motifs-reclassify-") as scratch:
                 engine = _engine(options, loaded, settings, Path(scratch))
+                summary.engine = _engine_label(options, engine)
                 aborted = True
                 try:
                     tasks = _tasks(files, read, sink, quarantine, redactor, hook, summary)
@@ -294,9 +295,10 @@ def _engine(options: ReclassifyOptions, loaded: LoadedBatchModel, settings: Scor
     return InProcessEngine(loaded.model, settings)
 
 
-def _engine_label(options: ReclassifyOptions) -> str:
+def _engine_label(options: ReclassifyOptions, engine: Engine | None = None) -> str:
     if options.engine == "spark":
-        return f"spark ({options.spark_master})"
+        master = getattr(getattr(getattr(engine, "spark", None), "sparkContext", None), "master", options.spark_master)
+        return f"spark ({master})"
     return f"local ({options.workers} processus)" if options.workers > 1 else "local"
 
 

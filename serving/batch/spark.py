@@ -55,17 +55,22 @@ def build_session(master: str) -> Any:
             "PySpark n'est pas installé (attendu : pip install 'motifs[spark]', et Java 17 ou plus)"
         ) from None
     spark_environment()
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no network needed (nor warned about) on one machine
     try:
-        return (
+        session = (
             SparkSession.builder.master(master)
             .appName("motifs-reclassify")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
             .config("spark.python.worker.reuse", "true")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")  # our own progress bar says it better
             .config("spark.sql.session.timeZone", "UTC")
             .getOrCreate()
         )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
     except Exception as exc:  # Java missing, bad master URL…
         raise SparkUnavailable(
             f"impossible de démarrer Spark sur « {master} » ({type(exc).__name__}) ; vérifiez Java (17 ou plus) et "
