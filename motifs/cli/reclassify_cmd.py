@@ -220,6 +220,8 @@ def print_summary(summary: ReclassifySummary) -> None:
         table.add_row("Manifeste du lot", str(summary.manifest))
     if not summary.already_done:
         table.add_row(
-            "Durée", f"{summary.seconds:.1f} s — {_number(summary.scored)} notes calculées ({_number(summary.rate)}/s)"
+            "Durée",
+            f"{summary.seconds:.1f} s en tout — {_number(summary.scored)} notes calculées en "
+            f"{summary.scoring_seconds:.1f} s ({_number(summary.rate)} notes/s)",
         )
     _console.print(table)

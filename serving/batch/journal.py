@@ -19,7 +19,6 @@ files left by a crash are removed when the run starts again.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
@@ -34,6 +33,11 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from serving.errors import BatchError, OutputBusy
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 RUN_FORMAT = "motifs-reclassify-run-v1"
 RUNNING = "en cours"
@@ -162,7 +166,8 @@ def write_manifest(path: Path, manifest: RunManifest) -> None:
 
 
 class RunLock:
-    """An exclusive lock on the run's folder, released by the system when the process ends (even on `kill -9`)."""
+    """An exclusive lock on the run's folder, released by the system when the process ends (even on `kill -9`).
+    POSIX `flock`; where it does not exist (Windows) the run is not locked."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -171,6 +176,9 @@ class RunLock:
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("ab")
+        if fcntl is None:
+            self._handle = handle
+            return self
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -190,7 +198,8 @@ class RunLock:
             return
         if remove:  # while still holding it: a process starting now finds the run finished
             self.path.unlink(missing_ok=True)
-        fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+        if fcntl is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
         self._handle.close()
         self._handle = None
 

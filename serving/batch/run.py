@@ -127,13 +127,15 @@ class ReclassifySummary:
     quarantined_rows: int = 0
     methods: dict[str, int] = field(default_factory=dict)
     autre: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole run, model loading included
+    scoring_seconds: float = 0.0  # from the first chunk handed to the engine to the last result
     resumed: bool = False
     already_done: bool = False
 
     @property
     def rate(self) -> float:
-        return self.scored / self.seconds if self.seconds > 0 else 0.0
+        """Notes per second while scoring (start-up and assembly left out)."""
+        return self.scored / self.scoring_seconds if self.scoring_seconds > 0 else 0.0
 
 
 def reclassify(options: ReclassifyOptions, *, progress: ProgressHook | None = None) -> ReclassifySummary:
@@ -214,6 +216,7 @@ def _run(
                 engine = _engine(options, loaded, settings, Path(scratch))
                 summary.engine = _engine_label(options, engine)
                 aborted = True
+                scoring_started = time.perf_counter()
                 try:
                     tasks = _tasks(files, read, sink, quarantine, redactor, hook, summary)
                     for key, result in engine.map(tasks):
@@ -222,6 +225,7 @@ def _run(
                         hook.advance(result.rows)
                     aborted = False
                 finally:
+                    summary.scoring_seconds = time.perf_counter() - scoring_started
                     engine.close(abort=aborted)
             summary.resumed = sink.resumed
             if isinstance(sink, FileSink):
