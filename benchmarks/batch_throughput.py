@@ -63,21 +63,18 @@ def sixty_word_notes(count: int, seed: int = 21) -> list[str]:
     return notes
 
 
-def write_calls(path: Path, notes: list[str], repeat: int = 1) -> int:
-    """A call export of `notes` (repeated `repeat` times with new ids), written in one pass."""
+def write_calls(path: Path, notes: list[str], rows: int | None = None) -> int:
+    """A call export of `rows` calls (default: one per note) cycling through `notes`, written in one pass."""
     import csv
 
+    rows = len(notes) if rows is None else rows
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["call_id", "text", "timestamp", "site", "channel"])
-        n = 0
-        for r in range(repeat):
-            for i, note in enumerate(notes):
-                writer.writerow(
-                    [f"B{r:03d}-{i:07d}", note, f"2026-02-{1 + i % 28:02d} 10:{i % 60:02d}:00", "lille", "telephone"]
-                )
-                n += 1
-    return n
+        for i in range(rows):
+            note = notes[i % len(notes)]
+            writer.writerow([f"B{i:09d}", note, f"2026-02-{1 + i % 28:02d} 10:{i % 60:02d}:00", "lille", "telephone"])
+    return rows
 
 
 def train_default_model(directory: Path) -> Path:
@@ -348,7 +345,7 @@ def main() -> None:
         if "memory" in only:
             for rows in (args.memory_rows // 10, args.memory_rows):
                 path = tmp / f"memoire-{rows}.csv"
-                write_calls(path, notes[: min(len(notes), 20_000)], repeat=max(1, -(-rows // min(len(notes), 20_000))))
+                write_calls(path, notes, rows)
                 batch(f"memory_{rows}", 2, path=path)
                 path.unlink()
 
