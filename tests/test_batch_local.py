@@ -290,7 +290,7 @@ def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame
     path = tmp_path / "appels.csv"
     sample.to_csv(path, index=False)
     batch_db = f"sqlite:///{tmp_path / 'lot.db'}"
-    reclassify(options(path, batch_db, model_v10))
+    reclassify(options(path, batch_db, model_v10, quarantine=tmp_path / "q.csv"))
     reclassify(options(path, tmp_path / "motifs.csv", model_v10))
     rows = read_output(tmp_path / "motifs.csv").set_index("call_id")
 
@@ -525,3 +525,49 @@ def test_cli_errors_are_one_french_line(
         and "n'a pas été écrit par motifs reclassify" in err
     )
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------------------- registry
+def test_registry_model_is_pinned_and_shipped_to_workers(
+    tmp_path: Path, calls: pd.DataFrame, model_v10: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--model models:/motifs-reasons@champion`: same output as the directory it was registered from, and a
+    directory worker processes / Spark can load (the registry download is gone once loaded), hash-checked."""
+    from pipeline.artifact import read_manifest
+    from serving.batch.scoring import load_batch_model, model_directory_for_workers
+    from training import tracking
+    from training.evaluate import evaluate
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    model = load_model(model_v10)
+    sample = calls.iloc[:40]
+    report = evaluate(model, sample.text.tolist(), sample.reason.tolist())
+    tracking.publish(
+        model=model,
+        model_dir=model_v10,
+        manifest=read_manifest(model_v10),
+        report=report,
+        eval_texts=sample.text.tolist(),
+        eval_codes=sample.reason.tolist(),
+        params={},
+        metrics=report.metrics(),
+        tags={"taxonomy_ref": "national@1.0.0", "training_data_sha256": "0" * 64},
+        tracking_uri=uri,
+    )
+    path = tmp_path / "appels.csv"
+    sample.to_csv(path, index=False)
+    reclassify(options(path, tmp_path / "registre.csv", "models:/motifs-reasons@champion"))  # type: ignore[arg-type]
+    reclassify(options(path, tmp_path / "dossier.csv", model_v10))
+    assert sha(tmp_path / "registre.csv") == sha(tmp_path / "dossier.csv")
+    manifest = json.loads((tmp_path / "registre.csv.run.json").read_text(encoding="utf-8"))
+    assert manifest["model_sha256"] == read_manifest(model_v10).sha256
+
+    loaded = load_batch_model("models:/motifs-reasons@champion")
+    assert loaded.directory is None and loaded.model_version == "lot-test-1.0"
+    directory, digest = model_directory_for_workers(loaded, tmp_path)
+    copy = load_model(directory, expected_sha256=digest)
+    assert copy.model_version == "lot-test-1.0"
+    assert [p.code for p in copy.suggest(sample.text.tolist()[:5])] == [
+        p.code for p in model.suggest(sample.text.tolist()[:5])
+    ]
