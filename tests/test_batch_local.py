@@ -279,6 +279,20 @@ def test_folder_of_files_cross_file_duplicates_and_parquet_output(
     assert "2025-01.csv ligne 6" in quarantine.error.iat[0]
 
 
+def test_output_written_inside_the_input_folder_is_not_read_back(
+    tmp_path: Path, calls: pd.DataFrame, model_v10: Path
+) -> None:
+    folder = tmp_path / "historique"
+    folder.mkdir()
+    calls.iloc[:100].to_csv(folder / "appels.csv", index=False)
+    out = folder / "motifs.csv"
+    first = reclassify(options(folder, out, model_v10))
+    again = reclassify(options(folder, out, model_v10))
+    assert first.files == again.files == 1 and again.already_done
+    with pytest.raises(InvalidBatchOptions, match="ne peut pas être le fichier d'entrée"):
+        reclassify(options(folder / "appels.csv", folder / "appels.csv", model_v10, restart=True))
+
+
 # --------------------------------------------------------------------------------------------------- vs the API
 def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame, model_v10: Path) -> None:
     from fastapi.testclient import TestClient

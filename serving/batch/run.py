@@ -143,7 +143,7 @@ def reclassify(options: ReclassifyOptions, *, progress: ProgressHook | None = No
     options.check()
     hook = progress or _NoProgress()
     started = time.perf_counter()
-    files = list_inputs(options.input)
+    files = _inputs_without_outputs(options)
     hook.phase("Empreinte des fichiers d'entrée")
     inputs = [fingerprint(path) for path in files]
     hook.phase("Chargement du modèle")
@@ -240,6 +240,23 @@ def _run(
             if isinstance(sink, FileSink):
                 sink.complete(_counts(summary))
     return summary
+
+
+def _inputs_without_outputs(options: ReclassifyOptions) -> list[Path]:
+    """The input files, minus what this run writes (an output placed in the input folder is not read back)."""
+    files = list_inputs(options.input)
+    if options.to_database:
+        return files
+    out = Path(options.output).resolve()
+    written = {out, out.with_name(out.name + ".quarantine.csv"), out.with_name(out.name + ".run.json")}
+    if options.quarantine is not None:
+        written.add(options.quarantine.resolve())
+    if any(f.resolve() == out for f in files) and Path(options.input).is_file():
+        raise InvalidBatchOptions(f"{out.name} : la sortie ne peut pas être le fichier d'entrée")
+    kept = [f for f in files if f.resolve() not in written]
+    if not kept:
+        raise InvalidBatchOptions(f"{options.input} : aucun fichier d'appels à lire hors des fichiers de sortie")
+    return kept
 
 
 def _tasks(
