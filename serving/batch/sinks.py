@@ -172,6 +172,8 @@ class FileSink:
                     "relancez avec --restart pour le recalculer"
                 )
             self.manifest.started_at = previous.started_at
+            # Chunks are the unit of resumption: a resumed run cuts the input exactly as the first one did.
+            self.manifest.settings["chunk_rows"] = previous.settings["chunk_rows"]
             self.resumed = True
         self.parts.directory.mkdir(parents=True, exist_ok=True)
         remove_temporaries(self.parts.directory)

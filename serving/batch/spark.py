@@ -81,8 +81,11 @@ def build_session(master: str) -> Any:
 def _worker_scorer(name: str, sha256: str) -> LocalNotesScorer:
     if name not in _SCORERS:
         from pyspark import SparkFiles
+        from threadpoolctl import threadpool_limits
 
         from pipeline.artifact import load_model
+
+        threadpool_limits(1)  # Spark runs one task per core: a task must not spread over the others
 
         _SCORERS[name] = LocalNotesScorer(load_model(SparkFiles.get(name), expected_sha256=sha256))
     return _SCORERS[name]
