@@ -15,6 +15,7 @@ this interpreter when unset, and this process's `sys.path` is passed on in `PYTH
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -34,6 +35,7 @@ from serving.store import ScoredCode
 
 INPUT_SCHEMA = "pos long, text string"
 RESULT_SCHEMA = "pos long, redacted string, code string, confidence double, autre boolean, top_k string, error string"
+MIN_NOTES_PER_TASK = 50
 _SCORERS: dict[str, LocalNotesScorer] = {}  # per Spark Python worker: model name → scorer, loaded once
 
 
@@ -126,7 +128,11 @@ class SparkNotesScorer:
         if not texts:
             return []
         frame = pd.DataFrame({"pos": np.arange(len(texts), dtype=np.int64), "text": texts})
-        notes = self.spark.createDataFrame(frame, schema=INPUT_SCHEMA)
+        # createDataFrame makes one partition per Arrow batch (10 000 rows by default): a chunk would be one task on
+        # one core. Spread it over the cores (2 tasks per core to even out; never below ~50 notes per task).
+        parallelism = int(self.spark.sparkContext.defaultParallelism)
+        partitions = max(1, min(2 * parallelism, math.ceil(len(texts) / MIN_NOTES_PER_TASK)))
+        notes = self.spark.createDataFrame(frame, schema=INPUT_SCHEMA).repartition(partitions)
         scored = notes.mapInPandas(partial(_score_partition, self.name, self.sha256, k), schema=RESULT_SCHEMA)
         result = scored.toPandas().sort_values("pos", kind="stable")
         if len(result) != len(texts) or not np.array_equal(result["pos"].to_numpy(), np.arange(len(texts))):
