@@ -285,7 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--notes", type=int, default=20_000, help="notes for the throughput runs")
     parser.add_argument("--memory-rows", type=int, default=1_000_000)
-    parser.add_argument("--chunk-rows", type=int, default=2000)
+    parser.add_argument("--chunk-rows", type=int, default=5000)
     parser.add_argument("--model", help="model directory (default: trained here with the default configuration)")
     parser.add_argument("--only", default="batch,spacy,components,spark,memory")
     parser.add_argument("--append", type=Path, help="append the Markdown section to this file")

@@ -35,7 +35,7 @@ from serving.store import ScoredCode
 
 INPUT_SCHEMA = "pos long, text string"
 RESULT_SCHEMA = "pos long, redacted string, code string, confidence double, autre boolean, top_k string, error string"
-MIN_NOTES_PER_TASK = 50
+MIN_NOTES_PER_TASK = 500
 _SCORERS: dict[str, LocalNotesScorer] = {}  # per Spark Python worker: model name → scorer, loaded once
 
 
@@ -129,7 +129,8 @@ class SparkNotesScorer:
             return []
         frame = pd.DataFrame({"pos": np.arange(len(texts), dtype=np.int64), "text": texts})
         # createDataFrame makes one partition per Arrow batch (10 000 rows by default): a chunk would be one task on
-        # one core. Spread it over the cores (2 tasks per core to even out; never below ~50 notes per task).
+        # one core. Spread it over the cores: 2 tasks per core to even them out, but at least ~500 notes per task
+        # (a task has a fixed cost; with small chunks, more tasks made local[2] slower than local[1]).
         parallelism = int(self.spark.sparkContext.defaultParallelism)
         partitions = max(1, min(2 * parallelism, math.ceil(len(texts) / MIN_NOTES_PER_TASK)))
         notes = self.spark.createDataFrame(frame, schema=INPUT_SCHEMA).repartition(partitions)
