@@ -45,7 +45,12 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_spark_engine_equals_local_engine_and_resumes(tmp_path: Path, spark: object, picky_model: Path) -> None:
+def test_spark_engine_equals_local_engine_and_resumes(
+    tmp_path: Path, spark: object, picky_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import serving.batch.spark
+
+    monkeypatch.setattr(serving.batch.spark, "MIN_NOTES_PER_TASK", 20)  # several tasks per chunk, results reordered
     calls = demo_calls(240, seed=5)
     calls.loc[calls.index[17], "text"] = f"Mme Martin : {PickyModel.MARKER} depuis mars, NIR 1 85 05 78 006 084 91"
     path = tmp_path / "appels.csv"
