@@ -116,10 +116,10 @@ def paris_aware(naive: pd.Series) -> pd.Series:
 
 
 def record_row(record: PredictionRecord, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The output row of a record (`timestamp` back to naive Paris time)."""
+    """The output row of a record, except `timestamp`: the caller sets that column for the whole chunk at once
+    (`called_at` back to naive Paris time, vectorised)."""
     row: dict[str, Any] = {
         "call_id": record.call_id,
-        "timestamp": pd.Timestamp(record.called_at).tz_convert(TIMEZONE).tz_localize(None),
         "site": record.site or "",
         "channel": record.channel or "",
         "reason": record.code,
@@ -138,7 +138,7 @@ def record_row(record: PredictionRecord, extra: dict[str, Any] | None = None) ->
 def rows_frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=list(columns))
     if frame.empty:
-        frame = frame.astype({"confidence": "float64", "autre": bool, "timestamp": "datetime64[us]"})
+        frame = frame.astype({"confidence": "float64", "autre": bool})
     return frame
 
 
