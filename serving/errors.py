@@ -32,3 +32,23 @@ class UnknownReasonCode(ServingError):
 
 class ModelNotLoaded(ServingError):
     """The API was asked for suggestions before (or without) a model and a taxonomy being loaded."""
+
+
+class BatchError(ServingError):
+    """A batch reclassification cannot start, resume or finish."""
+
+
+class InvalidBatchOptions(BatchError):
+    """The options of a batch reclassification do not fit together (input, output, engine, workers…)."""
+
+
+class RunMismatch(BatchError):
+    """A run to resume was started with another model, other inputs or other settings."""
+
+
+class OutputBusy(BatchError):
+    """Another process is already writing the same batch output."""
+
+
+class SparkUnavailable(BatchError):
+    """The Spark engine was asked for but PySpark (or Java) is not available."""

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from motifs.cli import db_cmd, demo_data_cmd, evaluate_cmd, redact_cmd, serve_cmd, taxonomy_cmd, train_cmd
+from motifs.cli import (
+    db_cmd,
+    demo_data_cmd,
+    evaluate_cmd,
+    reclassify_cmd,
+    redact_cmd,
+    serve_cmd,
+    taxonomy_cmd,
+    train_cmd,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -12,6 +21,7 @@ def register(app: typer.Typer) -> None:
     db_cmd.register(app)
     demo_data_cmd.register(app)
     evaluate_cmd.register(app)
+    reclassify_cmd.register(app)
     redact_cmd.register(app)
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")

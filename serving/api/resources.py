@@ -16,6 +16,7 @@ from typing import Any, cast
 from serving.api.ports import Redactor, SuggestionModel, Taxonomy
 from serving.api.settings import Settings
 from serving.errors import ModelNotLoaded
+from serving.redaction import redactor_for as shared_redactor_for
 from serving.store import Database
 
 logger = logging.getLogger("motifs.api")
@@ -66,13 +67,12 @@ def load_resources(settings: Settings) -> Resources:
             "ou la variable MOTIFS_MODEL)"
         )
     from pipeline.mlflow_model import resolve_model
-    from pipeline.redaction import Redactor as PipelineRedactor
     from taxonomy import load_taxonomy
 
     model = resolve_model(settings.model)
     taxonomy = load_taxonomy(model.taxonomy_ref)
     sites = load_site_taxonomies(taxonomy, settings.site_extensions_dir)
-    redactor = PipelineRedactor()
+    redactor = redactor_for(model)
     warm_up(model, redactor)
     database = Database.open(settings.database_url, migrate=settings.migrate_on_startup)
     logger.info(
@@ -94,13 +94,8 @@ def load_resources(settings: Settings) -> Resources:
 
 def redactor_for(model: Any) -> Redactor:
     """The redactor the model was trained with (same types, site patterns), else the default one: the API
-    redacts exactly as training did."""
-    own = getattr(model, "redactor", None)
-    if own is not None and callable(getattr(own, "redact", None)):
-        return cast(Redactor, own)
-    from pipeline.redaction import Redactor as PipelineRedactor
-
-    return PipelineRedactor()
+    redacts exactly as training did (and as the batch does: `serving.redaction.redactor_for`)."""
+    return cast(Redactor, shared_redactor_for(model))
 
 
 WARM_UP_NOTE = "L'usager n'a pas reçu son versement du mois et demande une attestation."

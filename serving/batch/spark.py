@@ -1,0 +1,194 @@
+"""`--engine spark`: notes scored by PySpark workers (`local[*]` by default, or a cluster's master URL).
+
+Why a pandas UDF over our own loader rather than `mlflow.pyfunc.spark_udf`: the batch must store the *redacted*
+note and quarantine the notes the model fails on, exactly like the local engine; the pyfunc returns neither. So the
+driver reads and checks the input (`serving.batch.inputs`, the same code as the local engine), ships the notes of a
+chunk to Spark, and each Python worker runs `LocalNotesScorer` — the model's own redactor, then
+`suggest(..., redacted=True)` — on its partition (`mapInPandas`). Results come back to the driver, which builds the
+rows with the same `ChunkProcessor` as the local engine: same columns, same quarantine, same resume.
+
+The model directory is sent to the workers with `SparkContext.addFile` (works on a cluster, not only locally) and
+each worker loads it once (hash checked by `pipeline.artifact.load_model`) and keeps it while Spark reuses the
+worker. Spark's Python workers must run the driver's Python where motifs is importable: `PYSPARK_PYTHON` is set to
+this interpreter when unset, and this process's `sys.path` is passed on in `PYTHONPATH`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serving.batch.engines import Task
+from serving.batch.records import ScoredPrediction, parse_top_k, top_k_json
+from serving.batch.scoring import ChunkProcessor, ChunkResult, LocalNotesScorer, Scored, ScoringSettings
+from serving.errors import SparkUnavailable
+from serving.store import ScoredCode
+
+INPUT_SCHEMA = "pos long, text string"
+RESULT_SCHEMA = "pos long, redacted string, code string, confidence double, autre boolean, top_k string, error string"
+MIN_NOTES_PER_TASK = 500
+_SCORERS: dict[str, LocalNotesScorer] = {}  # per Spark Python worker: model name → scorer, loaded once
+
+
+def spark_environment() -> None:
+    """Spark's Python workers: this interpreter, with this process's import path (motifs may not be installed)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    paths = [p for p in sys.path if p and Path(p).is_dir()]
+    current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*current, *paths]))
+
+
+def build_session(master: str) -> Any:
+    """A SparkSession for `master` with Arrow transfers and without the web UI."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SparkUnavailable(
+            "PySpark n'est pas installé (attendu : pip install 'motifs[spark]', et Java 17 ou plus)"
+        ) from None
+    spark_environment()
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no network needed (nor warned about) on one machine
+    try:
+        session = (
+            SparkSession.builder.master(master)
+            .appName("motifs-reclassify")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
+            .config("spark.python.worker.reuse", "true")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")  # our own progress bar says it better
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+    except Exception as exc:  # Java missing, bad master URL…
+        raise SparkUnavailable(
+            f"impossible de démarrer Spark sur « {master} » ({type(exc).__name__}) ; vérifiez Java (17 ou plus) et "
+            "l'URL du maître (p. ex. local[*] ou spark://hote:7077)"
+        ) from None
+
+
+def _worker_scorer(name: str, sha256: str) -> LocalNotesScorer:
+    if name not in _SCORERS:
+        from pyspark import SparkFiles
+        from threadpoolctl import threadpool_limits
+
+        from pipeline.artifact import load_model
+
+        threadpool_limits(1)  # Spark runs one task per core: a task must not spread over the others
+
+        _SCORERS[name] = LocalNotesScorer(load_model(SparkFiles.get(name), expected_sha256=sha256))
+    return _SCORERS[name]
+
+
+def _score_partition(name: str, sha256: str, k: int, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """On a Spark worker: redact and score each Arrow batch of (pos, text)."""
+    scorer = _worker_scorer(name, sha256)
+    for batch in batches:
+        scored = scorer(batch["text"].tolist(), k)
+        yield pd.DataFrame(
+            {
+                "pos": batch["pos"].to_numpy(dtype=np.int64),
+                "redacted": [s.redacted for s in scored],
+                "code": [None if s.prediction is None else str(s.prediction.code) for s in scored],
+                "confidence": [np.nan if s.prediction is None else float(s.prediction.confidence) for s in scored],
+                "autre": [False if s.prediction is None else bool(s.prediction.autre) for s in scored],
+                "top_k": [
+                    None
+                    if s.prediction is None
+                    else top_k_json([ScoredCode(t.code, float(t.confidence)) for t in s.prediction.top_k])
+                    for s in scored
+                ],
+                "error": [s.error for s in scored],
+            }
+        )
+
+
+class SparkNotesScorer:
+    """The notes scorer of `ChunkProcessor`, run on Spark: one Spark job per call."""
+
+    def __init__(self, spark: Any, name: str, sha256: str) -> None:
+        self.spark = spark
+        self.name = name
+        self.sha256 = sha256
+
+    def __call__(self, texts: list[str], k: int) -> list[Scored]:
+        if not texts:
+            return []
+        frame = pd.DataFrame({"pos": np.arange(len(texts), dtype=np.int64), "text": texts})
+        # createDataFrame makes one partition per Arrow batch (10 000 rows by default): a chunk would be one task on
+        # one core. Spread it over the cores: 2 tasks per core to even them out, but at least ~500 notes per task
+        # (a task has a fixed cost; with small chunks, more tasks made local[2] slower than local[1]).
+        parallelism = int(self.spark.sparkContext.defaultParallelism)
+        partitions = max(1, min(2 * parallelism, math.ceil(len(texts) / MIN_NOTES_PER_TASK)))
+        notes = self.spark.createDataFrame(frame, schema=INPUT_SCHEMA).repartition(partitions)
+        scored = notes.mapInPandas(partial(_score_partition, self.name, self.sha256, k), schema=RESULT_SCHEMA)
+        result = scored.toPandas().sort_values("pos", kind="stable")
+        if len(result) != len(texts) or not np.array_equal(result["pos"].to_numpy(), np.arange(len(texts))):
+            raise SparkUnavailable(f"Spark a renvoyé {len(result)} résultat(s) pour {len(texts)} note(s)")
+        out: list[Scored] = []
+        for redacted, code, confidence, autre, top_k, error in zip(
+            result["redacted"].tolist(),
+            result["code"].tolist(),
+            result["confidence"].tolist(),
+            result["autre"].tolist(),
+            result["top_k"].tolist(),
+            result["error"].tolist(),
+            strict=True,
+        ):
+            if error is not None:
+                out.append(Scored(redacted, error=str(error)))
+            elif code is None:
+                out.append(Scored(redacted))
+            else:
+                prediction = ScoredPrediction(str(code), float(confidence), bool(autre), parse_top_k(str(top_k)))
+                out.append(Scored(redacted, prediction))
+        return out
+
+
+class SparkEngine:
+    """Chunks read and checked here, notes scored on Spark, rows built here (see the module docstring)."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        sha256: str,
+        settings: ScoringSettings,
+        *,
+        master: str = "local[*]",
+        scratch: Path,
+        session: Any = None,
+    ) -> None:
+        self._own_session = session is None
+        self.spark = session if session is not None else build_session(master)
+        name = f"motifs-modele-{sha256[:16]}"
+        if not any(uri.rstrip("/").endswith("/" + name) for uri in self.spark.sparkContext.listFiles):
+            staged = scratch / name
+            if not staged.exists():
+                shutil.copytree(model_dir, staged)
+            self.spark.sparkContext.addFile(str(staged), recursive=True)
+        self.processor = ChunkProcessor(SparkNotesScorer(self.spark, name, sha256), settings)
+
+    @property
+    def parallelism(self) -> int:
+        return int(self.spark.sparkContext.defaultParallelism)
+
+    def map(self, tasks: Iterator[Task]) -> Iterator[tuple[tuple[int, int], ChunkResult]]:
+        for key, file_name, frame in tasks:
+            yield key, self.processor.process(frame, file_name)
+
+    def close(self, *, abort: bool = False) -> None:
+        if self._own_session:
+            self.spark.stop()
