@@ -1,0 +1,147 @@
+"""One call for everything: « autre » share and alerts, volume alerts, emerging clusters, as a `MonitoringReport`.
+
+Pure apart from spaCy: data in (a DataFrame of calls and predictions, the configuration, the taxonomy's example
+texts, the registry of known clusters), data out. The CLI, the review UI and the HTML report sit on top of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from serving.monitoring._format import number
+from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table
+from serving.monitoring.calls import Granularity, prepare_calls
+from serving.monitoring.config import MonitoringConfig, default_config
+from serving.monitoring.emerging import detect_emerging
+from serving.monitoring.registry import ClusterRegistry
+from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport
+from serving.monitoring.text import Lemmatizer, make_lemmatizer
+from serving.monitoring.volume import volume_alerts, volume_table
+
+_SIGNAL_FR = {"weak": "faible", "strong": "fort"}
+
+
+@dataclass(frozen=True)
+class MonitoringRun:
+    """The report, the updated registry (store it for the next run) and the tables behind the charts."""
+
+    report: MonitoringReport
+    registry: ClusterRegistry
+    autre_table: pd.DataFrame
+    volume_table: pd.DataFrame
+
+
+def emerging_alerts(
+    period: str, clusters: Sequence[EmergingCluster], *, reason_labels: Mapping[str, str] | None = None
+) -> list[Alert]:
+    """One alert per open cluster graded weak or strong (dismissed or already handled clusters stay silent)."""
+    labels = reason_labels or {}
+    alerts = []
+    for cluster in clusters:
+        if cluster.signal == "none" or cluster.status != "open":
+            continue
+        words = ", ".join(cluster.keywords[:5]) or "(aucun mot-clé)"
+        if cluster.parent_code is None:
+            what = f"Motif émergent possible {cluster.id}"
+        else:
+            parent = cluster.parent_code + (
+                f" ({labels[cluster.parent_code]})" if cluster.parent_code in labels else ""
+            )
+            what = f"Nouveau sous-thème possible {cluster.id} dans le motif {parent}"
+        scope = {"cluster": cluster.id} | ({"code": cluster.parent_code} if cluster.parent_code else {})
+        alerts.append(
+            Alert(
+                kind="emerging_reason" if cluster.parent_code is None else "emerging_subtheme",
+                severity="warning" if cluster.signal == "strong" else "info",
+                period=period,
+                scope=scope,
+                value=float(cluster.size),
+                baseline=None,
+                threshold=None,
+                message=(
+                    f"{what} (signal {_SIGNAL_FR[cluster.signal]}) : {cluster.size} appels, mots-clés : {words} ; "
+                    f"nouveauté {number(cluster.novelty, 2)}, croissance ×{number(cluster.growth)}."
+                ),
+                details={
+                    "signal": cluster.signal,
+                    "novelty": cluster.novelty,
+                    "growth": cluster.growth,
+                    "first_seen": cluster.first_seen,
+                    "nearest_code": cluster.nearest_code,
+                },
+            )
+        )
+    return alerts
+
+
+def run_monitoring(
+    frame: pd.DataFrame,
+    *,
+    granularity: Granularity = "week",
+    config: MonitoringConfig | None = None,
+    known_reasons: Mapping[str, Sequence[str]] | None = None,
+    reason_labels: Mapping[str, str] | None = None,
+    registry: ClusterRegistry | None = None,
+    lemmatizer: Lemmatizer | None = None,
+    since: str | None = None,
+    emerging: bool = True,
+) -> MonitoringRun:
+    """Monitor the calls of `frame` (input contract in `serving.monitoring.calls`), period by period.
+
+    `known_reasons`: code → texts describing the reason (taxonomy label, definition, examples) for novelty;
+    `reason_labels`: code → French label for messages; `registry`: the clusters of earlier runs (not modified: the
+    updated copy is returned); `since`: first period label to report (earlier periods are history only);
+    `emerging=False` skips clustering (no text needed, no spaCy).
+    """
+    config = config or default_config()
+    calls = prepare_calls(frame, granularity=granularity, require_text=emerging)
+    dimensions = tuple(dict.fromkeys((*config.autre.dimensions, config.health.dimension)))
+    shares = autre_share_table(
+        calls, granularity, dimensions=dimensions, baseline_periods=config.autre.baseline_periods
+    )
+    volumes = volume_table(calls, granularity, settings=config.volume)
+    alerts: dict[str, list[Alert]] = {}
+    for alert in autre_alerts(shares, config) + volume_alerts(volumes, config.volume, reason_labels=reason_labels):
+        alerts.setdefault(alert.period, []).append(alert)
+
+    registry = registry.copy() if registry is not None else ClusterRegistry()
+    clusters: dict[str, list[EmergingCluster]] = {}
+    if emerging:
+        settings = config.emerging
+        lemmatizer = lemmatizer or make_lemmatizer(
+            settings.representation.lemmatizer, extra_stop_words=settings.representation.extra_stop_words
+        )
+        clusters = detect_emerging(
+            calls,
+            granularity,
+            settings=settings,
+            registry=registry,
+            lemmatizer=lemmatizer,
+            known_reasons=known_reasons,
+            since=since,
+        )
+
+    overall = shares[shares["scope"] == ALL_SCOPE]
+    periods = []
+    for row in overall.itertuples(index=False):
+        if since is not None and row.period < since:
+            continue
+        found = clusters.get(row.period, [])
+        periods.append(
+            PeriodReport(
+                period=row.period,
+                start=row.period_start.date().isoformat(),
+                n_calls=int(row.n_calls),
+                n_autre=int(row.n_autre),
+                clusters=tuple(found),
+                alerts=(
+                    *alerts.get(row.period, []),
+                    *emerging_alerts(row.period, found, reason_labels=reason_labels),
+                ),
+            )
+        )
+    report = MonitoringReport(granularity=granularity, periods=tuple(periods))
+    return MonitoringRun(report=report, registry=registry, autre_table=shares, volume_table=volumes)
