@@ -294,7 +294,8 @@ class TableWriter:
         elif self.kind == "jsonl":
             with self.path.open("a", encoding="utf-8") as handle:
                 if not frame.empty:
-                    frame.to_json(handle, orient="records", lines=True, force_ascii=False)
+                    # ISO 8601 dates (pandas would write epoch milliseconds), readable by pipeline.calls
+                    frame.to_json(handle, orient="records", lines=True, force_ascii=False, date_format="iso")
         else:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self._parquet is None:

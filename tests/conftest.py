@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,26 @@ def postgres_url() -> str:
 def chromium_path() -> str:
     """Path of Debian's chromium binary, driven by Playwright (no `playwright install`)."""
     return _service_or_skip("MOTIFS_TEST_CHROMIUM", "Chromium")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once on a SQLite file and once on the real PostgreSQL (in a schema of its own,
+    dropped afterwards, so parallel tests and other worktrees sharing the server never see each other's rows)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'motifs.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    import sqlalchemy
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sqlalchemy.create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    url = sqlalchemy.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

@@ -15,8 +15,9 @@ def _all_command_paths() -> list[list[str]]:
     paths: list[list[str]] = [[]]
 
     def walk(cmd: click.Command, prefix: list[str]) -> None:
-        if isinstance(cmd, click.Group):
-            for name, sub in cmd.commands.items():
+        # Typer ≥ 0.20 ships its own copy of click: its groups are not `click.Group`, test the shape instead.
+        if isinstance(getattr(cmd, "commands", None), dict):
+            for name, sub in cmd.commands.items():  # type: ignore[attr-defined]
                 paths.append([*prefix, name])
                 walk(sub, [*prefix, name])
 

@@ -90,3 +90,10 @@ def test_writer_appends_csv_without_second_header(tmp_path: Path) -> None:
     with TableWriter(path, append=True) as writer:
         writer.write(pd.DataFrame({"call_id": ["b"]}))
     assert path.read_text(encoding="utf-8").splitlines() == ["call_id", "a", "b"]
+
+
+def test_writer_jsonl_dates_are_iso(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    with TableWriter(path) as writer:
+        writer.write(pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-05 09:14:32"])}))
+    assert path.read_text(encoding="utf-8").strip() == '{"timestamp":"2026-01-05T09:14:32.000"}'

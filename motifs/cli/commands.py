@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from motifs.cli import db_cmd, demo_data_cmd, evaluate_cmd, redact_cmd, serve_cmd, taxonomy_cmd, train_cmd
+
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
-    pass
+    db_cmd.register(app)
+    demo_data_cmd.register(app)
+    evaluate_cmd.register(app)
+    redact_cmd.register(app)
+    serve_cmd.register(app)
+    app.add_typer(taxonomy_cmd.app, name="taxonomy")
+    train_cmd.register(app)

@@ -1,0 +1,50 @@
+"""`motifs serve`: the real-time suggestion API and the agents' page."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from serving.api.resources import Resources
+from serving.api.server import serve as run_server
+from serving.api.settings import Settings
+
+_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def serve(
+    model: str = typer.Option(
+        ...,
+        "--model",
+        envvar="MOTIFS_MODEL",
+        help="Modèle : dossier d'artefact, ou URI du registre MLflow (models:/motifs-reasons@champion).",
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Adresse d'écoute (0.0.0.0 pour toutes les interfaces)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port d'écoute."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Base de données (défaut : MOTIFS_DATABASE_URL, sinon motifs-data/motifs.db)."
+    ),
+) -> None:
+    """Sert l'API de suggestion de motifs et la page des agents (http://HOTE:PORT/).
+
+    Les autres réglages se lisent dans l'environnement : MOTIFS_MAX_TEXT_LENGTH, MOTIFS_REQUEST_TIMEOUT_S,
+    MOTIFS_TOP_K, MOTIFS_SITE_EXTENSIONS_DIR, MOTIFS_STORE_SUGGESTIONS, MOTIFS_MODEL_THREADS.
+
+    Exemple : motifs serve --model models:/motifs-reasons@champion --port 8000
+    """
+    overrides: dict[str, object] = {"model": model}
+    if database_url:
+        overrides["database_url"] = database_url
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+
+    def announce(resources: Resources) -> None:
+        _console.print(
+            f"Modèle {resources.model_version} ({resources.taxonomy.ref}), base {resources.database.safe_url}\n"
+            f"Page des agents : http://{host}:{port}/ — documentation de l'API : http://{host}:{port}/docs"
+        )
+
+    run_server(settings, host=host, port=port, announce=announce)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

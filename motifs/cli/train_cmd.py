@@ -1,0 +1,126 @@
+"""`motifs train`: thin over `training.run.train_and_register`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from training.evaluation_table import render_evaluation
+from training.run import TrainResult, train_and_register
+
+_console = Console(highlight=False)
+
+
+def quiet_mlflow() -> None:
+    """MLflow's progress bars and INFO lines would drown our French output."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def mlflow_ui_command(tracking_uri: str) -> str:
+    if tracking_uri.startswith("sqlite:///"):
+        return f"mlflow ui --backend-store-uri {tracking_uri}"
+    return f"mlflow ui  (ou l'interface du serveur {tracking_uri})"
+
+
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Fichier d'appels étiquetés (CSV, Parquet ou JSON Lines).")],
+    out: Annotated[Path, typer.Option("--out", help="Dossier où écrire model.joblib et manifest.json.")],
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Base de motifs : ID, ID@VERSION (national@1.1.0), chemin .yaml, ou from-data (from-data:ID) pour "
+            "la construire à partir des étiquettes. Par défaut : la dernière version nationale livrée.",
+        ),
+    ] = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="Colonne du texte de la note.")] = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="Colonne du motif (code) attribué.")] = "reason",
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Fichier YAML d'hyper-paramètres (surcharge les défauts).")
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri", help="Suivi MLflow (sinon MLFLOW_TRACKING_URI, sinon sqlite:///motifs-data/mlflow.db)."
+        ),
+    ] = None,
+) -> None:
+    """Entraîne le classifieur de motifs, l'évalue, l'enregistre dans MLflow (modèle « motifs-reasons »).
+
+    L'alias « champion » ne passe au nouveau modèle que s'il bat le champion actuel sur le même jeu d'évaluation ;
+    sinon il reste « challenger ».
+
+    Exemple : motifs train --data appels.csv --out motifs-data/modele
+
+    Exemple : motifs train --data training_dataset.csv --taxonomy from-data:wikit --text-col utterance
+    --label-col intent --out motifs-data/wikit
+    """
+    quiet_mlflow()
+    result = train_and_register(data, taxonomy, text_col, label_col, config, out, tracking_uri)
+    print_train_result(result)
+
+
+def print_train_result(result: TrainResult) -> None:
+    data = result.data
+    _console.print(f"[bold]Données[/] : {data.records} lignes lues, {data.rows} utilisées ({data.file_name})")
+    for guess in data.guesses:
+        _console.print(f"  {guess}")
+    for reason, rows in data.skipped.items():
+        shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+        _console.print(f"  [yellow]{len(rows)} ligne(s) écartée(s)[/] ({reason}) : n° {shown}")
+    _console.print(
+        f"[bold]Taxonomie[/] : {result.manifest.taxonomy_ref} — {len(result.manifest.classes)} motifs appris"
+    )
+    for old, new in sorted(result.replaced_codes.items()):
+        _console.print(f"  code obsolète {old} → {new}")
+    if result.unknown_labels:
+        total = sum(result.unknown_labels.values())
+        names = ", ".join(sorted(result.unknown_labels)[:10]) + (" …" if len(result.unknown_labels) > 10 else "")
+        _console.print(
+            f"  [yellow]{total} ligne(s) avec un motif hors base[/] ({names}) : non apprises, "
+            "comptées comme « autre » à l'évaluation"
+        )
+    sizes = result.split_sizes
+    kind = "temporel (les plus récentes en évaluation)" if result.split_kind == "time" else "stratifié par motif"
+    _console.print(f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['evaluation']} évaluation")
+    _console.print(f"[bold]Seuil d'abstention[/] : {_number(result.manifest.threshold)}")
+    calibration = result.abstention
+    if "skipped" in calibration:
+        _console.print(f"  [yellow]seuil par défaut de la configuration[/] : {calibration['skipped']}")
+    elif calibration:
+        reached = "atteinte" if calibration.get("reached") else "[yellow]non atteinte[/]"
+        _console.print(
+            f"  choisi sur {calibration.get('n_validation', '?')} notes de validation tirées de l'apprentissage "
+            f"({calibration.get('rounds', '?')} tirages, motifs mis de côté pour simuler « autre ») : "
+            f"précision visée {_number(calibration.get('target_precision'))}, {reached} "
+            f"{_number(calibration.get('precision'))}, couverture {_number(calibration.get('coverage'))}"
+        )
+    _console.print(f"Entraînement : {result.fit_seconds:.1f} s")
+    _console.print(render_evaluation(result.report, title="Évaluation (jeu tenu à l'écart)"))
+    _console.print(
+        f"[bold]Modèle[/] : {result.model_dir} (version {result.manifest.model_version}, "
+        f"SHA-256 {result.manifest.sha256[:12]}…)"
+    )
+    registered = result.publication.registered
+    promotion = result.promotion
+    colour = "green" if promotion.promoted else "yellow"
+    _console.print(
+        f"[bold]MLflow[/] : run {registered.run_id}, modèle {registered.name} version {registered.version} — "
+        f"[{colour}]{promotion.alias}[/] : {promotion.reason}"
+    )
+    _console.print(f"Pour voir le suivi : {mlflow_ui_command(result.tracking_uri)}", soft_wrap=True)
+
+
+def _number(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "—"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)

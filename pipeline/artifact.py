@@ -1,0 +1,271 @@
+"""The model artifact: one directory holding `model.joblib` and `manifest.json`.
+
+A model file is code: unpickling it runs whatever it says. So the manifest records the SHA-256 of the joblib file
+when it is written, and `load_model` reads the file's bytes once, checks their hash (and the taxonomy the model was
+trained on) and only then unpickles those same bytes. A file that does not match is never unpickled.
+
+The manifest alone proves only that the file was not changed after the manifest was written (corruption, a file
+swapped on disk). To vouch for the pair, give `expected_sha256` from a place the attacker cannot write: the MLflow
+registry stores it as the model version's tag `artifact_sha256` and `pipeline.mlflow_model.resolve_model` passes it.
+
+This module lives in `pipeline/` because serving loads models and must not import training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import joblib
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import ArtifactInvalid, ArtifactNotFound, ArtifactTampered, TaxonomyVersionMismatch
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+ARTIFACT_FORMAT = "motifs-model-v1"
+_MANIFEST_MAX_BYTES = 1 << 20
+_LIBRARIES = ("scikit-learn", "spacy", "numpy", "scipy", "joblib", "pandas")
+
+
+@runtime_checkable
+class SavableModel(Protocol):
+    """What the artifact needs from a model (`pipeline.model.ReasonModel` provides it)."""
+
+    classes_: Any
+    threshold_: float
+    taxonomy_ref: str | None
+    model_version: str | None
+
+    def predict_proba(self, texts: Sequence[str]) -> Any: ...
+
+    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Any]: ...
+
+
+class TrainingDataInfo(BaseModel):
+    """Aggregate facts about the training data: never the data itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    rows: int = Field(ge=0)
+    file_name: str | None = None
+
+
+class Manifest(BaseModel):
+    """What `manifest.json` says about `model.joblib`. Unknown keys are kept (newer writers may add some)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    format: str = ARTIFACT_FORMAT
+    file: str = MODEL_FILE
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int = Field(ge=0)
+    model_version: str
+    taxonomy_ref: str | None = None
+    taxonomy_id: str | None = None
+    taxonomy_version: str | None = None
+    created_at: datetime
+    motifs_version: str
+    python_version: str
+    libraries: dict[str, str]
+    classes: list[str]
+    threshold: float | None = None
+    training_data: TrainingDataInfo | None = None
+    # from-data taxonomies: dataset label → reason code (codes are slugs of labels), so evaluation data keeps its
+    # original labels. Labels are category names, never notes.
+    label_codes: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LoadedArtifact:
+    model: Any
+    manifest: Manifest
+    directory: Path
+
+    def label_to_code(self, label: str) -> str:
+        """A dataset label as the model's code (identity unless the manifest maps it)."""
+        return (self.manifest.label_codes or {}).get(label, label)
+
+
+def split_taxonomy_ref(ref: str | None) -> tuple[str | None, str | None]:
+    """`"national@1.1.0"` → `("national", "1.1.0")`; a ref without `@` is an id without version."""
+    if not ref:
+        return None, None
+    taxonomy_id, _, taxonomy_version = ref.partition("@")
+    return taxonomy_id or None, taxonomy_version or None
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in blocks (training data files can be large)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in _LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _motifs_version() -> str:
+    try:
+        return version("motifs")
+    except PackageNotFoundError:
+        return "0.0.0+source"
+
+
+def save_model(
+    model: SavableModel,
+    directory: str | Path,
+    *,
+    training_data: TrainingDataInfo | None = None,
+    label_codes: Mapping[str, str] | None = None,
+) -> Manifest:
+    """Write `model.joblib` and `manifest.json` into `directory` (created if needed) and return the manifest.
+
+    When the model has no `model_version` yet, one is stamped on it (UTC time of creation) so the pickle and the
+    manifest agree. Both files are written to temporary names then renamed, so a crash never leaves a manifest
+    describing another file.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ArtifactInvalid(f"{directory} : c'est un fichier, un dossier de modèle était attendu")
+    directory.mkdir(parents=True, exist_ok=True)
+    created_at = datetime.now(UTC).replace(microsecond=0)
+    if not getattr(model, "model_version", None):
+        model.model_version = created_at.strftime("%Y%m%dT%H%M%SZ")
+    classes = [str(code) for code in getattr(model, "classes_", [])]
+    if not classes:
+        raise ArtifactInvalid("modèle non entraîné : aucune classe (attendu : un modèle après fit)")
+
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer, compress=3)
+    payload = buffer.getvalue()
+    taxonomy_ref = getattr(model, "taxonomy_ref", None)
+    taxonomy_id, taxonomy_version = split_taxonomy_ref(taxonomy_ref)
+    threshold = getattr(model, "threshold_", None)
+    manifest = Manifest(
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size_bytes=len(payload),
+        model_version=str(model.model_version),
+        taxonomy_ref=taxonomy_ref,
+        taxonomy_id=taxonomy_id,
+        taxonomy_version=taxonomy_version,
+        created_at=created_at,
+        motifs_version=_motifs_version(),
+        python_version=platform.python_version(),
+        libraries=_library_versions(),
+        classes=classes,
+        threshold=None if threshold is None else float(threshold),
+        training_data=training_data,
+        label_codes=dict(label_codes) if label_codes else None,
+    )
+    _atomic_write(directory / MODEL_FILE, payload)
+    _atomic_write(directory / MANIFEST_FILE, (manifest.model_dump_json(indent=2) + "\n").encode("utf-8"))
+    return manifest
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(directory: str | Path) -> Manifest:
+    """Read and validate `manifest.json` (never touches the model file)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ArtifactNotFound(f"{directory} : dossier de modèle introuvable")
+    path = directory / MANIFEST_FILE
+    if not path.is_file():
+        raise ArtifactNotFound(f"{directory} : pas de {MANIFEST_FILE} (attendu : un dossier écrit par save_model)")
+    if path.stat().st_size > _MANIFEST_MAX_BYTES:
+        raise ArtifactInvalid(f"{path} : manifeste trop gros (plus de {_MANIFEST_MAX_BYTES} octets)")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        manifest = Manifest.model_validate(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ArtifactInvalid(f"{path} : JSON illisible") from None
+    except ValidationError as exc:
+        fields = ", ".join(sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()}))
+        raise ArtifactInvalid(f"{path} : manifeste invalide (champs en cause : {fields})") from None
+    if manifest.format != ARTIFACT_FORMAT:
+        raise ArtifactInvalid(f"{path} : format « {manifest.format} » inconnu (attendu : {ARTIFACT_FORMAT})")
+    if manifest.file != MODEL_FILE:
+        raise ArtifactInvalid(f"{path} : fichier de modèle « {manifest.file} » inattendu (attendu : {MODEL_FILE})")
+    return manifest
+
+
+def check_taxonomy(manifest: Manifest, expected_taxonomy_ref: str) -> None:
+    """Refuse a model trained on another taxonomy; `expected` is `"national"` (any version) or `"national@1.1.0"`."""
+    expected_id, expected_version = split_taxonomy_ref(expected_taxonomy_ref)
+    same_id = manifest.taxonomy_id == expected_id
+    same_version = expected_version is None or manifest.taxonomy_version == expected_version
+    if not (same_id and same_version):
+        raise TaxonomyVersionMismatch(
+            f"le modèle {manifest.model_version} a été entraîné sur la taxonomie "
+            f"« {manifest.taxonomy_ref or 'inconnue'} », attendu : « {expected_taxonomy_ref} » "
+            "(réentraîner le modèle ou migrer les codes vers la même version)"
+        )
+
+
+def load_model(
+    directory: str | Path, *, expected_taxonomy_ref: str | None = None, expected_sha256: str | None = None
+) -> Any:
+    """Load a model written by `save_model`, after checking it (see `load_artifact`). Returns the `ReasonModel`."""
+    return load_artifact(directory, expected_taxonomy_ref=expected_taxonomy_ref, expected_sha256=expected_sha256).model
+
+
+def load_artifact(
+    directory: str | Path, *, expected_taxonomy_ref: str | None = None, expected_sha256: str | None = None
+) -> LoadedArtifact:
+    """The model and its manifest, after checking them.
+
+    Order matters: manifest → taxonomy → bytes read once → SHA-256 compared to the manifest (and to
+    `expected_sha256` when given, e.g. from the model registry) → only then are those bytes unpickled.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if expected_taxonomy_ref is not None:
+        check_taxonomy(manifest, expected_taxonomy_ref)
+    model_path = directory / MODEL_FILE
+    if not model_path.is_file():
+        raise ArtifactNotFound(f"{directory} : pas de {MODEL_FILE}")
+    payload = model_path.read_bytes()
+    actual = hashlib.sha256(payload).hexdigest()
+    for source, recorded in (("le manifeste", manifest.sha256), ("le registre", expected_sha256)):
+        if recorded is not None and not hmac.compare_digest(actual, recorded.lower()):
+            raise ArtifactTampered(
+                f"{model_path} : empreinte SHA-256 {actual[:12]}… différente de celle enregistrée dans {source} "
+                f"({recorded[:12]}…) ; fichier modifié ou corrompu, il n'a pas été chargé"
+            )
+    model = joblib.load(io.BytesIO(payload))
+    if not isinstance(model, SavableModel):
+        raise ArtifactInvalid(f"{model_path} : l'objet chargé n'est pas un modèle de motifs")
+    if [str(c) for c in model.classes_] != manifest.classes or model.taxonomy_ref != manifest.taxonomy_ref:
+        raise ArtifactInvalid(f"{model_path} : le modèle ne correspond pas à son manifeste (classes ou taxonomie)")
+    return LoadedArtifact(model=model, manifest=manifest, directory=directory)

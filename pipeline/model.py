@@ -1,0 +1,327 @@
+"""The reason model: French notes → calibrated probabilities over the taxonomy's reasons, top-k suggestions, and
+abstention to « autre » when a note is out of scope or the model is not confident.
+
+Internally, `features_` is a scikit-learn `Pipeline`:
+
+    redactor (pipeline.redaction.Redactor, or "passthrough") → FrenchNormaliser → FrenchAnalyser
+        → FeatureUnion(char n-gram TF-IDF, lemma n-gram TF-IDF, static word vectors)
+
+followed by `classifier_` (a linear model with temperature-scaled probabilities). The redactor comes first so that
+neither the fitted vocabularies nor the stored exemplars ever hold personal data; `suggest(..., redacted=True)`
+skips it when the caller has already redacted the notes.
+
+Training signal from the taxonomy: `fit(..., reason_texts={code: [label, definition, examples…]})` adds those texts
+as training notes of their reason, so a reason with no labelled note yet can already be suggested.
+
+Novelty (`novelty_scores`): 1 − (w · max probability + (1 − w) · cosine similarity to the nearest training note).
+A note unlike anything seen in training scores high even when the classifier is (wrongly) sure of itself. Notes
+without any word (empty, digits only) always go to « autre ». `threshold_` is set by `training.calibrate` from
+validation data; `fit` alone uses the config's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Self
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+from pipeline.classifier import TemperatureCalibratedLinear
+from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
+from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
+from pipeline.inputs import check_texts
+from pipeline.settings import resolve_config
+from pipeline.text import FrenchNormaliser
+
+AUTRE = "autre"  # the taxonomy's reserved catch-all code (taxonomy.AUTRE)
+_SIMILARITY_BATCH = 512
+
+
+_COMPONENTS = {
+    ("model",): {"reason_model.v1"},
+    ("preprocessing", "normaliser"): {"french_normaliser.v1"},
+    ("classifier", "calibration"): {"temperature.v1"},
+    ("abstention", "novelty"): {"max_prob_exemplar.v1"},
+}
+
+
+def _check_components(cfg: Mapping[str, Any]) -> None:
+    """Refuse unknown versioned component names before any work is done."""
+    for path, known in _COMPONENTS.items():
+        value: Any = cfg
+        for key in path:
+            value = value[key]
+        if value not in known:
+            raise InvalidConfig(
+                f"« {'.'.join(path)} » : composant inconnu {value!r} (attendu : {', '.join(sorted(known))})"
+            )
+
+
+def _check_labels(labels: Any) -> list[str]:
+    if labels is None or isinstance(labels, str | bytes):
+        raise InvalidText("une liste d'étiquettes (codes de motif) est attendue")
+    out = []
+    for number, label in enumerate(labels):
+        if label is None or (isinstance(label, float) and label != label) or not str(label).strip():
+            raise InvalidText(f"ligne {number} : étiquette manquante")
+        out.append(str(label))
+    return out
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    code: str  # top reason, or "autre" when the model abstains
+    confidence: float  # probability of the top reason
+    autre: bool  # True when the model abstained (or the top reason is "autre")
+    top_k: tuple[Suggestion, ...]  # the k best known reasons with calibrated probabilities, even when abstaining
+
+
+@dataclass(frozen=True)
+class ScoreParts:
+    proba: np.ndarray  # calibrated probabilities over classes_
+    similarity: np.ndarray  # cosine similarity of each note to its nearest training note (feature space)
+    has_words: np.ndarray  # False for notes without any (French) word (empty, digits, other language): « autre »
+
+
+class ReasonModel(ClassifierMixin, BaseEstimator):
+    """French call notes → reason codes of a taxonomy, with calibrated probabilities and abstention to « autre »."""
+
+    # Metadata set by training (not hyper-parameters): the taxonomy the codes belong to and the registered version.
+    taxonomy_ref: str | None = None
+    model_version: str | None = None
+
+    def __init__(self, *, config: Mapping[str, Any] | None = None, redactor: Any = None) -> None:
+        self.config = config
+        self.redactor = redactor
+
+    # ------------------------------------------------------------------ building
+    def _build_features(self, cfg: Mapping[str, Any]) -> Pipeline:
+        pre, feats = cfg["preprocessing"], cfg["features"]
+        parts: list[tuple[str, Any]] = []
+        weights: dict[str, float] = {}
+        for name in ("char", "lemma"):
+            if float(feats[name]["weight"]) > 0:
+                spec = feats[name]
+                parts.append(
+                    (
+                        name,
+                        NgramTfidf(
+                            kind=name,
+                            ngram_range=tuple(spec["ngram_range"]),
+                            min_df=int(spec["min_df"]),
+                            max_features=spec["max_features"],
+                        ),
+                    )
+                )
+                weights[name] = float(spec["weight"])
+        if float(feats["vectors"]["weight"]) > 0:
+            parts.append(("vectors", StaticVectors(use_lemmas=bool(feats["vectors"]["use_lemmas"]))))
+            weights["vectors"] = float(feats["vectors"]["weight"])
+        if not parts:
+            raise InvalidConfig("aucune famille de variables n'a un poids positif dans « features »")
+        return Pipeline(
+            [
+                ("redactor", "passthrough" if self.redactor is None else clone(self.redactor)),
+                ("normalise", FrenchNormaliser(max_chars=int(pre["max_chars"]))),
+                ("analyse", FrenchAnalyser(lemmatizer=pre["lemmatizer"], batch_size=int(pre["batch_size"]))),
+                ("features", FeatureUnion(parts, transformer_weights=weights)),
+            ]
+        )
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        reason_texts: Mapping[str, Sequence[str]] | None = None,
+    ) -> Self:
+        cfg = resolve_config(self.config)
+        _check_components(cfg)
+        texts = check_texts(texts)
+        labels = _check_labels(labels)
+        if len(labels) != len(texts):
+            raise InvalidText(f"{len(texts)} textes mais {len(labels)} étiquettes : il faut une étiquette par texte")
+        keep = [index for index, label in enumerate(labels) if label != AUTRE]
+        self.n_autre_ignored_ = len(labels) - len(keep)
+        train_texts = [texts[index] for index in keep]
+        train_labels = [labels[index] for index in keep]
+        weights = [1.0] * len(train_texts)
+        extra_weight = float(cfg["reason_texts"]["weight"])
+        for code, code_texts in (reason_texts or {}).items():
+            if code == AUTRE:
+                continue
+            for text in check_texts(list(code_texts)):
+                if text.strip():
+                    train_texts.append(text)
+                    train_labels.append(str(code))
+                    weights.append(extra_weight)
+        classes = sorted(set(train_labels))
+        if len(classes) < 2:
+            raise UnknownReason(
+                f"au moins 2 motifs (hors « {AUTRE} ») sont nécessaires pour entraîner (reçu : {len(classes)})"
+            )
+        features = self._build_features(cfg)
+        X = sparse.csr_matrix(features.fit_transform(train_texts))
+        clf_cfg = cfg["classifier"]
+        classifier = TemperatureCalibratedLinear(
+            kind=clf_cfg["name"],
+            C=float(clf_cfg["C"]),
+            class_weight=clf_cfg["class_weight"],
+            cv=int(clf_cfg["cv"]),
+            random_state=int(cfg["random_state"]),
+        )
+        classifier.fit(X, np.asarray(train_labels), sample_weight=np.asarray(weights))
+        self.config_ = cfg
+        self.features_ = features
+        self.classifier_ = classifier
+        self.classes_ = classifier.classes_
+        self._fit_exemplars(X, np.asarray(train_labels), cfg)
+        abstention = cfg["abstention"]
+        self.max_prob_weight_ = float(abstention["max_prob_weight"])
+        self.threshold_ = float(abstention["threshold"])
+        return self
+
+    def _fit_exemplars(self, X: sparse.csr_matrix, labels: np.ndarray, cfg: Mapping[str, Any]) -> None:
+        """Keep (normalised feature rows of) at most `max_exemplars_per_class` training notes per reason."""
+        cap = int(cfg["abstention"]["max_exemplars_per_class"])
+        rng = np.random.default_rng(int(cfg["random_state"]))
+        chosen: list[np.ndarray] = []
+        for code in self.classes_:
+            rows = np.flatnonzero(labels == code)
+            if len(rows) > cap:
+                rows = np.sort(rng.choice(rows, size=cap, replace=False))
+            chosen.append(rows)
+        index = np.concatenate(chosen)
+        # Stored transposed (features × exemplars, CSR): transposing at every prediction cost ~80 % of a request.
+        self.exemplars_t_ = normalize(X[index]).astype(np.float32).T.tocsr()
+        self.exemplar_labels_ = labels[index]
+
+    # ------------------------------------------------------------------ scoring
+    def _transform(self, texts: Any, *, redacted: bool = False) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """Feature matrix and, per note, whether it holds at least one word."""
+        check_is_fitted(self, "classifier_")
+        texts = check_texts(texts)
+        # The fitted steps are called directly: Pipeline/FeatureUnion.transform add ~2 ms of bookkeeping per call
+        # (output wrappers, joblib dispatch), which is most of the latency of one short note.
+        steps = self.features_.steps[1:] if redacted else self.features_.steps
+        data: Any = texts
+        for _, step in steps[:-1]:
+            if step is not None and step != "passthrough":
+                data = step.transform(data)
+        docs: list[AnalysedText] = data
+        union: FeatureUnion = steps[-1][1]
+        weights = union.transformer_weights or {}
+        blocks = [
+            sparse.csr_matrix(transformer.transform(docs)) * float(weights.get(name, 1.0))
+            for name, transformer in union.transformer_list
+            if transformer != "drop"
+        ]
+        X = sparse.hstack(blocks, format="csr")
+        return X, np.array([self._usable(doc) for doc in docs], dtype=bool)
+
+    def _usable(self, doc: AnalysedText) -> bool:
+        """False for notes the model must not classify: no word at all (empty, digits, symbols), mostly non-Latin
+        letters (Cyrillic, Arabic, CJK…), or — from
+        `min_words_for_language_check` words on — too few French words (another language, gibberish)."""
+        if not doc.has_words or doc.latin_share() < 0.5:
+            return False
+        settings = self.config_["abstention"]
+        if doc.n_alphabetic() < int(settings["min_words_for_language_check"]):
+            return True
+        return doc.french_share() >= float(settings["min_french_share"])
+
+    def score_parts(
+        self, texts: Sequence[str], *, redacted: bool = False, always_similarity: bool = False
+    ) -> ScoreParts:
+        """What the decision is made of, from one pass over the notes (used by training to calibrate abstention)."""
+        check_is_fitted(self, "classifier_")
+        texts = check_texts(texts)
+        if len(texts) == 0:
+            return ScoreParts(np.zeros((0, len(self.classes_))), np.zeros(0), np.zeros(0, dtype=bool))
+        X, has_words = self._transform(texts, redacted=redacted)
+        proba = self.classifier_.predict_proba_unchecked(X)
+        # The similarity is only computed when the novelty score uses it (training may set its weight to 0).
+        if self.max_prob_weight_ < 1.0 or always_similarity:
+            similarity = self._nearest_similarity(X)
+        else:
+            similarity = np.zeros(X.shape[0])
+        return ScoreParts(proba, similarity, has_words)
+
+    def novelty_from_parts(self, parts: ScoreParts, weight: float | None = None) -> np.ndarray:
+        """1 − (w · max probability + (1 − w) · nearest-note similarity) in [0, 1]; 1 for notes without words."""
+        w = self.max_prob_weight_ if weight is None else weight
+        if len(parts.proba) == 0:
+            return np.zeros(0)
+        novelty = 1.0 - (w * parts.proba.max(axis=1) + (1.0 - w) * parts.similarity)
+        return np.where(parts.has_words, np.clip(novelty, 0.0, 1.0), 1.0)
+
+    def _scores(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        parts = self.score_parts(texts, redacted=redacted)
+        return parts.proba, self.novelty_from_parts(parts)
+
+    def _nearest_similarity(self, X: sparse.csr_matrix) -> np.ndarray:
+        Xn = normalize(X)
+        out = np.empty(X.shape[0])
+        for start in range(0, X.shape[0], _SIMILARITY_BATCH):
+            block = (Xn[start : start + _SIMILARITY_BATCH] @ self.exemplars_t_).toarray()
+            out[start : start + _SIMILARITY_BATCH] = block.max(axis=1) if block.shape[1] else 0.0
+        return np.clip(out, 0.0, 1.0)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities over `classes_` (rows sum to 1)."""
+        return self.score_parts(texts).proba
+
+    def novelty_scores(self, texts: Sequence[str], *, redacted: bool = False) -> np.ndarray:
+        """In [0, 1]; higher = more likely out of the taxonomy's scope. Notes with no word score 1."""
+        return self._scores(texts, redacted=redacted)[1]
+
+    def decide(self, proba: np.ndarray, novelty: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """Codes from probabilities and novelty scores: « autre » where novelty exceeds the threshold."""
+        check_is_fitted(self, "classifier_")
+        limit = self.threshold_ if threshold is None else threshold
+        codes = self.classes_[np.argmax(proba, axis=1)] if len(proba) else np.array([], dtype=self.classes_.dtype)
+        return np.where((novelty > limit) | (novelty >= 1.0), AUTRE, codes).astype(object)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """One code per note: the most probable reason, or « autre » where the model abstains."""
+        proba, novelty = self._scores(texts)
+        return self.decide(proba, novelty)
+
+    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
+        """Top-`k` reasons per note with calibrated probabilities, and the decision (a code or « autre »)."""
+        if not isinstance(k, int | np.integer) or k < 1:
+            raise InvalidText(f"k doit être un entier ≥ 1 (reçu : {k!r})")
+        texts = check_texts(texts)
+        proba, novelty = self._scores(texts, redacted=redacted)
+        codes = self.decide(proba, novelty)
+        k = min(int(k), len(self.classes_))
+        out = []
+        for row, code in zip(proba, codes, strict=True):
+            order = np.argsort(-row, kind="stable")[:k]
+            top = tuple(Suggestion(str(self.classes_[i]), float(row[i])) for i in order)
+            out.append(Prediction(code=str(code), confidence=top[0].confidence, autre=code == AUTRE, top_k=top))
+        return out
+
+    def warm_up(self) -> None:
+        """Load spaCy's tokenizer, the lemma table and the word vectors now (a few seconds), not on the first
+        request: call it where the model is loaded (e.g. the API's lifespan)."""
+        self.suggest(["Préchauffage du modèle : appel pour un rendez-vous."])
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags

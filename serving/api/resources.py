@@ -1,0 +1,127 @@
+"""What the API holds while it runs: model, redactor, taxonomies (national + one per site), database, threads.
+
+Built once in the app's `lifespan` by a loader (`load_resources` by default; tests pass their own) and closed on
+shutdown. Nothing here is loaded at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from serving.api.ports import Redactor, SuggestionModel, Taxonomy
+from serving.api.settings import Settings
+from serving.errors import ModelNotLoaded
+from serving.store import Database
+
+logger = logging.getLogger("motifs.api")
+
+
+@dataclass
+class Resources:
+    model: SuggestionModel
+    redactor: Redactor
+    taxonomy: Taxonomy  # the national version the model was trained on
+    database: Database
+    sites: Mapping[str, Taxonomy] = field(default_factory=dict)  # site id → taxonomy.with_site(extension)
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "motifs-model"))
+    local_parents: dict[str, str] = field(init=False)  # local code of any site → its national ancestor
+
+    def __post_init__(self) -> None:
+        self.local_parents = {
+            code: extended.roll_up(code)
+            for extended in self.sites.values()
+            for code in extended.active_codes
+            if code not in self.taxonomy
+        }
+
+    @property
+    def model_version(self) -> str:
+        return str(self.model.model_version or "inconnue")
+
+    def taxonomy_for(self, site: str | None) -> Taxonomy:
+        """The site's extended taxonomy when it has an extension, else the national one."""
+        if site is None:
+            return self.taxonomy
+        return self.sites.get(site, self.taxonomy)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.database.close()
+
+
+ResourceLoader = Callable[[Settings], Resources]
+
+
+def load_resources(settings: Settings) -> Resources:
+    """The real thing: the model (directory or MLflow registry), its taxonomy and the sites' extensions, the
+    redactor, the database (migrated). Raises a domain error with a French message when something is missing."""
+    if not settings.model:
+        raise ModelNotLoaded(
+            "aucun modèle à servir (attendu : motifs serve --model DOSSIER|models:/motifs-reasons@champion, "
+            "ou la variable MOTIFS_MODEL)"
+        )
+    from pipeline.mlflow_model import resolve_model
+    from pipeline.redaction import Redactor as PipelineRedactor
+    from taxonomy import load_taxonomy
+
+    model = resolve_model(settings.model)
+    taxonomy = load_taxonomy(model.taxonomy_ref)
+    sites = load_site_taxonomies(taxonomy, settings.site_extensions_dir)
+    redactor = PipelineRedactor()
+    warm_up(model, redactor)
+    database = Database.open(settings.database_url, migrate=settings.migrate_on_startup)
+    logger.info(
+        "modèle %s chargé (base %s, %d extension(s) de site), base de données %s",
+        model.model_version,
+        taxonomy.ref,
+        len(sites),
+        database.safe_url,
+    )
+    return Resources(
+        model=model,
+        redactor=redactor,
+        taxonomy=taxonomy,
+        database=database,
+        sites=sites,
+        executor=ThreadPoolExecutor(settings.model_threads, "motifs-model"),
+    )
+
+
+def redactor_for(model: Any) -> Redactor:
+    """The redactor the model was trained with (same types, site patterns), else the default one: the API
+    redacts exactly as training did."""
+    own = getattr(model, "redactor", None)
+    if own is not None and callable(getattr(own, "redact", None)):
+        return cast(Redactor, own)
+    from pipeline.redaction import Redactor as PipelineRedactor
+
+    return PipelineRedactor()
+
+
+WARM_UP_NOTE = "L'usager n'a pas reçu son versement du mois et demande une attestation."
+
+
+def warm_up(model: SuggestionModel, redactor: Redactor) -> None:
+    """One suggestion before serving: lazy loads (spaCy tables, vectors) must not make the first agent wait."""
+    model.suggest([redactor.redact(WARM_UP_NOTE)], k=1, redacted=True)
+
+
+def load_site_taxonomies(taxonomy: Any, directory: Path | None) -> dict[str, Taxonomy]:
+    """`taxonomy` extended with each site extension of `directory` (default: the shipped ones) that applies to
+    its version; an extension written for other versions is skipped with a warning."""
+    from taxonomy.errors import TaxonomyError
+    from taxonomy.loader import list_sites, load_site
+
+    sites: dict[str, Taxonomy] = {}
+    for site in list_sites(directory=directory):
+        extension = load_site(directory / f"{site}.yaml" if directory is not None else site)
+        try:
+            sites[extension.id] = taxonomy.with_site(extension)
+        except TaxonomyError as exc:
+            logger.warning("extension de site %s ignorée pour %s : %s", extension.ref, taxonomy.ref, exc)
+    return sites

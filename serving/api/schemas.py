@@ -1,0 +1,174 @@
+"""Request and response bodies of the API (pydantic), with explicit limits and French documentation.
+
+Requests refuse unknown fields. The note's length is checked by the route (413 with the configured limit), not
+here, so that the limit stays a setting.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+CallId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"),
+    Field(description="Identifiant de l'appel dans l'outil de téléphonie ou le CRM.", examples=["2026-03-02-000123"]),
+]
+Site = Annotated[
+    str,
+    StringConstraints(pattern=CODE_PATTERN),
+    Field(
+        description="Identifiant du site (applique son extension locale de la base de motifs).",
+        examples=["metropole_lyon"],
+    ),
+]
+Channel = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$"),
+    Field(description="Canal de contact.", examples=["telephone"]),
+]
+Code = Annotated[
+    str,
+    StringConstraints(pattern=CODE_PATTERN),
+    Field(description="Code de motif de la base (voir GET /v1/taxonomy).", examples=["paiement_non_recu"]),
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SuggestionRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "L'usager n'a pas reçu son versement de mars, il demande quand il sera payé.",
+                    "site": "metropole_lyon",
+                    "channel": "telephone",
+                    "k": 3,
+                    "call_id": "2026-03-02-000123",
+                }
+            ]
+        }
+    )
+
+    text: str = Field(
+        min_length=1,
+        description=(
+            "Note de l'agent ou transcription. Anonymisée avant tout enregistrement ; jamais journalisée. "
+            "Longueur maximale configurable (MOTIFS_MAX_TEXT_LENGTH, 5 000 caractères par défaut) : au-delà, 413."
+        ),
+    )
+    site: Site | None = None
+    channel: Channel | None = None
+    k: int | None = Field(default=None, ge=1, le=10, description="Nombre de suggestions (défaut : MOTIFS_TOP_K).")
+    call_id: CallId | None = Field(
+        default=None,
+        description="Identifiant de l'appel. Quand il est fourni, la suggestion est enregistrée (texte anonymisé).",
+    )
+
+
+class Suggestion(_Response):
+    code: str = Field(description="Code du motif.", examples=["paiement_non_recu"])
+    label: str = Field(description="Libellé du motif (libellé local si le site en a un).")
+    confidence: float = Field(ge=0, le=1, description="Probabilité estimée (calibrée) du motif.")
+
+
+class SelfServiceHint(_Response):
+    hint: str = Field(description="Ce que l'usager peut faire seul la prochaine fois.")
+    url: str | None = Field(default=None, description="Adresse du service en ligne, s'il y en a une.")
+
+
+class SuggestionResponse(_Response):
+    suggestions: list[Suggestion] = Field(description="Motifs suggérés, du plus probable au moins probable.")
+    autre: bool = Field(description="Vrai si aucun motif n'atteint le seuil de confiance : « autre » est proposé.")
+    self_service: SelfServiceHint | None = Field(description="Piste d'autonomie du motif le plus probable.")
+    model_version: str = Field(description="Version du modèle qui a répondu.")
+    taxonomy_version: str = Field(description="Version de la base de motifs (avec l'extension du site).")
+    degraded: bool = Field(
+        description="Vrai si la réponse est vide faute de temps (délai dépassé) : l'agent qualifie à la main."
+    )
+
+
+class FeedbackRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "call_id": "2026-03-02-000123",
+                    "suggested_codes": ["paiement_non_recu", "paiement_montant", "dossier_etat"],
+                    "chosen_code": "paiement_non_recu",
+                    "site": "metropole_lyon",
+                }
+            ]
+        }
+    )
+
+    call_id: CallId
+    suggested_codes: list[Code] = Field(default_factory=list, max_length=20, description="Codes montrés à l'agent.")
+    chosen_code: Code = Field(description="Code retenu par l'agent (doit exister dans la base de motifs).")
+    site: Site | None = None
+
+
+class FeedbackResponse(_Response):
+    call_id: str
+    chosen_code: str
+    national_code: str = Field(description="Code national sous lequel le choix est compté (motif local remonté).")
+    taxonomy_version: str
+
+
+class ReasonOut(_Response):
+    code: str
+    label: str
+    domain: str | None = Field(default=None, description="Domaine national du motif.")
+    parent: str | None = Field(default=None, description="Motif parent (motifs locaux d'un site).")
+    site: str | None = Field(default=None, description="Site qui a ajouté ce motif local.")
+    self_service: SelfServiceHint | None = None
+
+
+class TaxonomyOut(_Response):
+    taxonomy_version: str = Field(description="Référence de la version, extension de site comprise.")
+    site: str | None = Field(description="Site demandé (null : base nationale).")
+    site_extension: bool = Field(description="Vrai si le site a une extension locale appliquée.")
+    reasons: list[ReasonOut] = Field(description="Motifs actifs, « autre » compris.")
+
+
+class ErrorItem(_Response):
+    loc: list[str | int] = Field(description="Où est l'erreur (champ), jamais la valeur reçue.")
+    type: str
+    msg: str = Field(description="Message en français.")
+
+
+class ValidationErrorOut(_Response):
+    detail: list[ErrorItem]
+
+
+class ErrorOut(_Response):
+    detail: str = Field(description="Message en français ; ne reprend jamais le texte envoyé.")
+
+
+class Liveness(_Response):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(_Response):
+    status: str = Field(description="ok, ou indisponible.", examples=["ok"])
+    model: bool
+    taxonomy: bool
+    database: bool
+
+
+class VersionOut(_Response):
+    motifs: str = Field(description="Version du logiciel.")
+    api: str = Field(examples=["v1"])
+    model_version: str | None
+    taxonomy_version: str | None
+    sites: list[str] = Field(description="Sites dont l'extension locale est chargée.")
+    schema_revision: str | None = Field(description="Révision du schéma de la base de données.")

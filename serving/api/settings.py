@@ -1,0 +1,46 @@
+"""Settings of the suggestion API, read from the environment (prefix `MOTIFS_`) or given explicitly."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from serving.store import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    """Every field can be set with an environment variable `MOTIFS_<NAME>` (e.g. `MOTIFS_MAX_TEXT_LENGTH=8000`)."""
+
+    model_config = SettingsConfigDict(env_prefix="MOTIFS_", extra="ignore", frozen=True)
+
+    model: str | None = Field(
+        default=None,
+        description="Modèle à servir : dossier d'artefact ou URI du registre MLflow (models:/motifs-reasons@champion).",
+    )
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, description="Base de données (SQLite ou PostgreSQL).")
+    migrate_on_startup: bool = Field(default=True, description="Appliquer les migrations du schéma au démarrage.")
+    max_text_length: int = Field(default=5000, ge=1, le=1_000_000, description="Longueur maximale d'une note.")
+    request_timeout_s: float = Field(
+        default=2.0, gt=0, le=60, description="Au-delà, réponse dégradée (vide) plutôt qu'un écran bloqué."
+    )
+    top_k: int = Field(default=3, ge=1, le=10, description="Nombre de suggestions par défaut.")
+    model_threads: int = Field(default=4, ge=1, le=64, description="Fils d'exécution pour le modèle.")
+    site_extensions_dir: Path | None = Field(
+        default=None, description="Dossier des extensions de site (<site>.yaml) ; par défaut celles livrées."
+    )
+    store_suggestions: bool = Field(
+        default=True, description="Enregistrer les suggestions (texte anonymisé) quand un call_id est fourni."
+    )
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest request body read: a note of max_text_length characters fully \\u-escaped, plus the other fields."""
+        return max(64 * 1024, self.max_text_length * 6 + 8 * 1024)
+
+
+@lru_cache(maxsize=1)
+def settings_from_env() -> Settings:
+    return Settings()

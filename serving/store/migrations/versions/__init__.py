@@ -1,0 +1,1 @@
+"""Ordered schema revisions. Never edit a released revision: add a new one."""

@@ -1,0 +1,330 @@
+"""Repositories: the only place where serving code reads and writes the database (no SQL elsewhere).
+
+`Database.open(url)` creates the engine and migrates the schema; `db.predictions` and `db.feedback` are the two
+repositories. Writes are short transactions that take the write lock up front on SQLite, insert rows sorted by key
+(no deadlock between concurrent PostgreSQL writers) and are idempotent on (call_id, model_version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, Select, Table, and_, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from serving.errors import InvalidRecord, StoreError, UnknownReasonCode
+from serving.store.engine import database_url, make_engine, safe_url, writer
+from serving.store.migrate import upgrade
+from serving.store.records import CodeCount, FeedbackRecord, PredictionRecord, ScoredCode, Source
+from serving.store.schema import FeedbackRow, PredictionRow, utcnow
+
+OnConflict = Literal["replace", "keep"]
+_PREDICTIONS: Table = PredictionRow.__table__  # type: ignore[assignment]
+_FEEDBACK: Table = FeedbackRow.__table__  # type: ignore[assignment]
+_PREDICTION_KEY = ("call_id", "model_version")
+_IN_CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
+
+
+class Database:
+    """An open motifs database: engine + repositories."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.predictions = PredictionStore(engine)
+        self.feedback = FeedbackStore(engine)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Database:
+        """Open `url` (default: `MOTIFS_DATABASE_URL`, else ./motifs-data/motifs.db) and bring its schema up to date."""
+        engine = make_engine(database_url(url))
+        if migrate:
+            upgrade(engine)
+        return cls(engine)
+
+    @property
+    def safe_url(self) -> str:
+        return safe_url(self.engine.url)
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query (readiness probe)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _insert(connection: Connection, table: Table) -> Any:
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise StoreError(f"dialecte {dialect} non pris en charge")  # make_engine already refuses other backends
+
+
+def _store_error(action: str, engine: Engine, exc: SQLAlchemyError) -> StoreError:
+    # Never str(exc): SQLAlchemy puts the bound parameters (redacted texts, call ids) in its messages.
+    origin = type(getattr(exc, "orig", None) or exc).__name__
+    return StoreError(f"{action} impossible dans {safe_url(engine.url)} ({origin})")
+
+
+class PredictionStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+
+    # --- writing -------------------------------------------------------------------------------------------------
+    def add(self, record: PredictionRecord, *, on_conflict: OnConflict = "replace") -> int:
+        return self.add_many([record], on_conflict=on_conflict)
+
+    def add_many(self, records: Iterable[PredictionRecord], *, on_conflict: OnConflict = "replace") -> int:
+        """Write predictions in one transaction; returns how many rows were inserted or replaced.
+
+        A (call_id, model_version) already present is replaced (`"replace"`: the latest note wins, a batch rerun
+        rewrites identical rows) or left alone (`"keep"`: resuming a batch never touches finished rows). Within
+        one call, the last record of a key wins.
+        """
+        if on_conflict not in ("replace", "keep"):
+            raise InvalidRecord(f"on_conflict « {on_conflict} » (attendu : replace ou keep)")
+        rows_by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for record in records:
+            if not isinstance(record, PredictionRecord):
+                raise InvalidRecord(f"attendu : PredictionRecord, reçu : {type(record).__name__}")
+            rows_by_key[(record.call_id, record.model_version)] = _prediction_row(record)
+        if not rows_by_key:
+            return 0
+        rows = [rows_by_key[key] for key in sorted(rows_by_key)]
+        try:
+            with self._writer.begin() as connection:
+                stmt = _insert(connection, _PREDICTIONS)
+                if on_conflict == "replace":
+                    updated = {c: stmt.excluded[c] for c in rows[0] if c not in _PREDICTION_KEY}
+                    stmt = stmt.on_conflict_do_update(index_elements=list(_PREDICTION_KEY), set_=updated)
+                    connection.execute(stmt, rows)
+                    return len(rows)
+                # "keep": RETURNING lists the rows actually inserted (rowcount is unreliable for executemany).
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(_PREDICTION_KEY))
+                return len(connection.execute(stmt.returning(_PREDICTIONS.c.id), rows).all())
+        except SQLAlchemyError as exc:
+            raise _store_error(f"écriture de {len(rows)} prédiction(s)", self._engine, exc) from exc
+
+    # --- reading -------------------------------------------------------------------------------------------------
+    def existing_call_ids(self, call_ids: Iterable[str], *, model_version: str) -> set[str]:
+        """The call ids among `call_ids` that already have a prediction by `model_version` (batch resumption)."""
+        wanted = list(dict.fromkeys(call_ids))
+        found: set[str] = set()
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                query = select(_PREDICTIONS.c.call_id).where(
+                    _PREDICTIONS.c.model_version == model_version, _PREDICTIONS.c.call_id.in_(chunk)
+                )
+                found.update(connection.scalars(query))
+        return found
+
+    def get(self, call_id: str, *, model_version: str | None = None) -> list[PredictionRecord]:
+        """Every stored prediction of one call (one per model version), oldest first."""
+        p = _PREDICTIONS.c
+        query = select(_PREDICTIONS).where(p.call_id == call_id)
+        if model_version is not None:
+            query = query.where(p.model_version == model_version)
+        return list(self._iter(query.order_by(p.created_at, p.id)))
+
+    def iter_between(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        site: str | None = None,
+        channel: str | None = None,
+        model_version: str | None = None,
+        source: Source | None = None,
+        chunk_size: int = 5000,
+    ) -> Iterator[PredictionRecord]:
+        """Predictions of calls made in [start, end), by call time, streamed (flat memory on large windows)."""
+        p = _PREDICTIONS.c
+        query = select(_PREDICTIONS).where(
+            *_window(start, end, site=site, channel=channel, model_version=model_version, source=source)
+        )
+        yield from self._iter(query.order_by(p.called_at, p.id), chunk_size=chunk_size)
+
+    def code_counts(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        site: str | None = None,
+        channel: str | None = None,
+        model_version: str | None = None,
+    ) -> list[CodeCount]:
+        """Calls per (site, channel, code, autre) made in [start, end) — computed by the database.
+
+        Give `model_version` when several models scored the same calls, or each call is counted once per model.
+        """
+        p = _PREDICTIONS.c
+        query = (
+            select(p.site, p.channel, p.code, p.autre, func.count())
+            .where(*_window(start, end, site=site, channel=channel, model_version=model_version))
+            .group_by(p.site, p.channel, p.code, p.autre)
+        )
+        with self._engine.connect() as connection:
+            return [
+                CodeCount(site=s, channel=c, code=code, autre=bool(autre), calls=int(n))
+                for s, c, code, autre, n in connection.execute(query)
+            ]
+
+    def model_versions(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Model versions that scored calls made in [start, end), with their number of calls."""
+        p = _PREDICTIONS.c
+        query = (
+            select(p.model_version, func.count())
+            .where(p.called_at >= start, p.called_at < end)
+            .group_by(p.model_version)
+        )
+        with self._engine.connect() as connection:
+            return {version: int(n) for version, n in connection.execute(query)}
+
+    def count(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(_PREDICTIONS)) or 0)
+
+    def _iter(self, query: Select[Any], *, chunk_size: int = 5000) -> Iterator[PredictionRecord]:
+        with self._engine.connect() as connection:
+            for row in connection.execution_options(yield_per=chunk_size).execute(query):
+                yield _prediction_record(row._mapping)
+
+
+def _window(
+    start: datetime,
+    end: datetime,
+    *,
+    site: str | None = None,
+    channel: str | None = None,
+    model_version: str | None = None,
+    source: Source | None = None,
+) -> list[Any]:
+    p = _PREDICTIONS.c
+    clauses: list[Any] = [p.called_at >= start, p.called_at < end]
+    for column, value in ((p.site, site), (p.channel, channel), (p.model_version, model_version), (p.source, source)):
+        if value is not None:
+            clauses.append(column == value)
+    return clauses
+
+
+def _prediction_row(record: PredictionRecord) -> dict[str, Any]:
+    return {
+        "call_id": record.call_id,
+        "called_at": record.called_at,
+        "site": record.site,
+        "channel": record.channel,
+        "redacted_text": record.redacted_text,
+        "code": record.code,
+        "confidence": float(record.confidence),
+        "autre": bool(record.autre),
+        "top_k": [s.as_json() for s in record.top_k],
+        "model_version": record.model_version,
+        "taxonomy_version": record.taxonomy_version,
+        "source": record.source,
+        "method": record.method,
+        "created_at": utcnow(),
+    }
+
+
+def _prediction_record(row: Any) -> PredictionRecord:
+    return PredictionRecord(
+        call_id=row["call_id"],
+        called_at=row["called_at"],
+        code=row["code"],
+        confidence=row["confidence"],
+        autre=bool(row["autre"]),
+        top_k=tuple(ScoredCode(item["code"], float(item["confidence"])) for item in row["top_k"]),
+        model_version=row["model_version"],
+        taxonomy_version=row["taxonomy_version"],
+        source=row["source"],
+        site=row["site"],
+        channel=row["channel"],
+        redacted_text=row["redacted_text"],
+        method=row["method"],
+        created_at=row["created_at"],
+    )
+
+
+class FeedbackStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+
+    def add(self, record: FeedbackRecord, *, known_codes: Collection[str]) -> None:
+        """Store an agent's choice. Every code (chosen and suggested) must be in `known_codes` (the taxonomy
+        `record.taxonomy_version` in use, with the site's extension): codes are never free text."""
+        if record.chosen_code not in known_codes:
+            raise UnknownReasonCode(record.chosen_code, record.taxonomy_version)
+        for code in record.suggested_codes:
+            if code not in known_codes:
+                raise UnknownReasonCode(code, record.taxonomy_version, field="suggested_codes")
+        row = {
+            "call_id": record.call_id,
+            "suggested_codes": list(record.suggested_codes),
+            "chosen_code": record.chosen_code,
+            "site": record.site,
+            "model_version": record.model_version,
+            "taxonomy_version": record.taxonomy_version,
+            "created_at": utcnow(),
+        }
+        try:
+            with self._writer.begin() as connection:
+                connection.execute(_insert(connection, _FEEDBACK), [row])
+        except SQLAlchemyError as exc:
+            raise _store_error(f"enregistrement du retour de l'appel {record.call_id}", self._engine, exc) from exc
+
+    def iter_between(self, start: datetime, end: datetime, *, site: str | None = None) -> Iterator[FeedbackRecord]:
+        """Feedback given in [start, end), oldest first."""
+        f = _FEEDBACK.c
+        query = select(*f).where(f.created_at >= start, f.created_at < end)
+        if site is not None:
+            query = query.where(f.site == site)
+        with self._engine.connect() as connection:
+            for row in connection.execute(query.order_by(f.created_at, f.id)):
+                yield _feedback_record(row._mapping)
+
+    def latest_choices(self, call_ids: Iterable[str]) -> dict[str, str]:
+        """The code finally chosen for each call (its latest feedback), for the calls that have one."""
+        f = _FEEDBACK.c
+        wanted = list(dict.fromkeys(call_ids))
+        choices: dict[str, str] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                latest = (
+                    select(f.call_id, func.max(f.id).label("id")).where(f.call_id.in_(chunk)).group_by(f.call_id)
+                ).subquery()
+                query = select(f.call_id, f.chosen_code).join(
+                    latest, and_(f.call_id == latest.c.call_id, f.id == latest.c.id)
+                )
+                choices.update({call_id: code for call_id, code in connection.execute(query)})
+        return choices
+
+    def count(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(_FEEDBACK)) or 0)
+
+
+def _feedback_record(row: Any) -> FeedbackRecord:
+    return FeedbackRecord(
+        call_id=row["call_id"],
+        suggested_codes=tuple(row["suggested_codes"]),
+        chosen_code=row["chosen_code"],
+        taxonomy_version=row["taxonomy_version"],
+        site=row["site"],
+        model_version=row["model_version"],
+        created_at=row["created_at"],
+    )

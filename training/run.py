@@ -1,0 +1,402 @@
+"""The one entry point of training that touches disk, configuration and MLflow: `train_and_register`.
+
+    data file ─ read (text, label, optional timestamp) ─ taxonomy (id, version, path or from-data)
+        └ split: train / evaluation (by time when the file has timestamps, else stratified by reason)
+        └ fit on train (`training.fit.fit_model` holds validation notes and whole reasons out of the train part to
+          choose the abstention threshold for the target precision, then refits) ─ evaluate on evaluation
+        └ save the artifact (model.joblib + manifest.json) ─ MLflow run + registered version ─ champion/challenger
+
+Everything in between is a pure function of `training.split`, `training.fit`, `training.calibrate`,
+`training.evaluate`, `training.promotion`. No note's text leaves this process except inside the model artifact
+(whose first step is the redactor): MLflow gets aggregates, codes and hashes only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from pipeline.artifact import Manifest, TrainingDataInfo, file_sha256, save_model, split_taxonomy_ref
+from pipeline.mlflow_model import resolve_artifact, resolve_tracking_uri
+from pipeline.redaction import Redactor
+from pipeline.tables import inspect_table, iter_table, read_header, undecodable
+from training import tracking
+from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
+from training.evaluate import AUTRE, EvaluationReport, evaluate
+from training.fit import fit_model
+from training.promotion import PromotionDecision
+from training.split import stratified_split, time_split
+
+FROM_DATA = "from-data"
+DEFAULT_CONFIG = "defaults.yaml"
+_TIME_FORMATS = ("ISO8601", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+
+
+# --------------------------------------------------------------------------------------------------- configuration
+def load_config(path: str | Path | None) -> dict[str, Any]:
+    """Defaults (`training/defaults.yaml`) deep-merged with the user's YAML file. Sections: `training` (split,
+    registry) is ours; every other key is the model's configuration, passed to `training.fit` as is."""
+    defaults = yaml.safe_load(resources.files("training").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8"))
+    if path is None:
+        return defaults
+    path = Path(path)
+    try:
+        user = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise TrainingConfigError(f"{path} : fichier de configuration introuvable ou illisible") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (ligne {mark.line + 1})" if mark is not None else ""
+        raise TrainingConfigError(f"{path} : YAML invalide{where}") from None
+    if user is None:
+        return defaults
+    if not isinstance(user, dict):
+        raise TrainingConfigError(f"{path} : un dictionnaire YAML est attendu à la racine")
+    _check_training_keys(user.get("training", {}), defaults["training"], path)
+    return _deep_merge(defaults, user)
+
+
+def _check_training_keys(user: Any, defaults: Mapping[str, Any], path: Path, prefix: str = "training") -> None:
+    if not isinstance(user, Mapping):
+        raise TrainingConfigError(f"{path} : « {prefix} » doit être un dictionnaire")
+    for key, value in user.items():
+        if key not in defaults:
+            raise TrainingConfigError(
+                f"{path} : clé « {prefix}.{key} » inconnue (attendu : {', '.join(sorted(defaults))})"
+            )
+        if isinstance(defaults[key], Mapping):
+            _check_training_keys(value, defaults[key], path, f"{prefix}.{key}")
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+# ------------------------------------------------------------------------------------------------------------ data
+@dataclass(frozen=True)
+class LabelledData:
+    """Labelled notes read from one file, with what was left out (counts and record numbers, never text)."""
+
+    texts: list[str]
+    labels: list[str]
+    timestamps: list[datetime] | None
+    records: int
+    skipped: dict[str, list[int]]
+    sha256: str
+    file_name: str
+    guesses: tuple[str, ...] = ()
+
+    @property
+    def rows(self) -> int:
+        return len(self.texts)
+
+
+def read_labelled(path: str | Path, *, text_col: str, label_col: str, time_col: str | None = None) -> LabelledData:
+    """Read a CSV/Parquet/JSONL file through `pipeline.tables`. Rows with an empty text or label, undecodable
+    bytes or a wrong number of fields are skipped and counted by record number. `time_col` is used when present
+    and when at least 95 % of the kept rows have a readable date."""
+    spec = inspect_table(path)
+    header = read_header(spec)
+    missing = [c for c in (text_col, label_col) if c not in header]
+    if missing:
+        raise TrainingDataError(
+            f"{spec.path.name} : colonne(s) {', '.join(missing)} absente(s) "
+            f"(colonnes du fichier : {', '.join(header[:20])}) — voir --text-col et --label-col"
+        )
+    use_time = time_col is not None and time_col in header
+    texts: list[str] = []
+    labels: list[str] = []
+    stamps: list[str] = []
+    skipped: dict[str, list[int]] = {
+        "ligne mal formée": [],
+        "texte vide": [],
+        "motif vide": [],
+        "octets illisibles": [],
+    }
+    records = 0
+    for chunk in iter_table(spec):
+        skipped["ligne mal formée"].extend(m.row for m in chunk.malformed)
+        records += len(chunk.frame) + len(chunk.malformed)
+        frame = chunk.frame
+        if frame.empty:
+            continue
+        text = frame[text_col].astype(str)
+        label = frame[label_col].astype(str).str.strip()
+        bad_bytes = undecodable(text) | undecodable(label)
+        empty_text = text.str.strip() == ""
+        empty_label = label == ""
+        rows = frame["__row__"]
+        skipped["octets illisibles"].extend(rows[bad_bytes].tolist())
+        skipped["texte vide"].extend(rows[~bad_bytes & empty_text].tolist())
+        skipped["motif vide"].extend(rows[~bad_bytes & ~empty_text & empty_label].tolist())
+        keep = ~(bad_bytes | empty_text | empty_label)
+        texts.extend(text[keep].tolist())
+        labels.extend(label[keep].tolist())
+        if use_time:
+            stamps.extend(frame.loc[keep, str(time_col)].astype(str).tolist())
+    if not texts:
+        raise TrainingDataError(f"{spec.path.name} : aucune ligne avec un texte et un motif")
+    timestamps = _parse_times(stamps) if use_time else None
+    return LabelledData(
+        texts=texts,
+        labels=labels,
+        timestamps=timestamps,
+        records=records,
+        skipped={reason: rows for reason, rows in skipped.items() if rows},
+        sha256=file_sha256(spec.path),
+        file_name=spec.path.name,
+        guesses=spec.guesses,
+    )
+
+
+def _parse_times(values: Sequence[str]) -> list[datetime] | None:
+    series = pd.Series(list(values), dtype=object)
+    for fmt in _TIME_FORMATS:
+        parsed = pd.to_datetime(series, format=fmt, errors="coerce", utc=True)
+        if parsed.notna().mean() >= 0.95:
+            filled = parsed.fillna(parsed.min())
+            return [ts.to_pydatetime() for ts in filled]
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------- taxonomy
+@dataclass(frozen=True)
+class LabelSpace:
+    """The taxonomy a model is trained on, and how the data's labels map onto its codes."""
+
+    taxonomy: Any
+    ref: str
+    label_codes: dict[str, str] | None  # from-data: dataset label → code; None: labels are codes already
+    replaced: dict[str, str] = field(default_factory=dict)  # deprecated code → its single successor
+
+    def code_of(self, label: str) -> str:
+        if self.label_codes is not None:
+            return self.label_codes.get(label, label)
+        return self.replaced.get(label, label)
+
+    @property
+    def active_codes(self) -> set[str]:
+        return set(self.taxonomy.active_codes) - {AUTRE}
+
+
+def label_space(taxonomy_spec: str | Path | None, labels: Sequence[str], *, data_name: str) -> LabelSpace:
+    """`None` = latest shipped national version; `from-data[:ID]` builds one from the labels; else id/ref/path."""
+    import taxonomy as tx
+
+    text = None if taxonomy_spec is None else str(taxonomy_spec)
+    if text is not None and (text == FROM_DATA or text.startswith(FROM_DATA + ":")):
+        taxonomy_id = text.partition(":")[2] or _slug(Path(data_name).stem)
+        built = tx.taxonomy_from_labels(labels, taxonomy_id=taxonomy_id, version="1.0.0")
+        return LabelSpace(built, built.ref, tx.codes_for_labels(labels))
+    loaded = tx.load_taxonomy(text)
+    replaced: dict[str, str] = {}
+    for code in set(labels):
+        if code in loaded and code not in loaded.active_codes:
+            successors = loaded.successors(code)
+            if len(successors) == 1:
+                replaced[code] = successors[0]
+    return LabelSpace(loaded, loaded.ref, None, replaced)
+
+
+def _slug(name: str) -> str:
+    import taxonomy as tx
+
+    return str(tx.codes_for_labels([name])[name])
+
+
+def reason_texts(taxonomy: Any) -> dict[str, list[str]]:
+    """Label, definition and examples of every active reason except « autre »: training signal for few-shot codes."""
+    out: dict[str, list[str]] = {}
+    for reason in taxonomy.active_reasons:
+        if reason.code == AUTRE:
+            continue
+        out[reason.code] = [reason.label, reason.definition, *[str(e) for e in reason.examples]]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- orchestrator
+@dataclass(frozen=True)
+class TrainResult:
+    model: Any
+    model_dir: Path
+    manifest: Manifest
+    report: EvaluationReport
+    publication: tracking.Publication
+    tracking_uri: str
+    data: LabelledData
+    split_sizes: dict[str, int]
+    split_kind: str
+    unknown_labels: dict[str, int]
+    replaced_codes: dict[str, str]
+    fit_seconds: float
+    abstention: dict[str, Any] = field(default_factory=dict)  # fit_model's calibration report
+
+    @property
+    def promotion(self) -> PromotionDecision:
+        return self.publication.promotion
+
+
+def train_and_register(
+    data_path: str | Path,
+    taxonomy: str | Path | None,
+    text_col: str,
+    label_col: str,
+    config_path: str | Path | None,
+    out_dir: str | Path,
+    tracking_uri: str | None = None,
+) -> TrainResult:
+    """Train, calibrate, evaluate, save, log to MLflow and register (see the module docstring)."""
+    config = load_config(config_path)
+    settings = config["training"]
+    data = read_labelled(data_path, text_col=text_col, label_col=label_col, time_col=settings["split"]["time_column"])
+    space = label_space(taxonomy, data.labels, data_name=data.file_name)
+    codes = [space.code_of(label) for label in data.labels]
+    known = space.active_codes
+    unknown_counts = pd.Series([c for c in codes if c not in known], dtype=object).value_counts()
+    unknown_labels = {str(k): int(v) for k, v in unknown_counts.items()}
+    if not any(code in known for code in codes):
+        raise TrainingDataError(
+            f"aucun motif de {data.file_name} n'est un code actif de {space.ref} "
+            f"(attendu : des codes de la base, ou --taxonomy {FROM_DATA})"
+        )
+
+    train, evaluation, split_kind = _split(data, codes, settings["split"])
+    model_config = {key: value for key, value in config.items() if key != "training"}
+    started = time.perf_counter()
+    model = fit_model(
+        [data.texts[i] for i in train if codes[i] in known],
+        [codes[i] for i in train if codes[i] in known],
+        reason_texts(space.taxonomy),
+        model_config,
+        redactor=Redactor(),  # first step of the model: no personal data in vocabularies or exemplars
+    )
+    fit_seconds = time.perf_counter() - started
+    model.taxonomy_ref = space.ref
+    eval_texts = [data.texts[i] for i in evaluation]
+    eval_codes = [codes[i] for i in evaluation]
+    report = evaluate(model, eval_texts, eval_codes)
+
+    out = Path(out_dir)
+    manifest = save_model(
+        model,
+        out,
+        training_data=TrainingDataInfo(sha256=data.sha256, rows=data.rows, file_name=data.file_name),
+        label_codes=space.label_codes,
+    )
+    uri = resolve_tracking_uri(tracking_uri)
+    taxonomy_id, taxonomy_version = split_taxonomy_ref(space.ref)
+    abstention = dict(getattr(model, "abstention_", {}) or {})
+    sizes = {"train": len(train), "validation": int(abstention.get("n_validation", 0)), "evaluation": len(evaluation)}
+    resolved_model_config = getattr(model, "config_", None) or model_config  # the model's defaults + overrides
+    params = tracking.flatten_params({"training": settings, **resolved_model_config})
+    params.update(
+        {
+            "data.file_name": data.file_name,
+            "data.text_col": text_col,
+            "data.label_col": label_col,
+            "data.split_kind": split_kind,
+            "taxonomy.ref": space.ref,
+        }
+    )
+    metrics = {
+        **report.metrics(),
+        "threshold": float(model.threshold_),
+        "fit_seconds": fit_seconds,
+        "rows_read": float(data.records),
+        "rows_used": float(data.rows),
+        "rows_unknown_label": float(sum(unknown_labels.values())),
+        **{f"rows_{name}": float(n) for name, n in sizes.items()},
+        **{
+            f"calibration_{name}": float(abstention[name])
+            for name in ("precision", "coverage", "target_precision", "max_prob_weight", "novelty_auc")
+            if isinstance(abstention.get(name), int | float)
+        },
+    }
+    if "reached" in abstention:
+        metrics["calibration_reached"] = float(bool(abstention["reached"]))
+    tags = {
+        "taxonomy_id": taxonomy_id or "",
+        "taxonomy_version": taxonomy_version or "",
+        "taxonomy_ref": space.ref,
+        "training_data_sha256": data.sha256,
+        "training_data_rows": str(data.rows),
+        "model_version": manifest.model_version,
+        "artifact_dir": str(out.resolve()),
+        "artifact_sha256": manifest.sha256,
+    }
+    publication = tracking.publish(
+        model=model,
+        model_dir=out,
+        manifest=manifest,
+        report=report,
+        eval_texts=eval_texts,
+        eval_codes=eval_codes,
+        params=params,
+        metrics=metrics,
+        tags=tags,
+        tracking_uri=uri,
+        registered_name=settings["registry"]["registered_model"],
+        experiment_name=settings["registry"]["experiment"],
+    )
+    return TrainResult(
+        model=model,
+        model_dir=out,
+        manifest=manifest,
+        report=report,
+        publication=publication,
+        tracking_uri=uri,
+        data=data,
+        split_sizes=sizes,
+        split_kind=split_kind,
+        unknown_labels=unknown_labels,
+        replaced_codes=space.replaced,
+        fit_seconds=fit_seconds,
+        abstention=abstention,
+    )
+
+
+def _split(data: LabelledData, codes: Sequence[str], settings: Mapping[str, Any]) -> tuple[list[int], list[int], str]:
+    """Train / evaluation row indices: by time when the file has readable timestamps, else stratified by code."""
+    fraction = float(settings["evaluation_fraction"])
+    try:
+        if data.timestamps is not None:
+            split = time_split(data.timestamps, test_fraction=fraction)
+            kind = "time"
+        else:
+            split = stratified_split(codes, test_size=fraction, random_state=int(settings["random_state"]))
+            kind = "stratified"
+    except InvalidSplit as exc:
+        raise TrainingDataError(f"{data.file_name} : découpage impossible ({exc})") from None
+    if len(split.test) == 0:
+        raise TrainingDataError(f"{data.file_name} : trop peu de lignes pour garder un jeu d'évaluation")
+    return [int(i) for i in split.train], [int(i) for i in split.test], kind
+
+
+def evaluate_file(
+    model_ref: str | Path,
+    data_path: str | Path,
+    *,
+    text_col: str,
+    label_col: str,
+    tracking_uri: str | None = None,
+) -> EvaluationReport:
+    """`motifs evaluate`: load a model (directory or `models:/…`, hash-checked) and evaluate it on a labelled file.
+    Labels of a from-data model are mapped to its codes through the manifest."""
+    loaded = resolve_artifact(model_ref, tracking_uri=tracking_uri)
+    data = read_labelled(data_path, text_col=text_col, label_col=label_col)
+    codes = [loaded.label_to_code(label) for label in data.labels]
+    return evaluate(loaded.model, data.texts, codes)
