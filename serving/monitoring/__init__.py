@@ -12,6 +12,7 @@ from serving.monitoring.errors import InvalidCallsFrame, InvalidMonitoringConfig
 from serving.monitoring.monitor import MonitoringRun, emerging_alerts, run_monitoring
 from serving.monitoring.registry import ClusterRegistry, RegistryEntry
 from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport, TrendPoint
+from serving.monitoring.sources import calls_from_predictions, known_reasons, reason_labels
 from serving.monitoring.text import CachedLemmatizer, Lemmatizer, SimpleLemmatizer, SpacyLemmatizer, Tokens
 from serving.monitoring.volume import volume_alerts, volume_table
 
@@ -38,12 +39,15 @@ __all__ = [
     "TrendPoint",
     "autre_alerts",
     "autre_share_table",
+    "calls_from_predictions",
     "default_config",
     "detect_emerging",
     "emerging_alerts",
     "grade",
+    "known_reasons",
     "load_config",
     "prepare_calls",
+    "reason_labels",
     "run_monitoring",
     "volume_alerts",
     "volume_table",

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from serving.monitoring.errors import InvalidCallsFrame
+from taxonomy import AUTRE
 
-AUTRE = "autre"  # the reserved catch-all code (taxonomy.AUTRE once the taxonomy package exports it)
 UNKNOWN_GROUP = "non renseigné"
 LOCAL_TZ = "Europe/Paris"
 Granularity = Literal["day", "week", "month"]
