@@ -28,25 +28,22 @@ Definitions (stated again in the result section):
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline, make_union
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _classifiers import load_factory
 from _common import RESULTS_DIR, section_header, shared_datasets
 
 from serving.monitoring import (
@@ -67,39 +64,6 @@ BASELINE_MIN_SIZE = 5
 START = pd.Timestamp("2024-01-01")  # a Monday
 SITES = ("Lille", "Lyon", "Nantes")
 CHANNELS = ("téléphone", "courriel")
-
-
-class Classifier(Protocol):
-    def fit(self, texts: list[str], labels: list[str]) -> Any: ...
-
-    def predict_proba(self, texts: list[str]) -> tuple[list[str], np.ndarray]: ...
-
-
-class TfidfLogReg:
-    """TF-IDF words + characters → logistic regression: the stand-in for ReasonModel."""
-
-    def __init__(self) -> None:
-        self.model = make_pipeline(
-            make_union(
-                TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-            ),
-            LogisticRegression(C=20.0, max_iter=3000),
-        )
-
-    def fit(self, texts: list[str], labels: list[str]) -> TfidfLogReg:
-        self.model.fit(texts, labels)
-        return self
-
-    def predict_proba(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
-        return list(self.model.classes_), self.model.predict_proba(texts)
-
-
-def load_factory(spec: str | None) -> type[Any] | Any:
-    if not spec:
-        return TfidfLogReg
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def label_text(intent: str) -> str:
@@ -125,13 +89,12 @@ def build_stream(train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: An
     known = [intent for intent in intents if intent not in held]
 
     known_train = train[train["intent"].isin(known)]
-    fit_part, val_part = train_test_split(
-        known_train, test_size=1 / 3, stratify=known_train["intent"], random_state=seed
+    model = factory().fit(
+        known_train["utterance"].tolist(),
+        known_train["intent"].tolist(),
+        seed=seed,
+        reason_texts={intent: [label_text(intent)] for intent in known},
     )
-    probe = factory().fit(fit_part["utterance"].tolist(), fit_part["intent"].tolist())
-    _, val_probs = probe.predict_proba(val_part["utterance"].tolist())
-    threshold = float(np.quantile(val_probs.max(axis=1), 0.10))
-    model = factory().fit(known_train["utterance"].tolist(), known_train["intent"].tolist())
 
     known_rows = test[test["intent"].isin(known)].assign(week=lambda d: rng.integers(1, WEEKS + 1, len(d)))
     held_rows = pd.concat([train[train["intent"].isin(held)], test[test["intent"].isin(held)]])
@@ -141,9 +104,7 @@ def build_stream(train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: An
     offsets = pd.to_timedelta(rng.integers(0, 5, len(rows)), unit="D") + pd.to_timedelta(
         rng.integers(8 * 3600, 18 * 3600, len(rows)), unit="s"
     )
-    classes, probs = model.predict_proba(rows["utterance"].tolist())
-    top = probs.max(axis=1)
-    autre = top < threshold
+    codes, confidence, autre = model.predict(rows["utterance"].str.strip().tolist())
     frame = pd.DataFrame(
         {
             "call_id": [f"s{seed}-{i:05d}" for i in range(len(rows))],
@@ -151,8 +112,8 @@ def build_stream(train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: An
             "site": rng.choice(SITES, len(rows)),
             "channel": rng.choice(CHANNELS, len(rows)),
             "text": rows["utterance"].str.strip(),
-            "code": np.where(autre, "autre", np.asarray(classes)[probs.argmax(axis=1)]),
-            "confidence": top,
+            "code": codes,
+            "confidence": confidence,
             "autre": autre,
             "intent": rows["intent"],
             "week": rows["week"],
@@ -167,7 +128,7 @@ def build_stream(train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: An
         frame=frame,
         held_out=held,
         known_reasons=known_reasons,
-        threshold=threshold,
+        threshold=model.threshold,
         held_autre_rate=float(frame.loc[is_held, "autre"].mean()),
         known_autre_rate=float(frame.loc[~is_held, "autre"].mean()),
     )
@@ -360,15 +321,23 @@ def _print_details(
             )
 
 
-def markdown(results: list[dict[str, Any]], config: MonitoringConfig) -> str:
+CLASSIFIERS = {
+    "stand-in": "TF-IDF mots + caractères + régression logistique (substitut de `ReasonModel`) ; seuil « autre » = "
+    "10e centile des probabilités maximales sur un tiers de validation (colonne « seuil »)",
+    "reason-model": "`ReasonModel` entraîné par `training.fit.fit_model` (abstention calibrée sur des motifs inconnus "
+    "simulés ; colonne « seuil » = son seuil de nouveauté)",
+}
+
+
+def markdown(results: list[dict[str, Any]], config: MonitoringConfig, classifier: str) -> str:
     grading = config.emerging.grading
+    described = CLASSIFIERS.get(classifier, f"`{classifier}`")
     lines = [
-        section_header("Motifs émergents — flux simulé wikit_nlu_covid (12 semaines)"),
+        section_header(f"Motifs émergents — flux simulé wikit_nlu_covid (12 semaines), classifieur {classifier}"),
         "Flux : les lignes de test des intentions connues réparties sur les semaines 1–12, toutes les lignes "
         "(train + test) de 6 intentions sur 22 retenues hors taxonomie réparties sur les semaines 7–12. Classifieur : "
-        "TF-IDF mots + caractères + régression logistique (substitut de `ReasonModel`), entraîné sur les lignes "
-        "d'entraînement des intentions connues ; seuil « autre » = 10e centile des probabilités maximales sur un tiers "
-        "de validation (colonne « seuil »). Regroupés chaque semaine avec la précédente : les appels « autre » ou de "
+        f"{described}, entraîné sur les lignes d'entraînement des intentions connues. Regroupés chaque semaine avec "
+        "la précédente : les appels « autre » ou de "
         f"confiance < {results[0]['low_confidence']:.2f}, et les appels confiants inhabituels pour leur motif "
         "(configuration par défaut de `serving/monitoring/defaults.yaml`).",
         "",
@@ -438,7 +407,9 @@ def markdown(results: list[dict[str, Any]], config: MonitoringConfig) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--classifier", default=None, help="module:factory of a swappable classifier")
+    parser.add_argument(
+        "--classifier", default="stand-in", help="stand-in (TF-IDF + LR), reason-model, or module:factory"
+    )
     parser.add_argument("--config", default=None, help="monitoring YAML merged over the defaults")
     parser.add_argument("--verbose", action="store_true", help="print every cluster of every week")
     parser.add_argument("--out", default=str(RESULTS_DIR / "emerging.md"))
@@ -478,7 +449,7 @@ def main() -> int:
         ]
     if args.dump:
         pd.DataFrame(dump).to_csv(args.dump, index=False)
-    text = markdown(results, config)
+    text = markdown(results, config, args.classifier)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -84,7 +84,10 @@ def test_planted_theme_is_one_graded_cluster(planted_run) -> None:  # type: igno
     assert "chauffage" in cluster.keywords[:3]
     assert 3 <= len(cluster.examples) <= 5 and all("chauffage" in text.lower() for text in cluster.examples)
     assert cluster.novelty >= CONFIG.emerging.grading.weak.min_novelty
-    assert cluster.growth == pytest.approx((8 / 2 + 1) / (0 + 1))
+    # No call like these before the window; in it, at least the 6 most central of the 8 over 2 weeks.
+    assert cluster.previous_rate == 0.0 and cluster.rate >= 3.0
+    assert cluster.growth == pytest.approx(cluster.rate + 1)
+    assert cluster.share == pytest.approx(8 / sum(p.n_calls for p in run.report.periods[3:5]))
     alert = next(a for a in week.alerts if a.kind == "emerging_reason")
     assert alert.scope == {"cluster": cluster.id} and alert.severity == "info"
     assert alert.message.startswith(f"Motif émergent possible {cluster.id} (signal faible) : 8 appels")
@@ -182,9 +185,12 @@ def test_json_output_schema(planted_run, tmp_path) -> None:  # type: ignore[no-u
 def test_grade_bounds_and_relative_novelty() -> None:
     bounds = CONFIG.emerging.grading
     weak, strong = bounds.weak, bounds.strong
-    assert grade(size=strong.min_size, novelty=strong.min_novelty, growth=strong.min_growth, bounds=bounds) == "strong"
-    assert grade(size=strong.min_size - 1, novelty=1.0, growth=100.0, bounds=bounds) == "weak"
-    assert grade(size=weak.min_size, novelty=weak.min_novelty, growth=weak.min_growth - 0.01, bounds=bounds) == "none"
+    at_strong = {"size": strong.min_size, "share": strong.min_share, "novelty": strong.min_novelty}
+    assert grade(**at_strong, growth=strong.min_growth, bounds=bounds) == "strong"
+    assert grade(size=strong.min_size - 1, share=1.0, novelty=1.0, growth=100.0, bounds=bounds) == "weak"
+    assert grade(size=100, share=weak.min_share - 1e-4, novelty=1.0, growth=100.0, bounds=bounds) == "none"
+    at_weak = {"size": weak.min_size, "share": weak.min_share, "novelty": weak.min_novelty}
+    assert grade(**at_weak, growth=weak.min_growth - 0.01, bounds=bounds) == "none"
     import numpy as np
 
     # Known texts' nearest neighbours are at 0.2, 0.4, 0.6, 0.8: a call at 0.5 is farther than half of them.
@@ -201,3 +207,25 @@ def test_planted_theme_with_spacy_lemmas_and_default_thresholds() -> None:
     for _, cluster in signals:
         assert all("aide_chauffage" in call_id for call_id in cluster.call_ids)
         assert "chauffage" in cluster.keywords[:3] and cluster.parent_code is None
+
+
+def _health_run(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+    config = CONFIG.with_overrides({"autre": {"min_calls": 10}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    return run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+
+
+def test_health_alarm_says_when_the_new_autre_calls_form_an_emerging_theme() -> None:
+    run = _health_run(_stream(5, {4: [("aide_chauffage", "autre", 14)]}))
+    (health,) = [a for a in run.report.alerts if a.kind == "model_health"]
+    assert health.period == "2024-W14" and health.details["autre_in_top_emerging_clusters"] >= 0.5
+    assert "tiennent dans 1 groupe(s) émergent(s)" in health.message
+
+
+def test_health_alarm_of_a_broken_model_is_not_explained_by_clusters() -> None:
+    history = _stream(4, {})
+    broken = note_calls([(4, code, "autre", 10) for code in KNOWN], prefix="b")
+    run = _health_run(pd.concat([history, broken], ignore_index=True))
+    (health,) = [a for a in run.report.alerts if a.kind == "model_health"]
+    assert health.period == "2024-W14" and health.details["autre_in_top_emerging_clusters"] < 0.3
+    assert "groupe(s) émergent(s)" not in health.message

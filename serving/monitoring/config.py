@@ -74,6 +74,7 @@ class RegistryConfig(_Section):
 
 class GradeBounds(_Section):
     min_size: int = Field(ge=1)
+    min_share: float = Field(ge=0.0, le=1.0)
     min_novelty: float = Field(ge=0.0, le=1.0)
     min_growth: float = Field(ge=0.0)
 
@@ -99,6 +100,7 @@ class EmergingConfig(_Section):
     window_periods: int = Field(ge=1, le=12)
     min_period_calls: int = Field(ge=1)
     growth_periods: int = Field(ge=1, le=52)
+    growth_similarity_quantile: float = Field(ge=0.0, le=1.0)
     reference_calls_per_code: int = Field(ge=0)
     keywords: int = Field(ge=1, le=50)
     examples: int = Field(ge=1, le=20)

@@ -24,11 +24,16 @@ A cluster is a **sub-theme** of reason c (`parent_code` = c, a candidate split) 
 `nearest_code` hints at the closest known reason (vote of the members' nearest references).
 
 Each cluster gets c-TF-IDF keywords, its call ids sorted by similarity to the centroid (the first `examples` distinct
-notes are its examples), a stable id from the registry, `period_size` (its calls of the current period),
-growth = (mean calls per period in the window + 1) / (mean calls per period over the `growth_periods` analysed periods
-before the window + 1) — periods where the cluster was not seen count 0 — and the grade:
+notes are its examples), a stable id from the registry, `period_size` (its calls of the current period), and
+growth = (rate + 1) / (previous_rate + 1): `rate` = calls per period in the window that are "like these" — any call,
+whatever the model filed it under, at least as similar to the cluster's centroid as its `growth_similarity_quantile`
+member — and `previous_rate` the same over the `growth_periods` analysed periods before the window (their calls are
+embedded in the same space, sampled like the window's, counts weighted back). Growth is measured on the calls, not on
+cluster ids, so it does not jump when a cluster splits or merges from one period to the next, and ordinary calls the
+model was unsure of every week (their like existed before) do not look new. The grade:
 
-    strong  if size ≥ strong.min_size and novelty ≥ strong.min_novelty and growth ≥ strong.min_growth
+    strong  if size ≥ strong.min_size, share ≥ strong.min_share (of the window's calls), novelty ≥ strong.min_novelty
+            and growth ≥ strong.min_growth
     weak    if the same holds with the weak bounds
     none    otherwise; and always when the cluster has fewer than `min_period_calls` calls in the current period, or
             fewer than `min_history_periods` analysed periods precede the window (nothing to compare with).
@@ -55,12 +60,16 @@ from serving.monitoring.text import Lemmatizer
 _CHUNK = 1024
 
 
-def grade(*, size: int, novelty: float, growth: float, bounds: GradingConfig) -> Signal:
-    """`strong`, `weak` or `none` from the cluster's size, novelty and growth (see the module docstring)."""
-    if size >= bounds.strong.min_size and novelty >= bounds.strong.min_novelty and growth >= bounds.strong.min_growth:
-        return "strong"
-    if size >= bounds.weak.min_size and novelty >= bounds.weak.min_novelty and growth >= bounds.weak.min_growth:
-        return "weak"
+def grade(*, size: int, share: float, novelty: float, growth: float, bounds: GradingConfig) -> Signal:
+    """`strong`, `weak` or `none` from the cluster's size, share of the window's calls, novelty and growth."""
+    for name, limits in (("strong", bounds.strong), ("weak", bounds.weak)):
+        if (
+            size >= limits.min_size
+            and share >= limits.min_share
+            and novelty >= limits.min_novelty
+            and growth >= limits.min_growth
+        ):
+            return "strong" if name == "strong" else "weak"
     return "none"
 
 
@@ -96,12 +105,27 @@ def _stable_sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     return frame.loc[keys.sort_values(kind="mergesort").index[:limit]].sort_index()
 
 
+def _weighted_sample(calls: pd.DataFrame, settings: EmergingConfig) -> pd.DataFrame:
+    """The calls to embed, with a `weight` column (calls each kept row stands for): every « autre »/low-confidence
+    call up to `max_candidates`, every confident call of a reason up to `subthemes.max_calls_per_reason`."""
+    low = calls["autre"] | (calls["confidence"] < settings.low_confidence)
+    groups = [calls[low], *(group for _, group in calls[~low].groupby("code", sort=True))]
+    limits = [settings.max_candidates] + [settings.subthemes.max_calls_per_reason] * (len(groups) - 1)
+    parts = []
+    for group, limit in zip(groups, limits, strict=True):
+        kept = _stable_sample(group, limit)
+        parts.append(kept.assign(weight=len(group) / len(kept) if len(kept) else 1.0))
+    return pd.concat(parts).sort_index() if parts else calls.assign(weight=1.0)
+
+
 @dataclass(frozen=True)
 class _Space:
-    """One period's embedding: the recent calls first, then the references, with their nearest-reference stats."""
+    """One period's embedding: the recent calls, the calls of the periods before the window, then the references,
+    with the references' nearest-reference statistics."""
 
     embedding: Embedding
     recent: pd.DataFrame
+    past: pd.DataFrame
     ref_codes: np.ndarray  # one code per reference row
     reference_self: np.ndarray  # each reference's similarity to its nearest other reference (any reason)
     code_self: dict[str, np.ndarray]  # the same within each reason
@@ -110,9 +134,13 @@ class _Space:
     def n_recent(self) -> int:
         return len(self.recent)
 
+    @property
+    def past_rows(self) -> np.ndarray:
+        return np.arange(self.n_recent, self.n_recent + len(self.past))
+
     def references_of(self, code: str | None) -> np.ndarray:
         rows = np.arange(len(self.ref_codes)) if code is None else np.flatnonzero(self.ref_codes == code)
-        return rows + self.n_recent
+        return rows + self.n_recent + len(self.past)
 
     def novelty(self, rows: np.ndarray, code: str | None) -> tuple[np.ndarray, np.ndarray]:
         """Relative novelty of `rows` against the references of `code` (all reasons when None) + nearest refs."""
@@ -120,16 +148,22 @@ class _Space:
         vectors = self.embedding.vectors
         nearest, sims = _nearest(vectors[rows], vectors[refs])
         own = self.reference_self if code is None else self.code_self.get(code, np.zeros(0))
-        return relative_novelty(sims, own), refs[nearest] - self.n_recent if len(refs) else nearest
+        offset = self.n_recent + len(self.past)
+        return relative_novelty(sims, own), refs[nearest] - offset if len(refs) else nearest
 
 
 def _space(
-    recent: pd.DataFrame, references: list[tuple[str, str]], *, lemmatizer: Lemmatizer, settings: EmergingConfig
+    recent: pd.DataFrame,
+    past: pd.DataFrame,
+    references: list[tuple[str, str]],
+    *,
+    lemmatizer: Lemmatizer,
+    settings: EmergingConfig,
 ) -> _Space:
-    texts = recent["text"].tolist() + [text for _, text in references]
+    texts = recent["text"].tolist() + past["text"].tolist() + [text for _, text in references]
     embedding = embed(lemmatizer(texts), settings.representation)
     ref_codes = np.array([code for code, _ in references], dtype=object)
-    ref_vectors = embedding.vectors[len(recent) :]
+    ref_vectors = embedding.vectors[len(recent) + len(past) :]
     _, reference_self = _nearest(ref_vectors, ref_vectors, exclude_self=True)
     code_self = {}
     for code in sorted(set(ref_codes)):
@@ -137,7 +171,7 @@ def _space(
         if len(rows) >= 2:
             code_self[str(code)] = _nearest(ref_vectors[rows], ref_vectors[rows], exclude_self=True)[1]
     finite = np.isfinite(reference_self)
-    return _Space(embedding, recent, ref_codes, reference_self[finite], code_self)
+    return _Space(embedding, recent, past, ref_codes, reference_self[finite], code_self)
 
 
 def _cohesion(vectors: np.ndarray) -> float:
@@ -162,10 +196,29 @@ class _Found:
     nearest_code: str | None
     period_size: int
     cohesion: float
+    rate: float  # calls like these per period in the window (all calls, not only the pool)
+    previous_rate: float  # the same over the periods before the window
     eligible: bool  # a sub-theme holds enough of its parent's recent calls
 
 
-def _find_clusters(space: _Space, *, current: pd.Timestamp, settings: EmergingConfig) -> list[_Found]:
+def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quantile: float) -> tuple[float, float]:
+    """Calls per period "like these" now and before: calls (any code) at least as similar to the cluster's centroid
+    as its `quantile` member, counted with their sampling weights, over the window and over the periods before."""
+    vectors = space.embedding.vectors
+    centroid = vectors[members].mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    radius = float(np.quantile(vectors[members] @ centroid, quantile))
+    weights = space.recent["weight"].to_numpy()
+    now = float(weights[vectors[: space.n_recent] @ centroid >= radius].sum()) / window
+    if not before or not len(space.past):
+        return now, 0.0
+    past = vectors[space.past_rows] @ centroid >= radius
+    return now, float(space.past["weight"].to_numpy()[past].sum()) / before
+
+
+def _find_clusters(
+    space: _Space, *, current: pd.Timestamp, window: int, before: int, settings: EmergingConfig
+) -> list[_Found]:
     recent, sub = space.recent, settings.subthemes
     if space.n_recent == 0:
         return []
@@ -207,7 +260,10 @@ def _find_clusters(space: _Space, *, current: pd.Timestamp, settings: EmergingCo
                 examples.append(texts[i])
             if len(examples) == settings.examples:
                 break
-        # Keywords contrast the cluster with every other recent call and reference of the period.
+        rate, previous_rate = _rates(
+            space, members, window=window, before=before, quantile=settings.growth_similarity_quantile
+        )
+        # Keywords contrast the cluster with every other call and reference of the period's space.
         found.append(
             _Found(
                 call_ids=tuple(ids[i] for i in order),
@@ -219,6 +275,8 @@ def _find_clusters(space: _Space, *, current: pd.Timestamp, settings: EmergingCo
                 nearest_code=nearest_code,
                 period_size=int(is_current[members].sum()),
                 cohesion=_cohesion(vectors[members]),
+                rate=rate,
+                previous_rate=previous_rate,
                 eligible=parent is None or len(members) >= sub.min_share * recent_per_code[parent],
             )
         )
@@ -271,21 +329,13 @@ def detect_emerging(
         window = sorted(s for s in (*earlier, start) if s in analysed)
         before = [s for s in starts if s < window[0]]
         growth_before = before[-settings.growth_periods :]
-        recent = calls[calls[PERIOD_START].isin(window)]
-        low = recent["autre"] | (recent["confidence"] < settings.low_confidence)
-        recent = pd.concat(
-            [
-                _stable_sample(recent[low], settings.max_candidates),
-                *(
-                    _stable_sample(group, settings.subthemes.max_calls_per_reason)
-                    for _, group in recent[~low].groupby("code", sort=True)
-                ),
-            ]
-        ).sort_index()
+        recent = _weighted_sample(calls[calls[PERIOD_START].isin(window)], settings)
+        window_calls = max(float(recent["weight"].sum()), 1.0)
+        past = _weighted_sample(calls[calls[PERIOD_START].isin(growth_before)], settings)
         history = calls[calls[PERIOD_START].isin(growth_before) & confident]
         references = _references(known, history, settings.reference_calls_per_code)
-        space = _space(recent, references, lemmatizer=lemmatizer, settings=settings)
-        found = _find_clusters(space, current=start, settings=settings)
+        space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)
+        found = _find_clusters(space, current=start, window=len(window), before=len(growth_before), settings=settings)
         ids = registry.match(
             period=label,
             profiles=[item.profile for item in found],
@@ -301,11 +351,13 @@ def detect_emerging(
         clusters: list[EmergingCluster] = []
         for cluster_id, item in zip(ids, found, strict=True):
             entry = registry.entries[cluster_id]
-            past_sizes = [entry.history.get(label_of[s], 0) for s in growth_before]
-            growth = (len(item.call_ids) / len(window) + 1) / (float(np.mean(past_sizes) if past_sizes else 0.0) + 1)
+            growth = (item.rate + 1) / (item.previous_rate + 1)
+            share = len(item.call_ids) / window_calls
             signal: Signal = "none"
             if has_history and item.eligible and item.period_size >= settings.min_period_calls:
-                signal = grade(size=len(item.call_ids), novelty=item.novelty, growth=growth, bounds=settings.grading)
+                signal = grade(
+                    size=len(item.call_ids), share=share, novelty=item.novelty, growth=growth, bounds=settings.grading
+                )
             trend = tuple(TrendPoint(label_of[s], entry.history.get(label_of[s], 0)) for s in [*growth_before, *window])
             clusters.append(
                 EmergingCluster(
@@ -318,6 +370,9 @@ def detect_emerging(
                     call_ids=item.call_ids,
                     novelty=item.novelty,
                     growth=growth,
+                    share=share,
+                    rate=item.rate,
+                    previous_rate=item.previous_rate,
                     signal=signal,
                     first_seen=entry.first_seen,
                     parent_code=item.parent_code,

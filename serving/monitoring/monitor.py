@@ -7,13 +7,13 @@ texts, the registry of known clusters), data out. The CLI, the review UI and the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from serving.monitoring._format import number
+from serving.monitoring._format import number, pct
 from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table
-from serving.monitoring.calls import Granularity, prepare_calls
+from serving.monitoring.calls import PERIOD, Granularity, prepare_calls
 from serving.monitoring.config import MonitoringConfig, default_config
 from serving.monitoring.emerging import detect_emerging
 from serving.monitoring.registry import ClusterRegistry
@@ -22,6 +22,10 @@ from serving.monitoring.text import Lemmatizer, make_lemmatizer
 from serving.monitoring.volume import volume_alerts, volume_table
 
 _SIGNAL_FR = {"weak": "faible", "strong": "fort"}
+HEALTH_TOP_CLUSTERS = (
+    3  # the health alarm looks at the share of « autre » calls held by the 3 largest emerging clusters
+)
+HEALTH_EXPLAINED_SHARE = 0.3  # and mentions a possible new need above this share
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,25 @@ def emerging_alerts(
     return alerts
 
 
+def _explain_health(alert: Alert, calls: pd.DataFrame, clusters: Sequence[EmergingCluster]) -> Alert:
+    """A health alarm says how many of the period's « autre » calls the few largest emerging clusters hold: a broken
+    chain spreads « autre » over every usual theme (many clusters, or none), a sudden national new need (a reform
+    announced everywhere at once) concentrates it in one or two themes."""
+    autre = set(calls.loc[(calls[PERIOD] == alert.period) & calls["autre"], "call_id"])
+    signals = sorted((c for c in clusters if c.signal != "none"), key=lambda c: -c.size)
+    grouped = {call_id for cluster in signals[:HEALTH_TOP_CLUSTERS] for call_id in cluster.call_ids}
+    share = len(autre & grouped) / len(autre) if autre else 0.0
+    message = alert.message
+    if share >= HEALTH_EXPLAINED_SHARE:
+        message += (
+            f" Toutefois {pct(share)} des appels « autre » de la période tiennent dans "
+            f"{min(len(signals), HEALTH_TOP_CLUSTERS)} groupe(s) émergent(s) : un nouveau besoin apparu partout à la "
+            "fois est aussi possible (voir les motifs émergents)."
+        )
+    details = {**alert.details, "autre_in_top_emerging_clusters": share, "emerging_clusters": len(signals)}
+    return replace(alert, message=message, details=details)
+
+
 def run_monitoring(
     frame: pd.DataFrame,
     *,
@@ -130,6 +153,12 @@ def run_monitoring(
         if since is not None and row.period < since:
             continue
         found = clusters.get(row.period, [])
+        period_alerts = alerts.get(row.period, [])
+        if emerging:
+            period_alerts = [
+                _explain_health(alert, calls, found) if alert.kind == "model_health" else alert
+                for alert in period_alerts
+            ]
         periods.append(
             PeriodReport(
                 period=row.period,
@@ -138,7 +167,7 @@ def run_monitoring(
                 n_autre=int(row.n_autre),
                 clusters=tuple(found),
                 alerts=(
-                    *alerts.get(row.period, []),
+                    *period_alerts,
                     *emerging_alerts(row.period, found, reason_labels=reason_labels),
                 ),
             )

@@ -105,8 +105,10 @@ class EmergingCluster:
     - `novelty` ∈ [0, 1]: mean over members of the share of known-reason texts that are closer to another known text
       than the member is to its nearest known text (for « autre » clusters: taxonomy texts and past confidently
       classified calls of every reason; for sub-themes: the parent reason's). 0 = looks like known content.
-    - `growth` = (mean calls per period in the window + 1) / (mean calls per period over the previous periods + 1),
-      periods where the cluster was not seen counting 0; 1 = stable.
+    - `growth` = (`rate` + 1) / (`previous_rate` + 1), where `rate` is the number of calls per period "like these"
+      in the window (any call, whatever its code, at least as similar to the cluster's centroid as a quarter of its
+      members are) and `previous_rate` the same over the periods before the window; 1 = stable. Measured on the
+      calls themselves, not on cluster ids, so it holds when clusters split or merge from one period to the next.
     - `parent_code`: None for clusters of « autre » / low-confidence calls; the known reason they hide in otherwise.
     - `nearest_code`: the known reason whose texts are closest (a hint for « rattacher à un motif existant »).
     """
@@ -122,6 +124,9 @@ class EmergingCluster:
     signal: Signal
     first_seen: str
     cohesion: float = 0.0  # mean cosine similarity between two members
+    share: float = 0.0  # size / all calls of the window
+    rate: float = 0.0  # calls like these per period in the window (see `growth`)
+    previous_rate: float = 0.0  # calls like these per period before the window
     parent_code: str | None = None
     nearest_code: str | None = None
     status: str = "open"
@@ -139,6 +144,9 @@ class EmergingCluster:
                 "novelty": self.novelty,
                 "growth": self.growth,
                 "cohesion": self.cohesion,
+                "share": self.share,
+                "rate": self.rate,
+                "previous_rate": self.previous_rate,
                 "signal": self.signal,
                 "first_seen": self.first_seen,
                 "parent_code": self.parent_code,
@@ -159,6 +167,9 @@ class EmergingCluster:
             call_ids=tuple(data["call_ids"]),
             novelty=float(data["novelty"]),
             cohesion=float(data.get("cohesion", 0.0)),
+            share=float(data.get("share", 0.0)),
+            rate=float(data.get("rate", 0.0)),
+            previous_rate=float(data.get("previous_rate", 0.0)),
             growth=float(data["growth"]),
             signal=data["signal"],
             first_seen=data["first_seen"],
