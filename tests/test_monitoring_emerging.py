@@ -229,3 +229,24 @@ def test_health_alarm_of_a_broken_model_is_not_explained_by_clusters() -> None:
     (health,) = [a for a in run.report.alerts if a.kind == "model_health"]
     assert health.period == "2024-W14" and health.details["autre_in_top_emerging_clusters"] < 0.3
     assert "groupe(s) émergent(s)" not in health.message
+
+
+def test_subthemes_in_many_reasons_at_once_are_one_drift_alert() -> None:
+    frame = _stream(
+        5,
+        {4: [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]},
+    )
+    config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2}}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    run = run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+    week = next(p for p in run.report.periods if p.period == "2024-W14")
+    parents = {c.parent_code for c in week.clusters if c.signal != "none"}
+    assert parents == {"attestation", "paiement_non_recu"}
+    (drift,) = [a for a in week.alerts if a.kind == "text_drift"]
+    assert drift.details["parent_codes"] == ["attestation", "paiement_non_recu"]
+    assert "2 motifs sur 4 à la fois" in drift.message
+    assert not [a for a in week.alerts if a.kind == "emerging_subtheme"]
+    # With the default (5 reasons at least) the two sub-themes are reported one by one.
+    alone = run_monitoring(frame, config=CONFIG, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+    kinds = [a.kind for p in alone.report.periods if p.period == "2024-W14" for a in p.alerts]
+    assert kinds.count("emerging_subtheme") == 2 and "text_drift" not in kinds

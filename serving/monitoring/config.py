@@ -93,6 +93,11 @@ class SubthemeConfig(_Section):
     min_share: float = Field(ge=0.0, le=1.0)
 
 
+class DriftConfig(_Section):
+    min_reasons: int = Field(ge=2)
+    min_fraction: float = Field(gt=0.0, le=1.0)
+
+
 class EmergingConfig(_Section):
     low_confidence: float = Field(ge=0.0, le=1.0)
     max_candidates: int = Field(ge=10)
@@ -109,6 +114,7 @@ class EmergingConfig(_Section):
     registry: RegistryConfig
     grading: GradingConfig
     subthemes: SubthemeConfig
+    drift: DriftConfig
 
 
 class MonitoringConfig(_Section):

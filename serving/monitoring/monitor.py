@@ -14,7 +14,7 @@ import pandas as pd
 from serving.monitoring._format import number, pct
 from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table
 from serving.monitoring.calls import PERIOD, Granularity, prepare_calls
-from serving.monitoring.config import MonitoringConfig, default_config
+from serving.monitoring.config import DriftConfig, MonitoringConfig, default_config
 from serving.monitoring.emerging import detect_emerging
 from serving.monitoring.registry import ClusterRegistry
 from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport
@@ -38,14 +38,46 @@ class MonitoringRun:
     volume_table: pd.DataFrame
 
 
+def drift_alert(
+    period: str, clusters: Sequence[EmergingCluster], *, reasons_seen: int, settings: DriftConfig
+) -> Alert | None:
+    """One `text_drift` alert when new sub-themes show up in many reasons at once (see `defaults.yaml`, `drift`)."""
+    parents = sorted({c.parent_code for c in clusters if c.parent_code and c.signal != "none"})
+    if len(parents) < max(settings.min_reasons, settings.min_fraction * reasons_seen):
+        return None
+    return Alert(
+        kind="text_drift",
+        severity="warning",
+        period=period,
+        scope={},
+        value=float(len(parents)),
+        baseline=float(reasons_seen),
+        threshold=max(float(settings.min_reasons), settings.min_fraction * reasons_seen),
+        message=(
+            f"Dérive de la rédaction des notes : de nouveaux sous-thèmes apparaissent dans {len(parents)} motifs sur "
+            f"{reasons_seen} à la fois. Un changement d'outil, de modèle de note ou d'équipe est plus probable que "
+            f"{len(parents)} nouveaux besoins : vérifier la saisie et envisager de réentraîner le modèle ; les alertes "
+            "de sous-thème de la période sont regroupées ici."
+        ),
+        details={"parent_codes": parents},
+    )
+
+
 def emerging_alerts(
-    period: str, clusters: Sequence[EmergingCluster], *, reason_labels: Mapping[str, str] | None = None
+    period: str,
+    clusters: Sequence[EmergingCluster],
+    *,
+    reason_labels: Mapping[str, str] | None = None,
+    subthemes: bool = True,
 ) -> list[Alert]:
-    """One alert per open cluster graded weak or strong (dismissed or already handled clusters stay silent)."""
+    """One alert per open cluster graded weak or strong (dismissed or already handled clusters stay silent);
+    `subthemes=False` leaves out the sub-theme ones (folded into a drift alert)."""
     labels = reason_labels or {}
     alerts = []
     for cluster in clusters:
         if cluster.signal == "none" or cluster.status != "open":
+            continue
+        if cluster.parent_code is not None and not subthemes:
             continue
         words = ", ".join(cluster.keywords[:5]) or "(aucun mot-clé)"
         if cluster.parent_code is None:
@@ -159,6 +191,13 @@ def run_monitoring(
                 _explain_health(alert, calls, found) if alert.kind == "model_health" else alert
                 for alert in period_alerts
             ]
+        drift = None
+        if emerging:
+            window_calls = calls[calls[PERIOD] <= row.period]
+            recent_periods = sorted(window_calls[PERIOD].unique())[-config.emerging.window_periods :]
+            in_window = window_calls[PERIOD].isin(recent_periods) & ~window_calls["autre"]
+            reasons_seen = int(window_calls.loc[in_window, "code"].nunique())
+            drift = drift_alert(row.period, found, reasons_seen=reasons_seen, settings=config.emerging.drift)
         periods.append(
             PeriodReport(
                 period=row.period,
@@ -168,7 +207,8 @@ def run_monitoring(
                 clusters=tuple(found),
                 alerts=(
                     *period_alerts,
-                    *emerging_alerts(row.period, found, reason_labels=reason_labels),
+                    *([drift] if drift else []),
+                    *emerging_alerts(row.period, found, reason_labels=reason_labels, subthemes=drift is None),
                 ),
             )
         )

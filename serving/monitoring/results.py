@@ -30,6 +30,7 @@ AlertKind = Literal[
     "volume_drop",  # a known reason well below its baseline volume
     "emerging_reason",  # a new cluster among « autre » / low-confidence calls graded weak or strong
     "emerging_subtheme",  # a new cluster inside a known reason (candidate split) graded weak or strong
+    "text_drift",  # new sub-themes in many reasons at once: the way notes are written changed
 ]
 SIGNALS: tuple[str, ...] = get_args(Signal)
 ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
