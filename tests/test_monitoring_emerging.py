@@ -250,3 +250,22 @@ def test_subthemes_in_many_reasons_at_once_are_one_drift_alert() -> None:
     alone = run_monitoring(frame, config=CONFIG, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
     kinds = [a.kind for p in alone.report.periods if p.period == "2024-W14" for a in p.alerts]
     assert kinds.count("emerging_subtheme") == 2 and "text_drift" not in kinds
+
+
+def test_emerging_alerts_of_an_unexplained_health_alarm_are_folded_into_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A broken export: this week's notes arrive garbled (reversed) and the model files them all « autre ».
+    history = _stream(4, {})
+    broken = note_calls([(4, code, "autre", 10) for code in KNOWN], prefix="b")
+    broken["text"] = broken["text"].str[::-1]
+    frame = pd.concat([history, broken], ignore_index=True)
+    run = _health_run(frame)
+    week = next(p for p in run.report.periods if p.period == "2024-W14")
+    assert [c for c in week.clusters if c.signal != "none"], "garbled notes form new clusters"
+    assert [a for a in week.alerts if a.kind == "emerging_reason"]  # 4 themes: the 3 largest explain the rise
+    import serving.monitoring.monitor as monitor
+
+    monkeypatch.setattr(monitor, "HEALTH_EXPLAINED_SHARE", 0.99)  # as with the ~30 reasons of a real taxonomy
+    week = next(p for p in _health_run(frame).report.periods if p.period == "2024-W14")
+    (health,) = [a for a in week.alerts if a.kind == "model_health"]
+    assert not [a for a in week.alerts if a.kind.startswith("emerging")]
+    assert health.details["emerging_alerts_folded"] >= 1

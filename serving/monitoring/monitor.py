@@ -186,18 +186,32 @@ def run_monitoring(
             continue
         found = clusters.get(row.period, [])
         period_alerts = alerts.get(row.period, [])
+        drift, new_needs = None, []
         if emerging:
             period_alerts = [
                 _explain_health(alert, calls, found) if alert.kind == "model_health" else alert
                 for alert in period_alerts
             ]
-        drift = None
-        if emerging:
             window_calls = calls[calls[PERIOD] <= row.period]
             recent_periods = sorted(window_calls[PERIOD].unique())[-config.emerging.window_periods :]
             in_window = window_calls[PERIOD].isin(recent_periods) & ~window_calls["autre"]
             reasons_seen = int(window_calls.loc[in_window, "code"].nunique())
             drift = drift_alert(row.period, found, reasons_seen=reasons_seen, settings=config.emerging.drift)
+            new_needs = emerging_alerts(row.period, found, reason_labels=reason_labels, subthemes=drift is None)
+            # A health alarm the emerging clusters do not explain: the chain is likely broken and the clusters of the
+            # period are its symptoms, not new needs; their alerts are folded into the health alarm.
+            unexplained = [
+                alert
+                for alert in period_alerts
+                if alert.kind == "model_health"
+                and alert.details["autre_in_top_emerging_clusters"] < HEALTH_EXPLAINED_SHARE
+            ]
+            if unexplained and new_needs:
+                folded = replace(
+                    unexplained[0], details={**unexplained[0].details, "emerging_alerts_folded": len(new_needs)}
+                )
+                period_alerts = [folded if alert is unexplained[0] else alert for alert in period_alerts]
+                new_needs = []
         periods.append(
             PeriodReport(
                 period=row.period,
@@ -208,7 +222,7 @@ def run_monitoring(
                 alerts=(
                     *period_alerts,
                     *([drift] if drift else []),
-                    *emerging_alerts(row.period, found, reason_labels=reason_labels, subthemes=drift is None),
+                    *new_needs,
                 ),
             )
         )
