@@ -265,7 +265,12 @@ def test_emerging_alerts_of_an_unexplained_health_alarm_are_folded_into_it(monke
     import serving.monitoring.monitor as monitor
 
     monkeypatch.setattr(monitor, "HEALTH_EXPLAINED_SHARE", 0.99)  # as with the ~30 reasons of a real taxonomy
-    week = next(p for p in _health_run(frame).report.periods if p.period == "2024-W14")
+    kept = next(p for p in _health_run(frame).report.periods if p.period == "2024-W14")
+    assert [a for a in kept.alerts if a.kind == "emerging_reason"]  # not more themes than health.max_new_themes
+    folding = CONFIG.with_overrides({"autre": {"min_calls": 10}, "health": {"max_new_themes": 0}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    folded = run_monitoring(frame, config=folding, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+    week = next(p for p in folded.report.periods if p.period == "2024-W14")
     (health,) = [a for a in week.alerts if a.kind == "model_health"]
     assert not [a for a in week.alerts if a.kind.startswith("emerging")]
     assert health.details["emerging_alerts_folded"] >= 1

@@ -34,6 +34,7 @@ class HealthConfig(_Section):
     min_fraction: float = Field(gt=0.0, le=1.0)
     rise_points: float = Field(gt=0.0, le=1.0)
     max_share: float = Field(gt=0.0, le=1.0)
+    max_new_themes: int = Field(ge=0)
 
 
 class VolumeConfig(_Section):

@@ -198,15 +198,15 @@ def run_monitoring(
             reasons_seen = int(window_calls.loc[in_window, "code"].nunique())
             drift = drift_alert(row.period, found, reasons_seen=reasons_seen, settings=config.emerging.drift)
             new_needs = emerging_alerts(row.period, found, reason_labels=reason_labels, subthemes=drift is None)
-            # A health alarm the emerging clusters do not explain: the chain is likely broken and the clusters of the
-            # period are its symptoms, not new needs; their alerts are folded into the health alarm.
+            # A health alarm the largest emerging clusters do not explain, with more new themes than is plausible at
+            # once: the chain is likely broken and the clusters are its symptoms; their alerts are folded into it.
             unexplained = [
                 alert
                 for alert in period_alerts
                 if alert.kind == "model_health"
                 and alert.details["autre_in_top_emerging_clusters"] < HEALTH_EXPLAINED_SHARE
             ]
-            if unexplained and new_needs:
+            if unexplained and len(new_needs) > config.health.max_new_themes:
                 folded = replace(
                     unexplained[0], details={**unexplained[0].details, "emerging_alerts_folded": len(new_needs)}
                 )
