@@ -9,9 +9,9 @@ calls a week forms a group within its first two weeks. The pool clustered for a 
   (a website outage filed under a payment reason, COVID-19 under « santé »).
 A new theme is usually split between « autre » and a few known reasons; pooling both keeps it in one cluster.
 
-References of a reason c = its taxonomy texts (`known_reasons[c]`: label, definition, examples) plus up to
-`reference_calls_per_code` of its confident calls from the `growth_periods` periods before the window (never from the
-window itself, where the new theme may already be misfiled).
+References of a reason c = its taxonomy texts (`known_reasons[c]`: label and examples, see `sources.known_reasons`)
+plus up to `reference_calls_per_code` of its confident calls from the `growth_periods` periods before the window (never
+from the window itself, where the new theme may already be misfiled).
 
 Novelty is relative, so it means the same whatever the pool size or the representation: for a call whose nearest
 reference has similarity s, novelty = the share of references whose own nearest other reference is more similar than
