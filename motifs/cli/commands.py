@@ -11,6 +11,7 @@ from motifs.cli import (
     evaluate_cmd,
     reclassify_cmd,
     redact_cmd,
+    review_cmd,
     serve_cmd,
     taxonomy_cmd,
     train_cmd,
@@ -25,6 +26,7 @@ def register(app: typer.Typer) -> None:
     evaluate_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
+    review_cmd.register(app)
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
     train_cmd.register(app)
