@@ -228,6 +228,28 @@ def reason_texts(taxonomy: Any) -> dict[str, list[str]]:
     return out
 
 
+def with_reviewed_examples(
+    texts: Mapping[str, Sequence[str]], reviewed: Mapping[str, Sequence[str]], active_codes: set[str]
+) -> tuple[dict[str, list[str]], dict[str, int], dict[str, int]]:
+    """The taxonomy's texts per code plus the reviewed examples of active codes (each distinct text once);
+    returns (texts, examples used per code, examples left out per inactive or unknown code)."""
+    merged = {code: list(values) for code, values in texts.items()}
+    used: dict[str, int] = {}
+    ignored: dict[str, int] = {}
+    for code, examples in sorted(reviewed.items()):
+        cleaned = [str(text) for text in examples if str(text).strip()]
+        if code not in active_codes:
+            if cleaned:
+                ignored[code] = len(cleaned)
+            continue
+        target = merged.setdefault(code, [])
+        added = [text for text in dict.fromkeys(cleaned) if text not in target]
+        target.extend(added)
+        if added:
+            used[code] = len(added)
+    return merged, used, ignored
+
+
 # ---------------------------------------------------------------------------------------------------- orchestrator
 @dataclass(frozen=True)
 class TrainResult:
@@ -244,6 +266,8 @@ class TrainResult:
     replaced_codes: dict[str, str]
     fit_seconds: float
     abstention: dict[str, Any] = field(default_factory=dict)  # fit_model's calibration report
+    reviewed_examples: dict[str, int] = field(default_factory=dict)  # code → reviewed examples used
+    reviewed_ignored: dict[str, int] = field(default_factory=dict)  # inactive code → examples left out
 
     @property
     def promotion(self) -> PromotionDecision:
@@ -258,8 +282,14 @@ def train_and_register(
     config_path: str | Path | None,
     out_dir: str | Path,
     tracking_uri: str | None = None,
+    *,
+    reviewed_examples: Mapping[str, Sequence[str]] | None = None,
 ) -> TrainResult:
-    """Train, calibrate, evaluate, save, log to MLflow and register (see the module docstring)."""
+    """Train, calibrate, evaluate, save, log to MLflow and register (see the module docstring).
+
+    `reviewed_examples`: code → redacted notes an analyst filed under that code (the review of emerging clusters,
+    read from the store by the CLI). They join the taxonomy's texts of their reason (`reason_texts`): training rows
+    of the code, never evaluation rows. Codes that are not active in the taxonomy are left out and counted."""
     config = load_config(config_path)
     settings = config["training"]
     data = read_labelled(data_path, text_col=text_col, label_col=label_col, time_col=settings["split"]["time_column"])
@@ -277,10 +307,11 @@ def train_and_register(
     train, evaluation, split_kind = _split(data, codes, settings["split"])
     model_config = {key: value for key, value in config.items() if key != "training"}
     started = time.perf_counter()
+    signal, used, ignored = with_reviewed_examples(reason_texts(space.taxonomy), reviewed_examples or {}, known)
     model = fit_model(
         [data.texts[i] for i in train if codes[i] in known],
         [codes[i] for i in train if codes[i] in known],
-        reason_texts(space.taxonomy),
+        signal,
         model_config,
         redactor=Redactor(),  # first step of the model: no personal data in vocabularies or exemplars
     )
@@ -310,6 +341,7 @@ def train_and_register(
             "data.label_col": label_col,
             "data.split_kind": split_kind,
             "taxonomy.ref": space.ref,
+            "data.reviewed_examples": str(sum(used.values())),
         }
     )
     metrics = {
@@ -366,6 +398,8 @@ def train_and_register(
         replaced_codes=space.replaced,
         fit_seconds=fit_seconds,
         abstention=abstention,
+        reviewed_examples=used,
+        reviewed_ignored=ignored,
     )
 
 

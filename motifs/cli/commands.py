@@ -7,9 +7,11 @@ import typer
 from motifs.cli import (
     db_cmd,
     demo_data_cmd,
+    emerging_cmd,
     evaluate_cmd,
     reclassify_cmd,
     redact_cmd,
+    review_cmd,
     serve_cmd,
     taxonomy_cmd,
     train_cmd,
@@ -20,9 +22,11 @@ def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
     db_cmd.register(app)
     demo_data_cmd.register(app)
+    emerging_cmd.register(app)
     evaluate_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
+    review_cmd.register(app)
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
     train_cmd.register(app)

@@ -51,6 +51,21 @@ def train(
             "--tracking-uri", help="Suivi MLflow (sinon MLFLOW_TRACKING_URI, sinon sqlite:///motifs-data/mlflow.db)."
         ),
     ] = None,
+    reviewed_examples: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed-examples/--no-reviewed-examples",
+            help="Ajouter les notes rattachées à un motif par la revue des motifs émergents (motifs review), lues "
+            "dans la base, aux exemples de ce motif.",
+        ),
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Base où lire les exemples revus (sinon MOTIFS_DATABASE_URL, sinon motifs-data/motifs.db).",
+        ),
+    ] = None,
 ) -> None:
     """Entraîne le classifieur de motifs, l'évalue, l'enregistre dans MLflow (modèle « motifs-reasons »).
 
@@ -61,10 +76,27 @@ def train(
 
     Exemple : motifs train --data training_dataset.csv --taxonomy from-data:wikit --text-col utterance
     --label-col intent --out motifs-data/wikit
+
+    Exemple (après la revue, sur le brouillon de la base) : motifs train --data appels.csv --taxonomy 1.2.0
+    --reviewed-examples --out motifs-data/modele-1.2
     """
     quiet_mlflow()
-    result = train_and_register(data, taxonomy, text_col, label_col, config, out, tracking_uri)
+    examples = read_reviewed_examples(database_url) if reviewed_examples else None
+    result = train_and_register(
+        data, taxonomy, text_col, label_col, config, out, tracking_uri, reviewed_examples=examples
+    )
     print_train_result(result)
+
+
+def read_reviewed_examples(database_url: str | None) -> dict[str, list[str]]:
+    """Code → reviewed redacted notes, from the store (the review of emerging clusters)."""
+    from serving.store import Database
+
+    db = Database.open(database_url)
+    try:
+        return db.review.examples_by_code()
+    finally:
+        db.close()
 
 
 def print_train_result(result: TrainResult) -> None:
@@ -80,6 +112,12 @@ def print_train_result(result: TrainResult) -> None:
     )
     for old, new in sorted(result.replaced_codes.items()):
         _console.print(f"  code obsolète {old} → {new}")
+    if result.reviewed_examples:
+        used = ", ".join(f"{code} ({n})" for code, n in sorted(result.reviewed_examples.items()))
+        _console.print(f"  exemples revus ajoutés : {used}")
+    if result.reviewed_ignored:
+        left = ", ".join(f"{code} ({n})" for code, n in sorted(result.reviewed_ignored.items()))
+        _console.print(f"  [yellow]exemples revus écartés[/] (motif absent ou retiré de cette version) : {left}")
     if result.unknown_labels:
         total = sum(result.unknown_labels.values())
         names = ", ".join(sorted(result.unknown_labels)[:10]) + (" …" if len(result.unknown_labels) > 10 else "")
