@@ -1,0 +1,387 @@
+"""Emerging reasons: each period, cluster the recent calls whose content the known reasons do not cover, then grade
+every cluster as a weak or strong signal.
+
+Recent = the `window_periods` last periods (the current one and the one before by default), so a theme with a few
+calls a week forms a group within its first two weeks. The pool clustered for a period is:
+- the recent calls filed « autre » or with confidence < `low_confidence`;
+- the recent confident calls that are *unusual for their own reason* c: their novelty against c's references
+  (below) is ≥ 1 − `subthemes.unusual_quantile` — a new theme hiding inside a broad reason with high confidence
+  (a website outage filed under a payment reason, COVID-19 under « santé »).
+A new theme is usually split between « autre » and a few known reasons; pooling both keeps it in one cluster.
+
+References of a reason c = its taxonomy texts (`known_reasons[c]`: label and examples, see `sources.known_reasons`)
+plus up to `reference_calls_per_code` of its confident calls from the `growth_periods` periods before the window (never
+from the window itself, where the new theme may already be misfiled).
+
+Novelty is relative, so it means the same whatever the pool size or the representation: for a call whose nearest
+reference has similarity s, novelty = the share of references whose own nearest other reference is more similar than
+s (leave-one-out). 0.9 = farther from the known reasons than 90 % of their texts are from each other. A cluster's
+novelty is the mean over its calls — against every reason's references, or, for a sub-theme, against its parent's.
+
+A cluster is a **sub-theme** of reason c (`parent_code` = c, a candidate split) when at least
+`subthemes.parent_share` of its calls were confidently filed under c; it is then only graded if it holds at least
+`subthemes.min_share` of c's recent calls. Otherwise `parent_code` is None (a candidate new reason) and
+`nearest_code` hints at the closest known reason (vote of the members' nearest references).
+
+Each cluster gets c-TF-IDF keywords, its call ids sorted by similarity to the centroid (the first `examples` distinct
+notes are its examples), a stable id from the registry, `period_size` (its calls of the current period), and
+growth = (rate + 1) / (previous_rate + 1): `rate` = calls per period in the window that are "like these" — any call,
+whatever the model filed it under, at least as similar to the cluster's centroid as its `growth_similarity_quantile`
+member — and `previous_rate` the same over the `growth_periods` analysed periods before the window (their calls are
+embedded in the same space, sampled like the window's, counts weighted back). Growth is measured on the calls, not on
+cluster ids, so it does not jump when a cluster splits or merges from one period to the next, and ordinary calls the
+model was unsure of every week (their like existed before) do not look new. The grade:
+
+    strong  if size ≥ strong.min_size, share ≥ strong.min_share (of the window's calls), novelty ≥ strong.min_novelty
+            and growth ≥ strong.min_growth
+    weak    if the same holds with the weak bounds
+    none    otherwise; and always when the cluster has fewer than `min_period_calls` calls in the current period, or
+            fewer than `min_history_periods` analysed periods precede the window (nothing to compare with).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from serving.monitoring.calls import AUTRE, PERIOD, PERIOD_START, Granularity, previous_starts
+from serving.monitoring.clustering import cluster_vectors
+from serving.monitoring.config import EmergingConfig, GradingConfig
+from serving.monitoring.registry import ClusterRegistry
+from serving.monitoring.representation import Embedding, embed, keywords, profile
+from serving.monitoring.results import EmergingCluster, Signal, TrendPoint
+from serving.monitoring.text import Lemmatizer
+
+_CHUNK = 1024
+
+
+def grade(*, size: int, share: float, novelty: float, growth: float, bounds: GradingConfig) -> Signal:
+    """`strong`, `weak` or `none` from the cluster's size, share of the window's calls, novelty and growth."""
+    for name, limits in (("strong", bounds.strong), ("weak", bounds.weak)):
+        if (
+            size >= limits.min_size
+            and share >= limits.min_share
+            and novelty >= limits.min_novelty
+            and growth >= limits.min_growth
+        ):
+            return "strong" if name == "strong" else "weak"
+    return "none"
+
+
+def relative_novelty(similarities: np.ndarray, reference_self: np.ndarray) -> np.ndarray:
+    """Per call: share of references whose nearest other reference is more similar than the call's nearest one."""
+    if len(reference_self) == 0:
+        return np.ones(len(similarities))
+    ordered = np.sort(reference_self)
+    return 1.0 - np.searchsorted(ordered, similarities, side="right") / len(ordered)
+
+
+def _nearest(rows: np.ndarray, others: np.ndarray, *, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """For each row: index of and similarity to its most similar row of `others` (chunked; itself excluded)."""
+    index = np.zeros(len(rows), dtype=int)
+    best = np.full(len(rows), -np.inf)
+    if len(others) == 0:
+        return index, best
+    for begin in range(0, len(rows), _CHUNK):
+        sims = rows[begin : begin + _CHUNK] @ others.T
+        if exclude_self:
+            span = np.arange(begin, min(begin + _CHUNK, len(rows)))
+            sims[span - begin, span] = -np.inf
+        index[begin : begin + _CHUNK] = sims.argmax(axis=1)
+        best[begin : begin + _CHUNK] = sims.max(axis=1)
+    return index, best
+
+
+def _stable_sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most `limit` rows, chosen by a hash of call_id (same rows whatever the file order), in original order."""
+    if len(frame) <= limit:
+        return frame
+    keys = frame["call_id"].map(lambda value: hashlib.sha1(value.encode("utf-8")).hexdigest())
+    return frame.loc[keys.sort_values(kind="mergesort").index[:limit]].sort_index()
+
+
+def _weighted_sample(calls: pd.DataFrame, settings: EmergingConfig) -> pd.DataFrame:
+    """The calls to embed, with a `weight` column (calls each kept row stands for): every « autre »/low-confidence
+    call up to `max_candidates`, every confident call of a reason up to `subthemes.max_calls_per_reason`."""
+    low = calls["autre"] | (calls["confidence"] < settings.low_confidence)
+    groups = [calls[low], *(group for _, group in calls[~low].groupby("code", sort=True))]
+    limits = [settings.max_candidates] + [settings.subthemes.max_calls_per_reason] * (len(groups) - 1)
+    parts = []
+    for group, limit in zip(groups, limits, strict=True):
+        kept = _stable_sample(group, limit)
+        parts.append(kept.assign(weight=len(group) / len(kept) if len(kept) else 1.0))
+    return pd.concat(parts).sort_index() if parts else calls.assign(weight=1.0)
+
+
+@dataclass(frozen=True)
+class _Space:
+    """One period's embedding: the recent calls, the calls of the periods before the window, then the references,
+    with the references' nearest-reference statistics."""
+
+    embedding: Embedding
+    recent: pd.DataFrame
+    past: pd.DataFrame
+    ref_codes: np.ndarray  # one code per reference row
+    reference_self: np.ndarray  # each reference's similarity to its nearest other reference (any reason)
+    code_self: dict[str, np.ndarray]  # the same within each reason
+
+    @property
+    def n_recent(self) -> int:
+        return len(self.recent)
+
+    @property
+    def past_rows(self) -> np.ndarray:
+        return np.arange(self.n_recent, self.n_recent + len(self.past))
+
+    def references_of(self, code: str | None) -> np.ndarray:
+        rows = np.arange(len(self.ref_codes)) if code is None else np.flatnonzero(self.ref_codes == code)
+        return rows + self.n_recent + len(self.past)
+
+    def novelty(self, rows: np.ndarray, code: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """Relative novelty of `rows` against the references of `code` (all reasons when None) + nearest refs."""
+        refs = self.references_of(code)
+        vectors = self.embedding.vectors
+        nearest, sims = _nearest(vectors[rows], vectors[refs])
+        own = self.reference_self if code is None else self.code_self.get(code, np.zeros(0))
+        offset = self.n_recent + len(self.past)
+        return relative_novelty(sims, own), refs[nearest] - offset if len(refs) else nearest
+
+
+def _space(
+    recent: pd.DataFrame,
+    past: pd.DataFrame,
+    references: list[tuple[str, str]],
+    *,
+    lemmatizer: Lemmatizer,
+    settings: EmergingConfig,
+) -> _Space:
+    texts = recent["text"].tolist() + past["text"].tolist() + [text for _, text in references]
+    embedding = embed(lemmatizer(texts), settings.representation)
+    ref_codes = np.array([code for code, _ in references], dtype=object)
+    ref_vectors = embedding.vectors[len(recent) + len(past) :]
+    _, reference_self = _nearest(ref_vectors, ref_vectors, exclude_self=True)
+    code_self = {}
+    for code in sorted(set(ref_codes)):
+        rows = np.flatnonzero(ref_codes == code)
+        if len(rows) >= 2:
+            code_self[str(code)] = _nearest(ref_vectors[rows], ref_vectors[rows], exclude_self=True)[1]
+    finite = np.isfinite(reference_self)
+    return _Space(embedding, recent, past, ref_codes, reference_self[finite], code_self)
+
+
+def _cohesion(vectors: np.ndarray) -> float:
+    """Mean cosine similarity between two different members (1 = identical notes)."""
+    n = len(vectors)
+    if n < 2:
+        return 1.0
+    total = vectors.sum(axis=0)
+    return float((total @ total - (vectors * vectors).sum()) / (n * (n - 1)))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A cluster before it gets an id."""
+
+    call_ids: tuple[str, ...]  # closest to the centroid first
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+    profile: dict[str, float]
+    novelty: float
+    parent_code: str | None
+    nearest_code: str | None
+    period_size: int
+    cohesion: float
+    rate: float  # calls like these per period in the window (all calls, not only the pool)
+    previous_rate: float  # the same over the periods before the window
+    eligible: bool  # a sub-theme holds enough of its parent's recent calls
+
+
+def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quantile: float) -> tuple[float, float]:
+    """Calls per period "like these" now and before: calls (any code) at least as similar to the cluster's centroid
+    as its `quantile` member, counted with their sampling weights, over the window and over the periods before."""
+    vectors = space.embedding.vectors
+    centroid = vectors[members].mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    radius = float(np.quantile(vectors[members] @ centroid, quantile))
+    weights = space.recent["weight"].to_numpy()
+    now = float(weights[vectors[: space.n_recent] @ centroid >= radius].sum()) / window
+    if not before or not len(space.past):
+        return now, 0.0
+    past = vectors[space.past_rows] @ centroid >= radius
+    return now, float(space.past["weight"].to_numpy()[past].sum()) / before
+
+
+def _find_clusters(
+    space: _Space, *, current: pd.Timestamp, window: int, before: int, settings: EmergingConfig
+) -> list[_Found]:
+    recent, sub = space.recent, settings.subthemes
+    if space.n_recent == 0:
+        return []
+    low = (recent["autre"] | (recent["confidence"] < settings.low_confidence)).to_numpy()
+    in_pool = low.copy()
+    confident_codes = recent["code"].to_numpy()
+    if sub.enabled:
+        for code in sorted(set(confident_codes[~low])):
+            if len(space.references_of(code)) < sub.min_references:
+                continue
+            rows = np.flatnonzero(~low & (confident_codes == code))
+            novelty, _ = space.novelty(rows, code)
+            in_pool[rows[novelty >= 1.0 - sub.unusual_quantile]] = True
+    vectors = space.embedding.vectors
+    pool = np.flatnonzero(in_pool & (np.linalg.norm(vectors[: space.n_recent], axis=1) > 0))
+    labels = cluster_vectors(vectors[pool], settings.clustering)
+    texts, ids = recent["text"].tolist(), recent["call_id"].tolist()
+    is_current = (recent[PERIOD_START] == current).to_numpy()
+    recent_per_code = Counter(confident_codes[~low])
+    found = []
+    for label in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = pool[labels == label]
+        filed = Counter(confident_codes[members[~low[members]]])
+        parent = None
+        if filed:
+            top_code, top_count = min(filed.items(), key=lambda item: (-item[1], item[0]))
+            if top_count >= sub.parent_share * len(members):
+                parent = str(top_code)
+        novelty, nearest = space.novelty(members, parent)
+        nearest_code: str | None = parent
+        if parent is None and len(space.ref_codes):
+            votes = Counter(space.ref_codes[nearest])
+            nearest_code = str(min(votes, key=lambda code: (-votes[code], code)))
+        centroid = vectors[members].mean(axis=0)
+        order = members[np.lexsort((np.array([ids[i] for i in members]), -(vectors[members] @ centroid)))]
+        examples: list[str] = []
+        for i in order:
+            if texts[i] not in examples:
+                examples.append(texts[i])
+            if len(examples) == settings.examples:
+                break
+        rate, previous_rate = _rates(
+            space, members, window=window, before=before, quantile=settings.growth_similarity_quantile
+        )
+        # Keywords contrast the cluster with every other call and reference of the period's space.
+        found.append(
+            _Found(
+                call_ids=tuple(ids[i] for i in order),
+                examples=tuple(examples),
+                keywords=tuple(keywords(space.embedding, members, top=settings.keywords)),
+                profile=profile(space.embedding, members, top=settings.registry.profile_terms),
+                novelty=float(novelty.mean()),
+                parent_code=parent,
+                nearest_code=nearest_code,
+                period_size=int(is_current[members].sum()),
+                cohesion=_cohesion(vectors[members]),
+                rate=rate,
+                previous_rate=previous_rate,
+                eligible=parent is None or len(members) >= sub.min_share * recent_per_code[parent],
+            )
+        )
+    return found
+
+
+def _references(texts: Mapping[str, Sequence[str]], history: pd.DataFrame, per_code: int) -> list[tuple[str, str]]:
+    """(code, text) pairs: each reason's taxonomy texts, then up to `per_code` of its past confident calls.
+
+    Repeated texts are kept once per reason: a duplicate would be its twin's nearest reference (similarity 1) and
+    make every other call look unusual."""
+    references = []
+    for code in sorted(set(texts) | set(history["code"])):
+        past = _stable_sample(history[history["code"] == code], per_code)["text"].tolist() if per_code else []
+        seen: set[str] = set()
+        for text in [*texts.get(code, ()), *past]:
+            key = " ".join(text.lower().split())
+            if key and key not in seen:
+                seen.add(key)
+                references.append((code, text))
+    return references
+
+
+def detect_emerging(
+    calls: pd.DataFrame,
+    granularity: Granularity,
+    *,
+    settings: EmergingConfig,
+    registry: ClusterRegistry,
+    lemmatizer: Lemmatizer,
+    known_reasons: Mapping[str, Sequence[str]] | None = None,
+    since: str | None = None,
+) -> dict[str, list[EmergingCluster]]:
+    """Clusters of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label.
+
+    `registry` is updated in place (ids, histories). `known_reasons`: code → texts describing the reason (label,
+    definition, examples), the fixed part of the references. Periods before `since` only serve as history.
+    """
+    known = {code: list(texts) for code, texts in (known_reasons or {}).items() if code != AUTRE}
+    starts: list[pd.Timestamp] = sorted(calls[PERIOD_START].unique())
+    label_of = dict(zip(calls[PERIOD_START], calls[PERIOD], strict=False))
+    analysed = set(starts)
+    confident = ~calls["autre"] & (calls["confidence"] >= settings.low_confidence) & (calls["code"] != AUTRE)
+    out: dict[str, list[EmergingCluster]] = {}
+    for start in starts:
+        label = label_of[start]
+        if since is not None and label < since:
+            continue
+        earlier = previous_starts(start, granularity, settings.window_periods - 1)
+        window = sorted(s for s in (*earlier, start) if s in analysed)
+        before = [s for s in starts if s < window[0]]
+        growth_before = before[-settings.growth_periods :]
+        recent = _weighted_sample(calls[calls[PERIOD_START].isin(window)], settings)
+        window_calls = max(float(recent["weight"].sum()), 1.0)
+        past = _weighted_sample(calls[calls[PERIOD_START].isin(growth_before)], settings)
+        history = calls[calls[PERIOD_START].isin(growth_before) & confident]
+        references = _references(known, history, settings.reference_calls_per_code)
+        space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)
+        found = _find_clusters(space, current=start, window=len(window), before=len(growth_before), settings=settings)
+        ids = registry.match(
+            period=label,
+            profiles=[item.profile for item in found],
+            members=[item.call_ids for item in found],
+            parent_codes=[item.parent_code for item in found],
+            sizes=[item.period_size for item in found],
+            keywords=[list(item.keywords) for item in found],
+            match_similarity=settings.registry.match_similarity,
+            update_weight=settings.registry.update_weight,
+            profile_terms=settings.registry.profile_terms,
+        )
+        has_history = len(before) >= settings.min_history_periods
+        clusters: list[EmergingCluster] = []
+        for cluster_id, item in zip(ids, found, strict=True):
+            entry = registry.entries[cluster_id]
+            growth = (item.rate + 1) / (item.previous_rate + 1)
+            share = len(item.call_ids) / window_calls
+            signal: Signal = "none"
+            if has_history and item.eligible and item.period_size >= settings.min_period_calls:
+                signal = grade(
+                    size=len(item.call_ids), share=share, novelty=item.novelty, growth=growth, bounds=settings.grading
+                )
+            trend = tuple(TrendPoint(label_of[s], entry.history.get(label_of[s], 0)) for s in [*growth_before, *window])
+            clusters.append(
+                EmergingCluster(
+                    id=cluster_id,
+                    size=len(item.call_ids),
+                    period_size=item.period_size,
+                    cohesion=item.cohesion,
+                    keywords=item.keywords,
+                    examples=item.examples,
+                    call_ids=item.call_ids,
+                    novelty=item.novelty,
+                    growth=growth,
+                    share=share,
+                    rate=item.rate,
+                    previous_rate=item.previous_rate,
+                    signal=signal,
+                    first_seen=entry.first_seen,
+                    parent_code=item.parent_code,
+                    nearest_code=item.nearest_code,
+                    status=entry.status,
+                    trend=trend,
+                )
+            )
+        rank = {"strong": 0, "weak": 1, "none": 2}
+        clusters.sort(key=lambda c: (rank[c.signal], -c.size, c.id))
+        out[label] = clusters
+    return out

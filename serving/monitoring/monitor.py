@@ -1,0 +1,230 @@
+"""One call for everything: « autre » share and alerts, volume alerts, emerging clusters, as a `MonitoringReport`.
+
+Pure apart from spaCy: data in (a DataFrame of calls and predictions, the configuration, the taxonomy's example
+texts, the registry of known clusters), data out. The CLI, the review UI and the HTML report sit on top of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from serving.monitoring._format import number, pct
+from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table
+from serving.monitoring.calls import PERIOD, Granularity, prepare_calls
+from serving.monitoring.config import DriftConfig, MonitoringConfig, default_config
+from serving.monitoring.emerging import detect_emerging
+from serving.monitoring.registry import ClusterRegistry
+from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport
+from serving.monitoring.text import Lemmatizer, make_lemmatizer
+from serving.monitoring.volume import volume_alerts, volume_table
+
+_SIGNAL_FR = {"weak": "faible", "strong": "fort"}
+HEALTH_TOP_CLUSTERS = (
+    3  # the health alarm looks at the share of « autre » calls held by the 3 largest emerging clusters
+)
+HEALTH_EXPLAINED_SHARE = 0.3  # and mentions a possible new need above this share
+
+
+@dataclass(frozen=True)
+class MonitoringRun:
+    """The report, the updated registry (store it for the next run) and the tables behind the charts."""
+
+    report: MonitoringReport
+    registry: ClusterRegistry
+    autre_table: pd.DataFrame
+    volume_table: pd.DataFrame
+
+
+def drift_alert(
+    period: str, clusters: Sequence[EmergingCluster], *, reasons_seen: int, settings: DriftConfig
+) -> Alert | None:
+    """One `text_drift` alert when new sub-themes show up in many reasons at once (see `defaults.yaml`, `drift`)."""
+    parents = sorted({c.parent_code for c in clusters if c.parent_code and c.signal != "none"})
+    if len(parents) < max(settings.min_reasons, settings.min_fraction * reasons_seen):
+        return None
+    return Alert(
+        kind="text_drift",
+        severity="warning",
+        period=period,
+        scope={},
+        value=float(len(parents)),
+        baseline=float(reasons_seen),
+        threshold=max(float(settings.min_reasons), settings.min_fraction * reasons_seen),
+        message=(
+            f"Dérive de la rédaction des notes : de nouveaux sous-thèmes apparaissent dans {len(parents)} motifs sur "
+            f"{reasons_seen} à la fois. Un changement d'outil, de modèle de note ou d'équipe est plus probable que "
+            f"{len(parents)} nouveaux besoins : vérifier la saisie et envisager de réentraîner le modèle ; les alertes "
+            "de sous-thème de la période sont regroupées ici."
+        ),
+        details={"parent_codes": parents},
+    )
+
+
+def emerging_alerts(
+    period: str,
+    clusters: Sequence[EmergingCluster],
+    *,
+    reason_labels: Mapping[str, str] | None = None,
+    subthemes: bool = True,
+) -> list[Alert]:
+    """One alert per open cluster graded weak or strong (dismissed or already handled clusters stay silent);
+    `subthemes=False` leaves out the sub-theme ones (folded into a drift alert)."""
+    labels = reason_labels or {}
+    alerts = []
+    for cluster in clusters:
+        if cluster.signal == "none" or cluster.status != "open":
+            continue
+        if cluster.parent_code is not None and not subthemes:
+            continue
+        words = ", ".join(cluster.keywords[:5]) or "(aucun mot-clé)"
+        if cluster.parent_code is None:
+            what = f"Motif émergent possible {cluster.id}"
+        else:
+            parent = cluster.parent_code + (
+                f" ({labels[cluster.parent_code]})" if cluster.parent_code in labels else ""
+            )
+            what = f"Nouveau sous-thème possible {cluster.id} dans le motif {parent}"
+        scope = {"cluster": cluster.id} | ({"code": cluster.parent_code} if cluster.parent_code else {})
+        alerts.append(
+            Alert(
+                kind="emerging_reason" if cluster.parent_code is None else "emerging_subtheme",
+                severity="warning" if cluster.signal == "strong" else "info",
+                period=period,
+                scope=scope,
+                value=float(cluster.size),
+                baseline=None,
+                threshold=None,
+                message=(
+                    f"{what} (signal {_SIGNAL_FR[cluster.signal]}) : {cluster.size} appels, mots-clés : {words} ; "
+                    f"nouveauté {number(cluster.novelty, 2)}, croissance ×{number(cluster.growth)}."
+                ),
+                details={
+                    "signal": cluster.signal,
+                    "novelty": cluster.novelty,
+                    "growth": cluster.growth,
+                    "first_seen": cluster.first_seen,
+                    "nearest_code": cluster.nearest_code,
+                },
+            )
+        )
+    return alerts
+
+
+def _explain_health(alert: Alert, calls: pd.DataFrame, clusters: Sequence[EmergingCluster]) -> Alert:
+    """A health alarm says how many of the period's « autre » calls the few largest emerging clusters hold: a broken
+    chain spreads « autre » over every usual theme (many clusters, or none), a sudden national new need (a reform
+    announced everywhere at once) concentrates it in one or two themes."""
+    autre = set(calls.loc[(calls[PERIOD] == alert.period) & calls["autre"], "call_id"])
+    signals = sorted((c for c in clusters if c.signal != "none"), key=lambda c: -c.size)
+    grouped = {call_id for cluster in signals[:HEALTH_TOP_CLUSTERS] for call_id in cluster.call_ids}
+    share = len(autre & grouped) / len(autre) if autre else 0.0
+    message = alert.message
+    if share >= HEALTH_EXPLAINED_SHARE:
+        message += (
+            f" Toutefois {pct(share)} des appels « autre » de la période tiennent dans "
+            f"{min(len(signals), HEALTH_TOP_CLUSTERS)} groupe(s) émergent(s) : un nouveau besoin apparu partout à la "
+            "fois est aussi possible (voir les motifs émergents)."
+        )
+    details = {**alert.details, "autre_in_top_emerging_clusters": share, "emerging_clusters": len(signals)}
+    return replace(alert, message=message, details=details)
+
+
+def run_monitoring(
+    frame: pd.DataFrame,
+    *,
+    granularity: Granularity = "week",
+    config: MonitoringConfig | None = None,
+    known_reasons: Mapping[str, Sequence[str]] | None = None,
+    reason_labels: Mapping[str, str] | None = None,
+    registry: ClusterRegistry | None = None,
+    lemmatizer: Lemmatizer | None = None,
+    since: str | None = None,
+    emerging: bool = True,
+) -> MonitoringRun:
+    """Monitor the calls of `frame` (input contract in `serving.monitoring.calls`), period by period.
+
+    `known_reasons`: code → texts describing the reason (taxonomy label, definition, examples) for novelty;
+    `reason_labels`: code → French label for messages; `registry`: the clusters of earlier runs (not modified: the
+    updated copy is returned); `since`: first period label to report (earlier periods are history only);
+    `emerging=False` skips clustering (no text needed, no spaCy).
+    """
+    config = config or default_config()
+    calls = prepare_calls(frame, granularity=granularity, require_text=emerging)
+    dimensions = tuple(dict.fromkeys((*config.autre.dimensions, config.health.dimension)))
+    shares = autre_share_table(
+        calls, granularity, dimensions=dimensions, baseline_periods=config.autre.baseline_periods
+    )
+    volumes = volume_table(calls, granularity, settings=config.volume)
+    alerts: dict[str, list[Alert]] = {}
+    for alert in autre_alerts(shares, config) + volume_alerts(volumes, config.volume, reason_labels=reason_labels):
+        alerts.setdefault(alert.period, []).append(alert)
+
+    registry = registry.copy() if registry is not None else ClusterRegistry()
+    clusters: dict[str, list[EmergingCluster]] = {}
+    if emerging:
+        settings = config.emerging
+        lemmatizer = lemmatizer or make_lemmatizer(
+            settings.representation.lemmatizer, extra_stop_words=settings.representation.extra_stop_words
+        )
+        clusters = detect_emerging(
+            calls,
+            granularity,
+            settings=settings,
+            registry=registry,
+            lemmatizer=lemmatizer,
+            known_reasons=known_reasons,
+            since=since,
+        )
+
+    overall = shares[shares["scope"] == ALL_SCOPE]
+    periods = []
+    for row in overall.itertuples(index=False):
+        if since is not None and row.period < since:
+            continue
+        found = clusters.get(row.period, [])
+        period_alerts = alerts.get(row.period, [])
+        drift, new_needs = None, []
+        if emerging:
+            period_alerts = [
+                _explain_health(alert, calls, found) if alert.kind == "model_health" else alert
+                for alert in period_alerts
+            ]
+            window_calls = calls[calls[PERIOD] <= row.period]
+            recent_periods = sorted(window_calls[PERIOD].unique())[-config.emerging.window_periods :]
+            in_window = window_calls[PERIOD].isin(recent_periods) & ~window_calls["autre"]
+            reasons_seen = int(window_calls.loc[in_window, "code"].nunique())
+            drift = drift_alert(row.period, found, reasons_seen=reasons_seen, settings=config.emerging.drift)
+            new_needs = emerging_alerts(row.period, found, reason_labels=reason_labels, subthemes=drift is None)
+            # A health alarm the largest emerging clusters do not explain, with more new themes than is plausible at
+            # once: the chain is likely broken and the clusters are its symptoms; their alerts are folded into it.
+            unexplained = [
+                alert
+                for alert in period_alerts
+                if alert.kind == "model_health"
+                and alert.details["autre_in_top_emerging_clusters"] < HEALTH_EXPLAINED_SHARE
+            ]
+            if unexplained and len(new_needs) > config.health.max_new_themes:
+                folded = replace(
+                    unexplained[0], details={**unexplained[0].details, "emerging_alerts_folded": len(new_needs)}
+                )
+                period_alerts = [folded if alert is unexplained[0] else alert for alert in period_alerts]
+                new_needs = []
+        periods.append(
+            PeriodReport(
+                period=row.period,
+                start=row.period_start.date().isoformat(),
+                n_calls=int(row.n_calls),
+                n_autre=int(row.n_autre),
+                clusters=tuple(found),
+                alerts=(
+                    *period_alerts,
+                    *([drift] if drift else []),
+                    *new_needs,
+                ),
+            )
+        )
+    report = MonitoringReport(granularity=granularity, periods=tuple(periods))
+    return MonitoringRun(report=report, registry=registry, autre_table=shares, volume_table=volumes)

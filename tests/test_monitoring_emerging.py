@@ -1,0 +1,276 @@
+"""Emerging reasons on a small French fixture: a planted theme is found, graded, keeps its id; sub-themes; JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from serving.monitoring import (
+    ClusterRegistry,
+    MonitoringReport,
+    SimpleLemmatizer,
+    default_config,
+    grade,
+    run_monitoring,
+)
+from serving.monitoring.emerging import relative_novelty
+from tests._monitoring import note_calls
+
+KNOWN = ("paiement_non_recu", "attestation", "rdv_prise", "situation_adresse")
+LABELS = {
+    "paiement_non_recu": "Versement non reçu ou en retard",
+    "attestation": "Demande d'attestation ou de duplicata",
+    "rdv_prise": "Prise de rendez-vous",
+    "situation_adresse": "Changement d'adresse ou de coordonnées",
+}
+KNOWN_REASONS = {code: [label] for code, label in LABELS.items()}
+# The simple lemmatizer has no word vectors and no lemmas: its TF-IDF similarities between short notes are lower than
+# with spaCy, so its clusters are cut at a larger distance than the default (tuned for spaCy, see docs/MONITORING.md).
+CONFIG = default_config().with_overrides(
+    {
+        "emerging": {
+            "representation": {"lemmatizer": "simple"},
+            "clustering": {"distance_threshold": 0.85},
+            "subthemes": {"min_references": 10},
+        }
+    }
+)
+
+
+def _stream(weeks: int, planted: dict[int, list[tuple[str, str, int]]]) -> pd.DataFrame:
+    """`weeks` weeks of 10 confident calls per known reason + 2 « autre » address calls, plus planted blocks."""
+    plan = [(w, code, code, 10) for w in range(weeks) for code in KNOWN]
+    plan += [(w, "situation_adresse", "autre", 2) for w in range(weeks)]
+    plan += [(w, theme, code, n) for w, blocks in planted.items() for theme, code, n in blocks]
+    return note_calls(plan)
+
+
+def _run(frame: pd.DataFrame, registry: ClusterRegistry | None = None):  # type: ignore[no-untyped-def]
+    return run_monitoring(
+        frame,
+        config=CONFIG,
+        known_reasons=KNOWN_REASONS,
+        reason_labels=LABELS,
+        registry=registry,
+        lemmatizer=SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words),
+    )
+
+
+def _ids(report: MonitoringReport) -> list[tuple[str, str, tuple[str, ...]]]:
+    return sorted((p.period, c.id, tuple(sorted(c.call_ids))) for p in report.periods for c in p.clusters)
+
+
+PLANTED = {4: [("aide_chauffage", "autre", 8)], 5: [("aide_chauffage", "autre", 8)]}
+
+
+@pytest.fixture(scope="module")
+def planted_run():  # type: ignore[no-untyped-def]
+    frame = _stream(6, PLANTED)
+    return frame, _run(frame)
+
+
+def test_planted_theme_is_one_graded_cluster(planted_run) -> None:  # type: ignore[no-untyped-def]
+    frame, run = planted_run
+    by_period = {p.period: p for p in run.report.periods}
+    assert [c for p in run.report.periods[:4] for c in p.clusters if c.signal != "none"] == []
+    week = by_period["2024-W14"]
+    (cluster,) = [c for c in week.clusters if c.signal != "none"]
+    theme_ids = set(frame.loc[frame["call_id"].str.contains("aide_chauffage"), "call_id"])
+    assert set(cluster.call_ids) == {i for i in theme_ids if i.startswith("n04")}
+    assert cluster.signal == "weak"  # 8 calls: ≥ 5 but < 12
+    assert cluster.parent_code is None and cluster.first_seen == "2024-W14"
+    assert "chauffage" in cluster.keywords[:3]
+    assert 3 <= len(cluster.examples) <= 5 and all("chauffage" in text.lower() for text in cluster.examples)
+    assert cluster.novelty >= CONFIG.emerging.grading.weak.min_novelty
+    # No call like these before the window; in it, at least the 6 most central of the 8 over 2 weeks.
+    assert cluster.previous_rate == 0.0 and cluster.rate >= 3.0
+    assert cluster.growth == pytest.approx(cluster.rate + 1)
+    assert cluster.share == pytest.approx(8 / sum(p.n_calls for p in run.report.periods[3:5]))
+    alert = next(a for a in week.alerts if a.kind == "emerging_reason")
+    assert alert.scope == {"cluster": cluster.id} and alert.severity == "info"
+    assert alert.message.startswith(f"Motif émergent possible {cluster.id} (signal faible) : 8 appels")
+
+
+def test_theme_keeps_its_id_across_periods(planted_run) -> None:  # type: ignore[no-untyped-def]
+    _, run = planted_run
+    by_period = {p.period: p for p in run.report.periods}
+    first = next(c for c in by_period["2024-W14"].clusters if "chauffage" in c.keywords)
+    second = next(c for c in by_period["2024-W15"].clusters if "chauffage" in c.keywords)
+    assert second.id == first.id and second.first_seen == "2024-W14"
+    assert all("aide_chauffage" in call_id for call_id in second.call_ids)
+    assert second.size >= 12 and second.period_size >= 6 and second.signal == "strong"
+    assert [(point.period, point.size) for point in second.trend][-2:] == [
+        ("2024-W14", 8),
+        ("2024-W15", second.period_size),
+    ]
+    assert run.registry.entries[first.id].history == {"2024-W14": 8, "2024-W15": second.period_size}
+
+
+def test_ids_identical_on_rerun_shuffled_and_from_saved_registry(planted_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    frame, run = planted_run
+    shuffled = _run(frame.sample(frac=1.0, random_state=7))
+    assert _ids(shuffled.report) == _ids(run.report)
+    path = tmp_path / "registre.json"
+    run.registry.to_json(path)
+    again = _run(frame, registry=ClusterRegistry.from_json(path))
+    assert _ids(again.report) == _ids(run.report)
+    assert again.registry.to_dict() == run.registry.to_dict()
+
+
+def test_new_period_matches_the_saved_registry(planted_run) -> None:  # type: ignore[no-untyped-def]
+    _, run = planted_run
+    later = _stream(7, {**PLANTED, 6: [("aide_chauffage", "autre", 8)]})
+    week6 = later[later["call_id"].str.startswith(("n04", "n05", "n06"))]
+    continued = _run(week6, registry=run.registry)
+    week16 = [c for p in continued.report.periods if p.period == "2024-W16" for c in p.clusters]
+    original = next(c for p in run.report.periods for c in p.clusters if "chauffage" in c.keywords)
+    largest = max(week16, key=lambda c: c.size)
+    assert largest.id == original.id and largest.first_seen == "2024-W14"
+
+
+def test_dismissed_cluster_keeps_its_id_but_stays_silent(planted_run) -> None:  # type: ignore[no-untyped-def]
+    frame, run = planted_run
+    registry = run.registry.copy()
+    cluster_id = next(c.id for p in run.report.periods for c in p.clusters if "chauffage" in c.keywords)
+    registry.set_status(cluster_id, "dismissed")
+    again = _run(frame, registry=registry)
+    clusters = [c for p in again.report.periods for c in p.clusters if c.id == cluster_id]
+    assert clusters and all(c.status == "dismissed" for c in clusters)
+    assert not [a for a in again.report.alerts if a.kind == "emerging_reason"]
+
+
+def test_new_theme_inside_a_known_reason_is_a_subtheme() -> None:
+    frame = _stream(5, {4: [("panne_paiement_en_ligne", "paiement_non_recu", 8)]})
+    run = _run(frame)
+    week = next(p for p in run.report.periods if p.period == "2024-W14")
+    (cluster,) = [c for c in week.clusters if c.signal != "none"]
+    assert cluster.parent_code == "paiement_non_recu"
+    assert all("panne_paiement" in call_id for call_id in cluster.call_ids) and cluster.size >= 6
+    assert {"carte", "site"} & set(cluster.keywords[:4])
+    alert = next(a for a in week.alerts if a.kind == "emerging_subtheme")
+    assert alert.scope == {"cluster": cluster.id, "code": "paiement_non_recu"}
+    assert "dans le motif paiement_non_recu (Versement non reçu ou en retard)" in alert.message
+    # The ordinary payment calls of the same weeks are not pooled as unusual.
+    assert not [c for p in run.report.periods for c in p.clusters if c.id != cluster.id and c.signal != "none"]
+
+
+def test_json_output_schema(planted_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _, run = planted_run
+    path = tmp_path / "emergents.json"
+    run.report.to_json(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert set(data) == {"granularity", "periods"} and data["granularity"] == "week"
+    period = data["periods"][4]
+    assert {"period", "start", "n_calls", "n_autre", "autre_share", "clusters", "alerts"} <= set(period)
+    assert period["autre_share"] == pytest.approx(period["n_autre"] / period["n_calls"])
+    cluster = next(c for c in period["clusters"] if c["signal"] != "none")
+    assert {
+        "id",
+        "size",
+        "keywords",
+        "examples",
+        "call_ids",
+        "novelty",
+        "growth",
+        "signal",
+        "first_seen",
+        "parent_code",
+    } <= set(cluster)
+    assert all(isinstance(alert["message"], str) and alert["kind"] for alert in period["alerts"])
+    assert MonitoringReport.from_dict(data).to_dict() == data
+
+
+def test_grade_bounds_and_relative_novelty() -> None:
+    bounds = CONFIG.emerging.grading
+    weak, strong = bounds.weak, bounds.strong
+    at_strong = {"size": strong.min_size, "share": strong.min_share, "novelty": strong.min_novelty}
+    assert grade(**at_strong, growth=strong.min_growth, bounds=bounds) == "strong"
+    assert grade(size=strong.min_size - 1, share=1.0, novelty=1.0, growth=100.0, bounds=bounds) == "weak"
+    assert grade(size=100, share=weak.min_share - 1e-4, novelty=1.0, growth=100.0, bounds=bounds) == "none"
+    at_weak = {"size": weak.min_size, "share": weak.min_share, "novelty": weak.min_novelty}
+    assert grade(**at_weak, growth=weak.min_growth - 0.01, bounds=bounds) == "none"
+    import numpy as np
+
+    # Known texts' nearest neighbours are at 0.2, 0.4, 0.6, 0.8: a call at 0.5 is farther than half of them.
+    assert relative_novelty(np.array([0.5, 0.9, 0.1]), np.array([0.2, 0.4, 0.6, 0.8])).tolist() == [0.5, 0.0, 1.0]
+
+
+@pytest.mark.slow
+def test_planted_theme_with_spacy_lemmas_and_default_thresholds() -> None:
+    frame = _stream(6, PLANTED)
+    run = run_monitoring(frame, known_reasons=KNOWN_REASONS, reason_labels=LABELS)
+    signals = [(p.period, c) for p in run.report.periods for c in p.clusters if c.signal != "none"]
+    # Surfaced within one week of its first calls (W14), and nothing else is ever signalled.
+    assert signals and all(period in ("2024-W14", "2024-W15") for period, _ in signals)
+    for _, cluster in signals:
+        assert all("aide_chauffage" in call_id for call_id in cluster.call_ids)
+        assert "chauffage" in cluster.keywords[:3] and cluster.parent_code is None
+
+
+def _health_run(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+    config = CONFIG.with_overrides({"autre": {"min_calls": 10}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    return run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+
+
+def test_health_alarm_says_when_the_new_autre_calls_form_an_emerging_theme() -> None:
+    run = _health_run(_stream(5, {4: [("aide_chauffage", "autre", 14)]}))
+    (health,) = [a for a in run.report.alerts if a.kind == "model_health"]
+    assert health.period == "2024-W14" and health.details["autre_in_top_emerging_clusters"] >= 0.5
+    assert "tiennent dans 1 groupe(s) émergent(s)" in health.message
+
+
+def test_health_alarm_of_a_broken_model_is_not_explained_by_clusters() -> None:
+    history = _stream(4, {})
+    broken = note_calls([(4, code, "autre", 10) for code in KNOWN], prefix="b")
+    run = _health_run(pd.concat([history, broken], ignore_index=True))
+    (health,) = [a for a in run.report.alerts if a.kind == "model_health"]
+    assert health.period == "2024-W14" and health.details["autre_in_top_emerging_clusters"] < 0.3
+    assert "groupe(s) émergent(s)" not in health.message
+
+
+def test_subthemes_in_many_reasons_at_once_are_one_drift_alert() -> None:
+    frame = _stream(
+        5,
+        {4: [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]},
+    )
+    config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2}}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    run = run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+    week = next(p for p in run.report.periods if p.period == "2024-W14")
+    parents = {c.parent_code for c in week.clusters if c.signal != "none"}
+    assert parents == {"attestation", "paiement_non_recu"}
+    (drift,) = [a for a in week.alerts if a.kind == "text_drift"]
+    assert drift.details["parent_codes"] == ["attestation", "paiement_non_recu"]
+    assert "2 motifs sur 4 à la fois" in drift.message
+    assert not [a for a in week.alerts if a.kind == "emerging_subtheme"]
+    # With the default (5 reasons at least) the two sub-themes are reported one by one.
+    alone = run_monitoring(frame, config=CONFIG, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+    kinds = [a.kind for p in alone.report.periods if p.period == "2024-W14" for a in p.alerts]
+    assert kinds.count("emerging_subtheme") == 2 and "text_drift" not in kinds
+
+
+def test_emerging_alerts_of_an_unexplained_health_alarm_are_folded_into_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A broken export: this week's notes arrive garbled (reversed) and the model files them all « autre ».
+    history = _stream(4, {})
+    broken = note_calls([(4, code, "autre", 10) for code in KNOWN], prefix="b")
+    broken["text"] = broken["text"].str[::-1]
+    frame = pd.concat([history, broken], ignore_index=True)
+    run = _health_run(frame)
+    week = next(p for p in run.report.periods if p.period == "2024-W14")
+    assert [c for c in week.clusters if c.signal != "none"], "garbled notes form new clusters"
+    assert [a for a in week.alerts if a.kind == "emerging_reason"]  # 4 themes: the 3 largest explain the rise
+    import serving.monitoring.monitor as monitor
+
+    monkeypatch.setattr(monitor, "HEALTH_EXPLAINED_SHARE", 0.99)  # as with the ~30 reasons of a real taxonomy
+    kept = next(p for p in _health_run(frame).report.periods if p.period == "2024-W14")
+    assert [a for a in kept.alerts if a.kind == "emerging_reason"]  # not more themes than health.max_new_themes
+    folding = CONFIG.with_overrides({"autre": {"min_calls": 10}, "health": {"max_new_themes": 0}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    folded = run_monitoring(frame, config=folding, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
+    week = next(p for p in folded.report.periods if p.period == "2024-W14")
+    (health,) = [a for a in week.alerts if a.kind == "model_health"]
+    assert not [a for a in week.alerts if a.kind.startswith("emerging")]
+    assert health.details["emerging_alerts_folded"] >= 1
