@@ -10,6 +10,7 @@ from motifs.cli import (
     evaluate_cmd,
     reclassify_cmd,
     redact_cmd,
+    report_cmd,
     serve_cmd,
     taxonomy_cmd,
     train_cmd,
@@ -23,6 +24,7 @@ def register(app: typer.Typer) -> None:
     evaluate_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
+    report_cmd.register(app)
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
     train_cmd.register(app)
