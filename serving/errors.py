@@ -52,3 +52,23 @@ class OutputBusy(BatchError):
 
 class SparkUnavailable(BatchError):
     """The Spark engine was asked for but PySpark (or Java) is not available."""
+
+
+class ReviewError(ServingError):
+    """A review decision on an emerging cluster cannot be taken as asked."""
+
+
+class UnknownCluster(ReviewError):
+    """No cluster with this id in this scope (ids are `E0001`…, scopes `week`, `month@site`…)."""
+
+
+class ClusterAlreadyReviewed(ReviewError):
+    """A decision was already taken on this cluster (its status is no longer « open »)."""
+
+
+class InvalidReview(ReviewError):
+    """The decision's fields do not fit the taxonomy: code syntax or clash, unknown domain or target reason…"""
+
+
+class NoMonitoringData(ReviewError):
+    """Nothing to monitor or review: no calls in the window, or no monitoring run stored yet."""

@@ -13,8 +13,10 @@ from taxonomy.crosswalk import (
     plan_migration,
 )
 from taxonomy.diff import TaxonomyDiff, diff_taxonomies
+from taxonomy.drafts import add_reason, check_new_reason, current_draft, draft_path, next_minor, write_draft
 from taxonomy.errors import (
     EmptyLabelSet,
+    InvalidDraft,
     InvalidTaxonomyRef,
     MigrationError,
     TaxonomyError,
@@ -28,12 +30,16 @@ from taxonomy.export import export_records, export_taxonomy
 from taxonomy.from_data import codes_for_labels, taxonomy_from_labels, write_taxonomy_from_labels
 from taxonomy.loader import (
     NATIONAL,
+    TAXONOMY_DIR_ENV,
     ValidationReport,
+    is_draft,
+    latest_version,
     list_sites,
     list_versions,
     load_lineage,
     load_site,
     load_taxonomy,
+    local_taxonomy_dir,
     validate_paths,
 )
 from taxonomy.schema import (
@@ -55,6 +61,7 @@ from taxonomy.yaml_io import write_taxonomy
 __all__ = [
     "AUTRE",
     "NATIONAL",
+    "TAXONOMY_DIR_ENV",
     "AppliedChange",
     "ChangeKind",
     "CodeMigration",
@@ -62,6 +69,7 @@ __all__ = [
     "CrosswalkChange",
     "Domain",
     "EmptyLabelSet",
+    "InvalidDraft",
     "InvalidTaxonomyRef",
     "MigrationError",
     "MigrationPlan",
@@ -82,19 +90,28 @@ __all__ = [
     "UnsupportedExportFormat",
     "ValidationIssue",
     "ValidationReport",
+    "add_reason",
+    "check_new_reason",
     "codes_for_labels",
+    "current_draft",
     "diff_taxonomies",
+    "draft_path",
     "export_records",
     "export_taxonomy",
+    "is_draft",
+    "latest_version",
     "list_sites",
     "list_versions",
     "load_lineage",
     "load_site",
     "load_taxonomy",
+    "local_taxonomy_dir",
     "migrate_codes",
+    "next_minor",
     "plan_migration",
     "taxonomy_from_labels",
     "validate_paths",
+    "write_draft",
     "write_taxonomy",
     "write_taxonomy_from_labels",
 ]

@@ -69,3 +69,7 @@ class UnsupportedExportFormat(TaxonomyError):
 
 class EmptyLabelSet(TaxonomyError):
     """A dataset given to `from-data` has no non-empty label."""
+
+
+class InvalidDraft(TaxonomyError):
+    """A reason cannot be added to a draft version: bad code, code already used, unknown domain, stale draft…"""

@@ -23,6 +23,13 @@ def _service_or_skip(env_var: str, what: str) -> str:
     pytest.skip(f"{what} not available: run `make test` (scripts/test-services) or set {env_var}")
 
 
+@pytest.fixture(autouse=True)
+def _no_local_taxonomies(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see the developer's local taxonomy folder (./motifs-data/taxonomy: review drafts): an empty one
+    unless a test sets MOTIFS_TAXONOMY_DIR itself."""
+    monkeypatch.setenv("MOTIFS_TAXONOMY_DIR", str(tmp_path_factory.getbasetemp() / "no-local-taxonomies"))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA_DIR

@@ -7,6 +7,7 @@ import typer
 from motifs.cli import (
     db_cmd,
     demo_data_cmd,
+    emerging_cmd,
     evaluate_cmd,
     reclassify_cmd,
     redact_cmd,
@@ -21,6 +22,7 @@ def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
     db_cmd.register(app)
     demo_data_cmd.register(app)
+    emerging_cmd.register(app)
     evaluate_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)

@@ -1,26 +1,51 @@
-"""Storage of predictions and feedback: SQLAlchemy 2 (SQLite file by default, PostgreSQL via MOTIFS_DATABASE_URL),
-schema migrations with Alembic shipped in the package. Serving code goes through these repositories only."""
+"""Storage of predictions, feedback, monitoring runs and review decisions: SQLAlchemy 2 (SQLite file by default,
+PostgreSQL via MOTIFS_DATABASE_URL), schema migrations with Alembic shipped in the package. Serving code goes through
+these repositories only."""
 
 from serving.store.engine import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url, make_engine, safe_url
 from serving.store.migrate import current_revision, head_revision, upgrade
-from serving.store.records import CodeCount, FeedbackRecord, PredictionRecord, ScoredCode
+from serving.store.monitoring import MonitoringStore, ReviewStore
+from serving.store.records import (
+    CLUSTER_STATUSES,
+    REVIEW_ACTIONS,
+    ClusterRecord,
+    ClusterSnapshot,
+    CodeCount,
+    FeedbackRecord,
+    MonitoringRunRecord,
+    PredictionRecord,
+    ReviewDecisionRecord,
+    ReviewedExample,
+    ScoredCode,
+    monitoring_scope,
+)
 from serving.store.repository import Database, FeedbackStore, OnConflict, PredictionStore
 
 __all__ = [
+    "CLUSTER_STATUSES",
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
+    "REVIEW_ACTIONS",
+    "ClusterRecord",
+    "ClusterSnapshot",
     "CodeCount",
     "Database",
     "FeedbackRecord",
     "FeedbackStore",
+    "MonitoringRunRecord",
+    "MonitoringStore",
     "OnConflict",
     "PredictionRecord",
     "PredictionStore",
+    "ReviewDecisionRecord",
+    "ReviewStore",
+    "ReviewedExample",
     "ScoredCode",
     "current_revision",
     "database_url",
     "head_revision",
     "make_engine",
+    "monitoring_scope",
     "safe_url",
     "upgrade",
 ]

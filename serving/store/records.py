@@ -132,3 +132,128 @@ class CodeCount:
     code: str
     autre: bool
     calls: int
+
+
+# --- monitoring and review (revision 0002) ---------------------------------------------------------------------------
+
+ClusterStatus = Literal["open", "created", "attached", "dismissed"]
+ReviewAction = Literal["create", "attach", "dismiss"]
+CLUSTER_STATUSES: tuple[str, ...] = ("open", "created", "attached", "dismissed")
+REVIEW_ACTIONS: tuple[str, ...] = ("create", "attach", "dismiss")
+STATUS_AFTER: dict[str, str] = {"create": "created", "attach": "attached", "dismiss": "dismissed"}
+
+
+def monitoring_scope(granularity: str, site: str | None = None) -> str:
+    """The registry a run belongs to: `week`, or `week@caf-75` for one site. Each scope has its own cluster ids
+    (period labels of different granularities do not compare, and one site's themes are not the whole country's)."""
+    if granularity not in ("day", "week", "month"):
+        raise InvalidRecord(f"granularité « {granularity[:10]} » inconnue (attendu : day, week ou month)")
+    return granularity if not site else f"{granularity}@{site}"
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    """One entry of a scope's cluster registry. `state` is the registry entry as plain JSON data (lemma profile,
+    per-period sizes, fingerprints, last calls); `status` is the analyst's decision."""
+
+    scope: str
+    cluster_id: str
+    first_seen: str
+    last_seen: str
+    keywords: tuple[str, ...]
+    state: dict[str, Any]
+    parent_code: str | None = None
+    status: str = "open"
+    created_at: datetime | None = field(default=None, compare=False)
+    updated_at: datetime | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.status not in CLUSTER_STATUSES:
+            raise InvalidRecord(
+                f"cluster {self.cluster_id} : statut « {self.status[:16]} » (attendu : {', '.join(CLUSTER_STATUSES)})"
+            )
+
+
+@dataclass(frozen=True)
+class ClusterSnapshot:
+    """A cluster as one period saw it: the point of its trend chart, and what the analyst reviews.
+    `examples` and `notes` (call_id → note, most central calls) hold **redacted** texts only."""
+
+    scope: str
+    cluster_id: str
+    period: str
+    size: int
+    period_size: int
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+    call_ids: tuple[str, ...]
+    novelty: float
+    growth: float
+    signal: str
+    notes: dict[str, str] = field(default_factory=dict)
+    parent_code: str | None = None
+    nearest_code: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    run_id: int | None = field(default=None, compare=False)  # set by the store
+    created_at: datetime | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.signal not in ("none", "weak", "strong"):
+            raise InvalidRecord(
+                f"cluster {self.cluster_id} : signal « {self.signal[:16]} » (attendu : none, weak, strong)"
+            )
+
+
+@dataclass(frozen=True)
+class MonitoringRunRecord:
+    """One monitoring run: its scope and options, the « autre » share per period, every alert (as JSON dicts)."""
+
+    scope: str
+    granularity: str
+    source: str
+    periods: tuple[dict[str, Any], ...] = ()
+    alerts: tuple[dict[str, Any], ...] = ()
+    site: str | None = None
+    period_from: str | None = None
+    period_to: str | None = None
+    model_version: str | None = None
+    taxonomy_version: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    autre_share: float | None = None
+    id: int | None = None
+    created_at: datetime | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ReviewDecisionRecord:
+    """An analyst's decision on a cluster. `reviewer` is declared (header, setting or CLI option), not authenticated."""
+
+    scope: str
+    cluster_id: str
+    action: str
+    reviewer: str
+    target_code: str | None = None
+    taxonomy_ref: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    created_at: datetime | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.action not in REVIEW_ACTIONS:
+            raise InvalidRecord(f"décision « {self.action[:16]} » inconnue (attendu : {', '.join(REVIEW_ACTIONS)})")
+        if not self.reviewer:
+            raise InvalidRecord("décision sans auteur (attendu : le nom de l'analyste)")
+        if self.action != "dismiss" and not self.target_code:
+            raise InvalidRecord(f"décision « {self.action} » sans motif cible")
+
+
+@dataclass(frozen=True)
+class ReviewedExample:
+    """A redacted note an analyst's decision made a training example of `code` (valid in `taxonomy_ref`)."""
+
+    call_id: str
+    redacted_text: str
+    code: str
+    taxonomy_ref: str
+    decision_id: int | None = None
+    created_at: datetime | None = field(default=None, compare=False)

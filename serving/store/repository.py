@@ -1,8 +1,9 @@
 """Repositories: the only place where serving code reads and writes the database (no SQL elsewhere).
 
-`Database.open(url)` creates the engine and migrates the schema; `db.predictions` and `db.feedback` are the two
+`Database.open(url)` creates the engine and migrates the schema; `db.predictions`, `db.feedback`, `db.monitoring`
+(cluster registry, runs, snapshots: `serving.store.monitoring`) and `db.review` (decisions, reviewed examples) are the
 repositories. Writes are short transactions that take the write lock up front on SQLite, insert rows sorted by key
-(no deadlock between concurrent PostgreSQL writers) and are idempotent on (call_id, model_version).
+(no deadlock between concurrent PostgreSQL writers); predictions are idempotent on (call_id, model_version).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Engine, Select, Table, and_, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from serving.errors import InvalidRecord, StoreError, UnknownReasonCode
+from serving.errors import InvalidRecord, UnknownReasonCode
+from serving.store._sql import insert_statement as _insert
+from serving.store._sql import store_error as _store_error
 from serving.store.engine import database_url, make_engine, safe_url, writer
 from serving.store.migrate import upgrade
+from serving.store.monitoring import MonitoringStore, ReviewStore
 from serving.store.records import CodeCount, FeedbackRecord, PredictionRecord, ScoredCode, Source
 from serving.store.schema import FeedbackRow, PredictionRow, utcnow
 
@@ -36,6 +38,8 @@ class Database:
         self.engine = engine
         self.predictions = PredictionStore(engine)
         self.feedback = FeedbackStore(engine)
+        self.monitoring = MonitoringStore(engine)
+        self.review = ReviewStore(engine)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Database:
@@ -60,21 +64,6 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise StoreError(f"dialecte {dialect} non pris en charge")  # make_engine already refuses other backends
-
-
-def _store_error(action: str, engine: Engine, exc: SQLAlchemyError) -> StoreError:
-    # Never str(exc): SQLAlchemy puts the bound parameters (redacted texts, call ids) in its messages.
-    origin = type(getattr(exc, "orig", None) or exc).__name__
-    return StoreError(f"{action} impossible dans {safe_url(engine.url)} ({origin})")
 
 
 class PredictionStore:

@@ -7,6 +7,18 @@
 - `feedback`: one row per choice made by an agent (append-only: an agent who changes their mind adds a row; the
   latest row of a call is its chosen code). The chosen code was validated against the taxonomy before insertion.
 
+Monitoring and review (revision 0002), per *scope* (`week`, `month@caf-75`: a granularity, optionally one site —
+each scope has its own cluster ids, since period labels of different granularities do not compare):
+- `clusters`: the registry of emerging clusters — stable id, state (lemma-profile centroid, per-period sizes, call
+  fingerprints) as JSON, first/last period seen, parent reason of a sub-theme, and the analyst's `status`, which
+  only review decisions change (saving a monitoring run never overwrites it);
+- `monitoring_runs`: one row per `motifs emerging` run — when, which periods, parameters, « autre » share per
+  period, alerts;
+- `cluster_snapshots`: a cluster as one period saw it (size, keywords, redacted examples, call ids, novelty, growth,
+  signal) — the points of its trend chart; a rerun over a period replaces that period's snapshots;
+- `review_decisions`: who decided what on a cluster and when (create a reason, attach to a reason, dismiss);
+- `reviewed_examples`: the redacted notes a decision turned into training examples of a reason.
+
 Timestamps are stored in UTC and always returned timezone-aware.
 """
 
@@ -22,6 +34,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -49,6 +62,15 @@ CODE_LENGTH = 64
 SITE_LENGTH = 64
 CHANNEL_LENGTH = 32
 VERSION_LENGTH = 128
+SCOPE_LENGTH = 100
+CLUSTER_ID_LENGTH = 32
+PERIOD_LENGTH = 16
+REVIEWER_LENGTH = 128
+
+CLUSTER_STATUSES = ("open", "created", "attached", "dismissed")
+REVIEW_ACTIONS = ("create", "attach", "dismiss")
+GRANULARITIES = ("day", "week", "month")
+SIGNALS = ("none", "weak", "strong")
 
 
 def utcnow() -> datetime:
@@ -131,4 +153,125 @@ class FeedbackRow(Base):
     __table_args__ = (
         Index(None, "call_id"),
         Index(None, "created_at"),
+    )
+
+
+class ClusterRow(Base):
+    __tablename__ = "clusters"
+
+    scope: Mapped[str] = mapped_column(String(SCOPE_LENGTH), primary_key=True, comment='"week", "month@caf-75"…')
+    cluster_id: Mapped[str] = mapped_column(String(CLUSTER_ID_LENGTH), primary_key=True, comment="E0001…, stable")
+    status: Mapped[str] = mapped_column(
+        String(16), default="open", server_default="open", comment="open, created, attached, dismissed"
+    )
+    first_seen: Mapped[str] = mapped_column(String(PERIOD_LENGTH), comment="period label, e.g. 2024-W10")
+    last_seen: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    parent_code: Mapped[str | None] = mapped_column(String(CODE_LENGTH), comment="reason of a sub-theme")
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(
+        JSON, comment="registry entry: lemma profile (centroid), per-period sizes, call fingerprints, last calls"
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'created', 'attached', 'dismissed')", name="status"),
+        Index(None, "scope", "status"),
+    )
+
+
+class MonitoringRunRow(Base):
+    __tablename__ = "monitoring_runs"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(SCOPE_LENGTH))
+    granularity: Mapped[str] = mapped_column(String(8))
+    site: Mapped[str | None] = mapped_column(String(SITE_LENGTH))
+    period_from: Mapped[str | None] = mapped_column(String(PERIOD_LENGTH), comment="first period reported")
+    period_to: Mapped[str | None] = mapped_column(String(PERIOD_LENGTH), comment="last period reported")
+    source: Mapped[str] = mapped_column(String(16), comment="store (predictions table) or files")
+    model_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
+    taxonomy_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, comment="options of the run (dates, inputs, config)")
+    autre_share: Mapped[float | None] = mapped_column(Float, comment="over the reported periods")
+    periods: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, comment='[{"period", "start", "n_calls", "n_autre", "autre_share"}]'
+    )
+    alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("granularity IN ('day', 'week', 'month')", name="granularity"),
+        Index(None, "scope", "created_at"),
+    )
+
+
+class ClusterSnapshotRow(Base):
+    __tablename__ = "cluster_snapshots"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(_ID, ForeignKey("monitoring_runs.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(SCOPE_LENGTH))
+    cluster_id: Mapped[str] = mapped_column(String(CLUSTER_ID_LENGTH))
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH))
+    size: Mapped[int] = mapped_column(Integer, comment="calls in the window")
+    period_size: Mapped[int] = mapped_column(Integer, comment="of which in this period")
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    examples: Mapped[list[str]] = mapped_column(JSON, comment="representative notes, REDACTED")
+    call_ids: Mapped[list[str]] = mapped_column(JSON, comment="most central first")
+    notes: Mapped[dict[str, str]] = mapped_column(
+        JSON, comment="call_id → REDACTED note, for the most central calls (training examples on review)"
+    )
+    novelty: Mapped[float] = mapped_column(Float)
+    growth: Mapped[float] = mapped_column(Float)
+    signal: Mapped[str] = mapped_column(String(8))
+    parent_code: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    nearest_code: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, comment="share, rate, previous_rate, cohesion, first_seen")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("scope", "cluster_id", "period"),
+        CheckConstraint("signal IN ('none', 'weak', 'strong')", name="signal"),
+        Index(None, "scope", "period"),
+        Index(None, "run_id"),
+    )
+
+
+class ReviewDecisionRow(Base):
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(SCOPE_LENGTH))
+    cluster_id: Mapped[str] = mapped_column(String(CLUSTER_ID_LENGTH))
+    action: Mapped[str] = mapped_column(String(16), comment="create, attach or dismiss")
+    target_code: Mapped[str | None] = mapped_column(String(CODE_LENGTH), comment="reason created or attached to")
+    reviewer: Mapped[str] = mapped_column(String(REVIEWER_LENGTH), comment="declared, not authenticated")
+    taxonomy_ref: Mapped[str | None] = mapped_column(
+        String(VERSION_LENGTH), comment="draft version written (create) or version holding the target (attach)"
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, comment="label, domain, definition, draft file…")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("action IN ('create', 'attach', 'dismiss')", name="action"),
+        Index(None, "scope", "cluster_id"),
+        Index(None, "created_at"),
+    )
+
+
+class ReviewedExampleRow(Base):
+    __tablename__ = "reviewed_examples"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    decision_id: Mapped[int] = mapped_column(_ID, ForeignKey("review_decisions.id", ondelete="CASCADE"))
+    call_id: Mapped[str] = mapped_column(String(CALL_ID_LENGTH))
+    redacted_text: Mapped[str] = mapped_column(Text, comment="the note AFTER redaction; never the raw text")
+    code: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    taxonomy_ref: Mapped[str] = mapped_column(String(VERSION_LENGTH), comment="a version where the code exists")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("decision_id", "call_id"),
+        Index(None, "code"),
     )

@@ -1,0 +1,495 @@
+"""`motifs emerging` as a library: read calls and predictions (files or the store), run the monitoring with the
+store's cluster registry, save the updated registry, the per-period cluster snapshots and the run, return the report.
+
+    inputs ─ files: the calls export (data contract, `pipeline.calls.read_calls`) + its reclassification output
+           │        (docs/BATCH.md columns), joined on call_id; notes redacted here unless the output carries them
+           └ store: the predictions table (one model version; its redacted notes)
+    registry of the scope (`week`, `month@caf-75`) from the store ─ run_monitoring ─ save registry + snapshots + run
+
+The analyst's decisions live in the registry's `status`: a dismissed cluster keeps its id and stays silent on the next
+run, and saving a run never overwrites a status (`serving.store.monitoring`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from serving.errors import NoMonitoringData
+from serving.monitoring import (
+    ClusterRegistry,
+    MonitoringConfig,
+    MonitoringReport,
+    calls_from_predictions,
+    known_reasons,
+    load_config,
+    reason_labels,
+    run_monitoring,
+)
+from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, period_starts
+from serving.monitoring.errors import InvalidCallsFrame
+from serving.monitoring.registry import FORMAT_VERSION
+from serving.monitoring.text import Lemmatizer
+from serving.store import (
+    ClusterRecord,
+    ClusterSnapshot,
+    Database,
+    MonitoringRunRecord,
+    monitoring_scope,
+)
+
+LOCAL_TZ = ZoneInfo("Europe/Paris")
+NOTES_PER_SNAPSHOT = 200  # redacted notes kept per cluster and period: what « rattacher » turns into examples
+PREDICTION_COLUMNS = {"reason": "code", "code": "code", "confidence": "confidence", "autre": "autre", "top_k": "top_k"}
+
+
+@dataclass(frozen=True)
+class EmergingInput:
+    """Calls in the monitoring input contract (`serving.monitoring.calls`), with where they came from."""
+
+    frame: pd.DataFrame
+    source: str  # "store" or "files"
+    model_version: str | None = None
+    taxonomy_ref: str | None = None
+    summary: tuple[str, ...] = ()  # French lines: what was read, guessed, left out
+    inputs: dict[str, Any] = field(default_factory=dict)  # recorded with the run
+
+
+@dataclass(frozen=True)
+class EmergingOutcome:
+    report: MonitoringReport
+    registry: ClusterRegistry
+    scope: str
+    run: MonitoringRunRecord | None  # the stored run (None when nothing is stored)
+    source: EmergingInput
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The scripting format: `{"periods": [{"period", "autre_share", "clusters": [{"id", "size", "keywords",
+        "examples", "call_ids", "novelty", "growth", "signal", …}], "alerts": [...], …}], "granularity": …}`."""
+        return self.report.to_dict()
+
+
+# --- windows -------------------------------------------------------------------------------------------------------
+
+
+def history_periods(config: MonitoringConfig) -> int:
+    """Periods read before `--from` so that the first reported period has its baselines and growth history."""
+    emerging = config.emerging
+    return max(
+        config.autre.baseline_periods,
+        config.volume.baseline_periods,
+        emerging.window_periods - 1 + emerging.growth_periods,
+    )
+
+
+def history_start(day: date, granularity: Granularity, periods: int) -> date:
+    if granularity == "month":
+        shifted = pd.Timestamp(day) - pd.DateOffset(months=periods)
+        return shifted.date().replace(day=1)
+    # Days are compared with the same weekday of previous weeks, so their history counts in weeks too.
+    return day - timedelta(weeks=periods)
+
+
+def period_label(day: date, granularity: Granularity) -> str:
+    starts = period_starts(pd.Series([pd.Timestamp(day)]), granularity)
+    return str(period_labels(starts, granularity).iloc[0])
+
+
+def local_midnight_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+# --- inputs --------------------------------------------------------------------------------------------------------
+
+
+def calls_from_store(
+    db: Database,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    site: str | None = None,
+    model_version: str | None = None,
+) -> EmergingInput:
+    """The store's predictions of calls made in [start, end] (local days, `end` included) by one model version:
+    `model_version`, else the one that scored the most calls of the window."""
+    low = local_midnight_utc(start) if start else datetime(1970, 1, 1, tzinfo=UTC)
+    high = local_midnight_utc(end + timedelta(days=1)) if end else datetime(9999, 1, 1, tzinfo=UTC)
+    versions = db.predictions.model_versions(low, high)
+    if not versions:
+        raise NoMonitoringData(
+            "aucune prédiction dans la base pour cette période (attendu : motifs reclassify --out db)"
+        )
+    if model_version is None:
+        model_version = sorted(versions.items(), key=lambda item: (-item[1], item[0]))[0][0]
+    elif model_version not in versions:
+        raise NoMonitoringData(
+            f"aucune prédiction du modèle {model_version[:128]} pour cette période "
+            f"(modèles présents : {', '.join(sorted(versions))})"
+        )
+    records = list(db.predictions.iter_between(low, high, site=site, model_version=model_version))
+    if not records:
+        raise NoMonitoringData("aucune prédiction pour ce site et cette période")
+    refs = Counter(record.taxonomy_version for record in records)
+    summary = [f"Base {db.safe_url} : {len(records)} appel(s) notés par le modèle {model_version}."]
+    if len(versions) > 1:
+        summary.append(
+            f"Autres modèles présents sur la période (ignorés) : {', '.join(sorted(set(versions) - {model_version}))}."
+        )
+    return EmergingInput(
+        frame=calls_from_predictions(records),
+        source="store",
+        model_version=model_version,
+        taxonomy_ref=refs.most_common(1)[0][0],
+        summary=tuple(summary),
+        inputs={"database": db.safe_url},
+    )
+
+
+def calls_from_files(
+    calls_path: str | Path,
+    predictions_path: str | Path,
+    *,
+    site: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    redactor: Any = None,
+) -> EmergingInput:
+    """A calls export (data contract) joined on `call_id` with its reclassification output (docs/BATCH.md).
+
+    The note comes from the output's `redacted_text` when it has one (`motifs reclassify --with-text`), else the
+    export's text is redacted here (`redactor`, default `pipeline.redaction.Redactor()`): monitoring, the store and
+    the review screens only ever see redacted notes."""
+    from pipeline.calls import read_calls
+
+    calls_read = read_calls(calls_path)
+    calls = calls_read.frame
+    predictions = _read_predictions(Path(predictions_path))
+    summary = [calls_read.summary()]
+    if len(calls_read.rejected):
+        summary.append(f"{len(calls_read.rejected)} ligne(s) d'appels rejetée(s), non suivies (voir ci-dessus).")
+    keep = ["call_id", "timestamp", "site", "channel", "text"]
+    merged = calls[[c for c in keep if c in calls.columns]].merge(
+        predictions, on="call_id", how="inner", suffixes=("", "_prediction")
+    )
+    missing = len(calls) - len(merged)
+    if missing:
+        summary.append(f"{missing} appel(s) sans prédiction dans {Path(predictions_path).name}, non suivis.")
+    if merged.empty:
+        raise NoMonitoringData(
+            f"aucun call_id commun entre {Path(calls_path).name} et {Path(predictions_path).name} "
+            "(attendu : la sortie de motifs reclassify sur ce fichier d'appels)"
+        )
+    merged["timestamp"] = pd.to_datetime(merged["timestamp"])
+    if start is not None or end is not None:
+        low = pd.Timestamp(start) if start else merged["timestamp"].min()
+        high = pd.Timestamp(end + timedelta(days=1)) if end else merged["timestamp"].max() + pd.Timedelta(seconds=1)
+        merged = merged[(merged["timestamp"] >= low) & (merged["timestamp"] < high)]
+    if site is not None:
+        merged = merged[merged["site"].astype("string") == site] if "site" in merged.columns else merged.iloc[0:0]
+    if merged.empty:
+        raise NoMonitoringData("aucun appel pour ce site et cette période dans les fichiers donnés")
+    if "redacted_text" in merged.columns and merged["redacted_text"].astype("string").str.strip().ne("").all():
+        merged["text"] = merged["redacted_text"].astype(str)
+        summary.append("Notes anonymisées reprises de la sortie de reclassification.")
+    else:
+        redactor = redactor or _default_redactor()
+        texts = [str(text) for text in merged["text"].tolist()]
+        transform = getattr(redactor, "transform", None)
+        merged["text"] = list(transform(texts)) if callable(transform) else [redactor.redact(t) for t in texts]
+        summary.append(f"{len(merged)} note(s) anonymisée(s) avant analyse.")
+    frame = merged[
+        [
+            c
+            for c in ("call_id", "timestamp", "site", "channel", "text", "code", "confidence", "autre", "top_k")
+            if c in merged.columns
+        ]
+    ]
+    model_version = _most_common(merged.get("model_version"))
+    return EmergingInput(
+        frame=frame.reset_index(drop=True),
+        source="files",
+        model_version=model_version,
+        taxonomy_ref=_most_common(merged.get("taxonomy_version")),
+        summary=tuple(summary),
+        inputs={"calls": Path(calls_path).name, "predictions": Path(predictions_path).name},
+    )
+
+
+def _default_redactor() -> Any:
+    from pipeline.redaction import Redactor
+
+    return Redactor()
+
+
+def _most_common(values: pd.Series | None) -> str | None:
+    if values is None:
+        return None
+    cleaned = values.dropna().astype(str).str.strip()
+    cleaned = cleaned[cleaned != ""]
+    return str(cleaned.value_counts().index[0]) if len(cleaned) else None
+
+
+def _read_predictions(path: Path) -> pd.DataFrame:
+    from pipeline.tables import inspect_table, iter_table, read_header
+
+    spec = inspect_table(path)
+    header = read_header(spec)
+    code_column = "reason" if "reason" in header else "code" if "code" in header else None
+    missing = [name for name in ("call_id", "confidence") if name not in header] + ([] if code_column else ["reason"])
+    if missing:
+        raise InvalidCallsFrame(
+            f"{path.name} : colonne(s) {', '.join(missing)} absente(s) (attendu : la sortie de motifs reclassify, "
+            "colonnes call_id, reason, confidence, autre, top_k)"
+        )
+    wanted = ["call_id", code_column, "confidence"] + [
+        name for name in ("autre", "top_k", "model_version", "taxonomy_version", "redacted_text") if name in header
+    ]
+    parts = [chunk.frame[[c for c in wanted if c in chunk.frame.columns]] for chunk in iter_table(spec)]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=wanted)
+    frame = frame.rename(columns={code_column: "code"})
+    frame["call_id"] = frame["call_id"].astype(str).str.strip()
+    duplicated = frame["call_id"].duplicated()
+    if duplicated.any():
+        frame = frame[~duplicated]
+    return frame
+
+
+# --- registry ↔ store ----------------------------------------------------------------------------------------------
+
+
+def registry_from_records(records: Sequence[ClusterRecord]) -> ClusterRegistry:
+    """The scope's registry as monitoring wants it; each entry's status is the one stored (the analyst's)."""
+    entries = []
+    numbers = [0]
+    for record in records:
+        entries.append({**record.state, "id": record.cluster_id, "status": record.status})
+        digits = "".join(ch for ch in record.cluster_id if ch.isdigit())
+        numbers.append(int(digits) if digits else 0)
+    return ClusterRegistry.from_dict({"format": FORMAT_VERSION, "next_number": max(numbers) + 1, "entries": entries})
+
+
+def records_from_registry(registry: ClusterRegistry, scope: str) -> list[ClusterRecord]:
+    records = []
+    for entry in registry.entries.values():
+        state = entry.to_dict()
+        records.append(
+            ClusterRecord(
+                scope=scope,
+                cluster_id=entry.id,
+                first_seen=entry.first_seen,
+                last_seen=entry.last_seen,
+                keywords=tuple(entry.keywords),
+                state=state,
+                parent_code=entry.parent_code,
+                status=entry.status,
+            )
+        )
+    return records
+
+
+def snapshots_from_report(
+    report: MonitoringReport, scope: str, texts: Mapping[str, str], *, notes_per_snapshot: int = NOTES_PER_SNAPSHOT
+) -> list[ClusterSnapshot]:
+    snapshots = []
+    for period in report.periods:
+        for cluster in period.clusters:
+            notes = {
+                call_id: texts[call_id]
+                for call_id in cluster.call_ids[:notes_per_snapshot]
+                if call_id in texts and texts[call_id].strip()
+            }
+            snapshots.append(
+                ClusterSnapshot(
+                    scope=scope,
+                    cluster_id=cluster.id,
+                    period=period.period,
+                    size=cluster.size,
+                    period_size=cluster.period_size,
+                    keywords=tuple(cluster.keywords),
+                    examples=tuple(cluster.examples),
+                    call_ids=tuple(cluster.call_ids),
+                    notes=notes,
+                    novelty=float(cluster.novelty),
+                    growth=float(cluster.growth),
+                    signal=cluster.signal,
+                    parent_code=cluster.parent_code,
+                    nearest_code=cluster.nearest_code,
+                    details={
+                        "first_seen": cluster.first_seen,
+                        "share": cluster.share,
+                        "rate": cluster.rate,
+                        "previous_rate": cluster.previous_rate,
+                        "cohesion": cluster.cohesion,
+                        "status": cluster.status,
+                    },
+                )
+            )
+    return snapshots
+
+
+def run_record(
+    report: MonitoringReport,
+    *,
+    scope: str,
+    granularity: str,
+    site: str | None,
+    source: EmergingInput,
+    parameters: Mapping[str, Any],
+) -> MonitoringRunRecord:
+    periods = tuple(
+        {
+            "period": p.period,
+            "start": p.start,
+            "n_calls": p.n_calls,
+            "n_autre": p.n_autre,
+            "autre_share": round(p.autre_share, 6),
+        }
+        for p in report.periods
+    )
+    calls = sum(p.n_calls for p in report.periods)
+    autre = sum(p.n_autre for p in report.periods)
+    alerts = tuple(json.loads(json.dumps(alert.to_dict(), ensure_ascii=False)) for alert in report.alerts)
+    return MonitoringRunRecord(
+        scope=scope,
+        granularity=granularity,
+        site=site,
+        source=source.source,
+        periods=periods,
+        alerts=alerts,
+        period_from=report.periods[0].period if report.periods else None,
+        period_to=report.periods[-1].period if report.periods else None,
+        model_version=source.model_version,
+        taxonomy_version=source.taxonomy_ref,
+        parameters={**source.inputs, **parameters},
+        autre_share=round(autre / calls, 6) if calls else None,
+    )
+
+
+# --- the job -------------------------------------------------------------------------------------------------------
+
+
+def monitor_emerging(
+    source: EmergingInput,
+    *,
+    granularity: Granularity = "week",
+    db: Database | None = None,
+    site: str | None = None,
+    since: str | None = None,
+    config: MonitoringConfig | None = None,
+    taxonomy: Any = None,
+    lemmatizer: Lemmatizer | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> EmergingOutcome:
+    """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given.
+
+    `taxonomy`: the known reasons (novelty references, labels); default: the version that scored the calls, else
+    the latest published one. `since`: first period label to report (earlier ones are history)."""
+    if granularity not in GRANULARITIES:
+        raise InvalidCallsFrame(f"période « {str(granularity)[:10]} » inconnue (attendu : {', '.join(GRANULARITIES)})")
+    config = config or load_config()
+    taxonomy = taxonomy if taxonomy is not None else _taxonomy_for(source.taxonomy_ref)
+    scope = monitoring_scope(granularity, site)
+    registry = registry_from_records(db.monitoring.registry(scope)) if db is not None else None
+    run = run_monitoring(
+        source.frame,
+        granularity=granularity,
+        config=config,
+        known_reasons=known_reasons(taxonomy),
+        reason_labels=reason_labels(taxonomy),
+        registry=registry,
+        lemmatizer=lemmatizer,
+        since=since,
+    )
+    if not run.report.periods:
+        raise NoMonitoringData("aucune période à analyser dans la fenêtre demandée")
+    stored = None
+    if db is not None:
+        texts = dict(zip(source.frame["call_id"].astype(str), source.frame["text"].astype(str), strict=True))
+        stored = db.monitoring.save_run(
+            run_record(
+                run.report,
+                scope=scope,
+                granularity=granularity,
+                site=site,
+                source=source,
+                parameters={"since": since, **(parameters or {})},
+            ),
+            records_from_registry(run.registry, scope),
+            snapshots_from_report(run.report, scope, texts),
+        )
+    return EmergingOutcome(report=run.report, registry=run.registry, scope=scope, run=stored, source=source)
+
+
+def _taxonomy_for(ref: str | None) -> Any:
+    from taxonomy import TaxonomyError, load_taxonomy
+
+    if ref:
+        try:
+            return load_taxonomy(ref)
+        except TaxonomyError:
+            pass  # a from-data or unknown version: fall back on the latest national one
+    return load_taxonomy()
+
+
+def run_emerging(
+    *,
+    granularity: Granularity,
+    calls: str | Path | None = None,
+    predictions: str | Path | None = None,
+    database_url: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    site: str | None = None,
+    store: bool = True,
+    model_version: str | None = None,
+    config_path: str | Path | None = None,
+    json_out: str | Path | None = None,
+    lemmatizer: Lemmatizer | None = None,
+    config: MonitoringConfig | None = None,
+    redactor: Any = None,
+) -> EmergingOutcome:
+    """What `motifs emerging` does: inputs from files (both `calls` and `predictions`) or from the store, periods
+    from `date_from` to `date_to` (history before `date_from` is read for baselines), results stored unless
+    `store=False`, JSON written to `json_out`."""
+    if (calls is None) != (predictions is None):
+        raise NoMonitoringData("--calls et --predictions vont ensemble (ou aucun des deux : lecture de la base)")
+    if date_from and date_to and date_to < date_from:
+        raise NoMonitoringData(f"--to {date_to} est avant --from {date_from}")
+    config = config or load_config(config_path)
+    read_from = history_start(date_from, granularity, history_periods(config)) if date_from else None
+    db = Database.open(database_url) if (store or calls is None) else None
+    try:
+        if calls is not None and predictions is not None:
+            source = calls_from_files(calls, predictions, site=site, start=read_from, end=date_to, redactor=redactor)
+        else:
+            assert db is not None
+            source = calls_from_store(db, start=read_from, end=date_to, site=site, model_version=model_version)
+        outcome = monitor_emerging(
+            source,
+            granularity=granularity,
+            db=db if store else None,
+            site=site,
+            since=period_label(date_from, granularity) if date_from else None,
+            config=config,
+            lemmatizer=lemmatizer,
+            parameters={
+                "from": date_from.isoformat() if date_from else None,
+                "to": date_to.isoformat() if date_to else None,
+                "config": Path(config_path).name if config_path else None,
+            },
+        )
+    finally:
+        if db is not None:
+            db.close()
+    if json_out is not None:
+        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
+        outcome.report.to_json(json_out)
+    return outcome
