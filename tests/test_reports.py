@@ -15,17 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from serving.monitoring import ClusterRegistry, SimpleLemmatizer, default_config
-from serving.reports import (
-    InvalidReportInput,
-    InvalidReportOptions,
-    NoCallsInRange,
-    ReportRequest,
-    from_files,
-    history_start,
-    make_report,
-)
+from pipeline.redaction import redact
+from serving.errors import NoMonitoringData
+from serving.monitoring import SimpleLemmatizer, default_config
+from serving.reports import InvalidReportOptions, ReportRequest, ReportSources, run_report
+from serving.store import Database, ReviewDecisionRecord
 from tests._monitoring import note_calls
+from tests.review_support import store_predictions
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reports")]
 
@@ -85,33 +81,25 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.Data
     return folder / "appels.csv", folder / "predictions.csv", frame
 
 
-def _make(files: tuple[Path, Path, pd.DataFrame], out: Path, **request: object):  # type: ignore[no-untyped-def]
+def _request(out: Path, **changes: object) -> ReportRequest:
+    fields = {"start": START + dt.timedelta(weeks=2), "end": START + dt.timedelta(weeks=7, days=-1), "out": out}
+    return ReportRequest(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def _lemmatizer() -> SimpleLemmatizer:
+    return SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+
+
+def _make(files: tuple[Path, Path, pd.DataFrame], out: Path, **changes: object):  # type: ignore[no-untyped-def]
     calls, predictions, _ = files
-    req = ReportRequest(start=START + dt.timedelta(weeks=2), end=START + dt.timedelta(weeks=7, days=-1), out=out)
-    if request:
-        req = ReportRequest(**{**req.__dict__, **request})  # type: ignore[arg-type]
-    data = from_files(
-        predictions,
-        calls,
-        history_start=history_start(req.start, req.granularity, CONFIG),
-        end=req.end,
-        site=req.site,
-    )
-    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
-    return make_report(
-        req,
-        data,
-        config=CONFIG,
-        lemmatizer=lemmatizer,
-        generated_at=dt.datetime(2024, 4, 22, 8, 30),
-        version="test",
-    )
+    sources = ReportSources(calls=calls, predictions=predictions)
+    return run_report(_request(out, **changes), sources, config=CONFIG, lemmatizer=_lemmatizer(), version="test")
 
 
 @pytest.fixture(scope="module")
 def report(files, tmp_path_factory):  # type: ignore[no-untyped-def]
     out = tmp_path_factory.mktemp("sortie") / "rapport.html"
-    result = _make(files, out, review_url="http://127.0.0.1:8000/revue/groupes")
+    result = _make(files, out, review_url="http://127.0.0.1:8000/revue/groupes")  # a base URL: id appended
     return result, out.read_text(encoding="utf-8")
 
 
@@ -258,33 +246,47 @@ def test_rising_reasons_volumes_and_coverage(report) -> None:  # type: ignore[no
     assert section.count("<tr><td>semaine du ") == content.n_alerts
 
 
-def test_registry_ids_are_reused(files, report, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    first, _ = report
-    ids = sorted(c.id for c in first.content.clusters)
-    assert ids
-    # A saved registry gives the same ids back (ids come from the registry, not from the order of discovery).
-    registry = ClusterRegistry.from_dict(first.run.registry.to_dict())
-    calls, predictions, _ = files
-    out = tmp_path / "ter.html"
-    req = ReportRequest(start=START + dt.timedelta(weeks=2), end=START + dt.timedelta(weeks=7, days=-1), out=out)
-    data = from_files(predictions, calls, history_start=history_start(req.start, "week", CONFIG), end=req.end)
-    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
-    with_registry = make_report(req, data, config=CONFIG, lemmatizer=lemmatizer, registry=registry)
-    assert sorted(c.id for c in with_registry.content.clusters) == ids
-    assert 'href="http' not in out.read_text(encoding="utf-8")  # no review URL, no link
+def test_from_the_store_ids_are_the_review_ui_s_and_decisions_show(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, _, frame = files
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    db = Database.open(url)
+    try:
+        redacted = frame.assign(text=frame["text"].map(redact))
+        store_predictions(db, redacted.assign(timestamp=redacted["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")))
+    finally:
+        db.close()
+    sources = ReportSources(database_url=url)
+    template = "http://127.0.0.1:8000/revue/{scope}/{id}"
+    first = run_report(
+        _request(tmp_path / "a.html", review_url=template), sources, config=CONFIG, lemmatizer=_lemmatizer()
+    )
+    (card,) = [c for c in first.content.clusters if "chauffage" in c.keywords]
+    assert first.stored_run_id is not None and first.scope == "week"
+    assert card.link == f"http://127.0.0.1:8000/revue/week/{card.id}"
+    db = Database.open(url)
+    try:
+        stored = {record.cluster_id for record in db.monitoring.registry("week")}
+        assert card.id in stored  # the review UI lists the same id
+        db.review.decide(ReviewDecisionRecord(scope="week", cluster_id=card.id, action="dismiss", reviewer="test"))
+    finally:
+        db.close()
+    second = run_report(_request(tmp_path / "b.html"), sources, config=CONFIG, lemmatizer=_lemmatizer())
+    again = [c for c in (*second.content.clusters, *second.content.more_clusters) if c.id == card.id]
+    assert again and again[0].status == "dismissed"  # same id, and the analyst's decision is shown
+    assert card.id not in {c.id for c in second.content.clusters}  # no longer among the clusters to examine
+    assert "écarté (bruit)" in (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert not any("chauffage" in f.text for f in second.content.facts)
 
 
 def test_site_filter_and_errors(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = _make(files, tmp_path / "lyon.html", site="Lyon")
     assert set(result.content.coverage.sites) == {"Lyon"}
     assert [s.group for s in result.content.autre_series] == ["Ensemble", "Lyon"]
-    with pytest.raises(NoCallsInRange, match="aucun appel qualifié"):
+    with pytest.raises(NoMonitoringData, match="aucun appel"):
         _make(files, tmp_path / "vide.html", site="Brest")
     with pytest.raises(InvalidReportOptions, match="est avant --from"):
         _make(files, tmp_path / "x.html", end=START)
-    calls, predictions, _ = files
-    bad = tmp_path / "sans_confiance.csv"
-    pd.read_csv(predictions).drop(columns=["confidence"]).to_csv(bad, index=False)
-    with pytest.raises(InvalidReportInput, match="confidence"):
-        from_files(bad, calls, history_start=START, end=START + dt.timedelta(weeks=7))
+    _calls, predictions, _ = files
+    with pytest.raises(InvalidReportOptions, match="vont ensemble"):
+        run_report(_request(tmp_path / "y.html"), ReportSources(predictions=predictions), config=CONFIG)
     assert not (tmp_path / "vide.html").exists()

@@ -37,14 +37,16 @@ def report(
     period: Annotated[str, typer.Option("--period", help="Période des séries : day, week ou month.")] = "week",
     predictions: Annotated[
         Path | None,
-        typer.Option("--predictions", help="Sortie de motifs reclassify (CSV, Parquet, JSON Lines) ; sinon la base."),
+        typer.Option(
+            "--predictions", help="Sortie de motifs reclassify sur --calls (jointure sur call_id) ; sinon la base."
+        ),
     ] = None,
     calls: Annotated[
         Path | None,
         typer.Option(
             "--calls",
-            help="Fichier d'appels notés par --predictions, joint sur call_id (notes anonymisées avant usage) ; "
-            "inutile si la sortie a été écrite avec --with-text.",
+            help="Export d'appels (contrat de données), avec --predictions ; notes anonymisées avant usage, sauf si "
+            "la sortie de reclassification les porte (--with-text).",
         ),
     ] = None,
     database_url: Annotated[
@@ -63,26 +65,19 @@ def report(
         str | None,
         typer.Option(
             "--review-url",
-            help="Adresse des pages de groupes de l'interface de revue (p. ex. http://127.0.0.1:8000/revue/groupes) : "
-            "ajoute un lien vers chaque groupe émergent.",
+            help="Page d'un groupe dans l'interface de revue, avec {scope} et {id} (p. ex. "
+            "http://127.0.0.1:8000/revue/{scope}/{id}) : ajoute un lien vers chaque groupe émergent.",
         ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="Réglages du suivi (YAML fusionné sur les valeurs par défaut).")
     ] = None,
-    registry: Annotated[
-        Path | None,
-        typer.Option(
-            "--registry",
-            help="Registre des groupes émergents (JSON) : relu s'il existe, puis mis à jour, pour garder les mêmes "
-            "identifiants d'un rapport à l'autre.",
-        ),
-    ] = None,
 ) -> None:
     """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
     site, motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
 
-    Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable.
+    Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
+    le suivi est enregistré comme par motifs emerging (mêmes identifiants de groupes que l'interface de revue).
 
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --out rapport.html
 
@@ -98,9 +93,9 @@ def report(
         review_url=review_url,
     )
     sources = ReportSources(
-        predictions=predictions, calls=calls, database_url=database_url, model_version=model_version
+        calls=calls, predictions=predictions, database_url=database_url, model_version=model_version
     )
-    result = run_report(request, sources, config_path=config, registry_path=registry, version=__version__)
+    result = run_report(request, sources, config_path=config, version=__version__)
     print_result(result)
 
 
@@ -112,6 +107,8 @@ def print_result(result: ReportResult) -> None:
         f"{fmt.count(content.n_alerts)} alerte(s), {len(content.clusters) + len(content.more_clusters)} groupe(s) "
         f"émergent(s) signalé(s) — {result.seconds:.1f} s"
     )
+    if result.stored_run_id is not None:
+        _console.print(f"Suivi enregistré (exécution n° {result.stored_run_id}, suivi « {result.scope} »).")
     _console.print("[bold]Synthèse[/]")
     for fact in content.facts:
         _console.print(f"  • {fact.text}")

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -183,6 +184,7 @@ class Coverage:
     history_start: dt.date
     generated_at: dt.datetime
     review_url: str | None = None
+    scope: str = ""  # the monitoring scope the cluster ids belong to (`week`, `week@lyon`)
 
 
 @dataclass(frozen=True)
@@ -211,11 +213,14 @@ class ReportContent:
 GRANULARITY_LABELS = {"day": "jour", "week": "semaine", "month": "mois"}
 
 
-def review_link(base_url: str | None, cluster_id: str) -> str | None:
-    """The review UI page of a cluster, or None without a base URL."""
-    if not base_url:
+def review_link(template: str | None, cluster_id: str, scope: str = "") -> str | None:
+    """The review UI page of a cluster: `template` with `{id}` and `{scope}` filled in, or a base URL the id is
+    appended to; None without a template."""
+    if not template:
         return None
-    return f"{base_url.rstrip('/')}/{cluster_id}"
+    if "{id}" in template or "{scope}" in template:
+        return template.replace("{scope}", quote(scope, safe="@")).replace("{id}", quote(cluster_id, safe=""))
+    return f"{template.rstrip('/')}/{quote(cluster_id, safe='')}"
 
 
 def build_report(
@@ -252,7 +257,7 @@ def build_report(
     for alert in alert_rows:
         counts[alert.kind] = counts.get(alert.kind, 0) + 1
     rising = _rising(alert_rows, titles, labels)
-    clusters = _clusters(run, periods, labels, redact, coverage.review_url)
+    clusters = _clusters(run, periods, labels, redact, coverage.review_url, coverage.scope)
     shown = tuple(c for c in clusters if c.signal != "none")
     cards = tuple(c for c in shown if c.status == "open")[:MAX_CLUSTER_CARDS]
     rest = tuple(c for c in shown if c not in cards)
@@ -413,6 +418,7 @@ def _clusters(
     labels: Mapping[str, str],
     redact: Callable[[str], str],
     review_url: str | None,
+    scope: str,
 ) -> list[ClusterView]:
     titles = {p.label: p.title for p in periods}
     seen: dict[str, dict[str, EmergingCluster]] = {}
@@ -446,7 +452,7 @@ def _clusters(
                 nearest_code=latest.nearest_code,
                 nearest_label=labels.get(latest.nearest_code) if latest.nearest_code else None,
                 trend=tuple((p.title, by_period[p.label].period_size if p.label in by_period else 0) for p in periods),
-                link=review_link(review_url, cluster_id),
+                link=review_link(review_url, cluster_id, scope),
             )
         )
     views.sort(key=lambda v: (-SIGNAL_RANK.get(v.signal, 0), -max(n for _, n in v.trend), v.id))

@@ -1,9 +1,10 @@
-"""One report, from loaded calls to the HTML file: run the monitoring, build the content, render, write.
+"""One report, from calls to the HTML file, through the same path as `motifs emerging`:
 
-    calls (store or files, with history) ─ run_monitoring(since = first period of the report, registry)
-        └ build_report (pure) ─ render_report (Jinja2) ─ atomic write of report.html
-
-The caller keeps `result.run.registry` (the clusters' ids) for the next run, exactly as after `motifs emerging`.
+calls ─ store (one model version) or files (calls export + reclassification output), with their history
+    └ serving.review.emerging.monitor_emerging: the scope's cluster registry from the store, run_monitoring,
+      registry + snapshots + run saved back (store only) — so the report's cluster ids are the review UI's
+    └ the « autre » and volume tables behind the charts (run_monitoring without clustering, same calls)
+    └ build_report (pure) ─ render_report (Jinja2) ─ atomic write of the HTML file
 """
 
 from __future__ import annotations
@@ -15,27 +16,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from serving.monitoring import (
-    ClusterRegistry,
-    Granularity,
-    Lemmatizer,
-    MonitoringConfig,
-    MonitoringRun,
-    default_config,
-    known_reasons,
-    prepare_calls,
-    reason_labels,
-    run_monitoring,
-)
-from serving.monitoring.calls import GRANULARITIES, period_labels, period_starts
+from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
+from serving.monitoring.calls import GRANULARITIES
 from serving.reports.content import Coverage, ReportContent, build_report
 from serving.reports.errors import InvalidReportOptions, NoCallsInRange
 from serving.reports.render import render_report
-from serving.reports.sources import PARIS, MonitoringInput
+from serving.review.emerging import (
+    EmergingInput,
+    calls_from_files,
+    calls_from_store,
+    history_periods,
+    history_start,
+    monitor_emerging,
+    period_label,
+)
+from serving.store import Database
 from taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class ReportRequest:
     out: Path
     site: str | None = None
     granularity: Granularity = "week"
-    review_url: str | None = None  # base URL of the review UI's cluster pages; no links without it
+    # Review UI page of a cluster: "http://host:8000/revue/{scope}/{id}" (placeholders {id} and {scope}), or a base
+    # URL the cluster id is appended to. No links without it.
+    review_url: str | None = None
 
     def check(self) -> None:
         if self.end < self.start:
@@ -54,7 +58,7 @@ class ReportRequest:
             )
         if self.granularity not in GRANULARITIES:
             raise InvalidReportOptions(
-                f"--period « {self.granularity} » inconnue (attendu : {', '.join(GRANULARITIES)})"
+                f"--period « {str(self.granularity)[:10]} » inconnue (attendu : {', '.join(GRANULARITIES)})"
             )
         if self.review_url is not None and not self.review_url.startswith(("http://", "https://", "/")):
             raise InvalidReportOptions("--review-url : une adresse http(s)://… ou un chemin /… est attendu")
@@ -65,112 +69,115 @@ class ReportResult:
     path: Path
     content: ReportContent
     run: MonitoringRun
+    scope: str
+    stored_run_id: int | None  # the monitoring run saved in the store (None for files)
     seconds: float
 
 
-def history_start(start: dt.date, granularity: Granularity, config: MonitoringConfig) -> dt.date:
-    """First day to read so the report's first period has its full history: the « autre » and volume baselines,
-    and the emerging window plus the periods its growth and references are measured on."""
-    periods = max(
-        config.autre.baseline_periods,
-        config.volume.baseline_periods,
-        config.emerging.window_periods - 1 + config.emerging.growth_periods,
-    )
-    first = pd.Timestamp(start)
-    if granularity == "day":
-        # Days are compared with the same weekday of the previous weeks.
-        return (first - pd.Timedelta(days=7 * periods)).date()
-    aligned = period_starts(pd.Series([first]), granularity).iloc[0]
-    if granularity == "week":
-        return (aligned - pd.Timedelta(weeks=periods)).date()
-    return (aligned - pd.DateOffset(months=periods)).date()
+def first_day_read(request: ReportRequest, config: MonitoringConfig) -> dt.date:
+    """First day of calls to read so the report's first period has its baselines and growth history."""
+    return history_start(request.start, request.granularity, history_periods(config))
 
 
-def _period_label(day: dt.date, granularity: Granularity) -> str:
-    return str(period_labels(period_starts(pd.Series([pd.Timestamp(day)]), granularity), granularity).iloc[0])
-
-
-def report_taxonomy(taxonomy_versions: dict[str, int]) -> Taxonomy:
-    """The taxonomy most calls were scored with (labels, domains, novelty references); the latest national one when
+def report_taxonomy(ref: str | None) -> Taxonomy:
+    """The taxonomy the calls were scored with (labels, domains, novelty references); the latest national one when
     it cannot be loaded (a custom or from-data taxonomy: its codes are then shown as they are)."""
-    for ref in taxonomy_versions:
+    if ref:
         try:
             return load_taxonomy(ref)
         except TaxonomyError:
-            continue
+            pass
     return load_taxonomy()
 
 
 def make_report(
     request: ReportRequest,
-    data: MonitoringInput,
+    source: EmergingInput,
     *,
+    db: Database | None = None,
     config: MonitoringConfig | None = None,
-    registry: ClusterRegistry | None = None,
     taxonomy: Taxonomy | None = None,
     lemmatizer: Lemmatizer | None = None,
     generated_at: dt.datetime | None = None,
     redact: Callable[[str], str] | None = None,
     version: str = "",
 ) -> ReportResult:
-    """Monitor `data` (history included), build the report of [request.start, request.end], write it."""
+    """Monitor `source` (history included) like `motifs emerging` — from and back to the store's registry when
+    `db` is given — and write the report of [request.start, request.end]."""
+    from serving.monitoring import load_config
+
     request.check()
     started = time.perf_counter()
-    config = config or default_config()
-    taxonomy = taxonomy or report_taxonomy(data.versions("taxonomy_version"))
-    frame = data.frame
-    if request.site is not None and "site" in frame.columns:
-        frame = frame[frame["site"].astype(str) == request.site]
-    calls = prepare_calls(frame, granularity=request.granularity) if len(frame) else frame
-    low = pd.Timestamp(request.start)
-    high = pd.Timestamp(request.end + dt.timedelta(days=1))
-    in_range = calls[(calls["timestamp"] >= low) & (calls["timestamp"] < high)] if len(calls) else calls
+    config = config or load_config()
+    taxonomy = taxonomy or report_taxonomy(source.taxonomy_ref)
+    low, high = pd.Timestamp(request.start), pd.Timestamp(request.end + dt.timedelta(days=1))
+    calls = prepare_calls(source.frame, granularity=request.granularity)  # the loaders stop at request.end
+    in_range = calls[(calls["timestamp"] >= low) & (calls["timestamp"] < high)]
     if in_range.empty:
         where = f" sur le site {request.site}" if request.site else ""
         raise NoCallsInRange(
-            f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} "
-            f"({data.source}) : vérifier les dates (--from, --to) et le site"
+            f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} : vérifier les dates "
+            "(--from, --to) et le site"
         )
-    calls = calls[calls["timestamp"] < high]
-    run = run_monitoring(
-        calls,
+    outcome = monitor_emerging(
+        source,
         granularity=request.granularity,
+        db=db,
+        site=request.site,
+        since=period_label(request.start, request.granularity),
         config=config,
-        known_reasons=known_reasons(taxonomy),
-        reason_labels=reason_labels(taxonomy),
-        registry=registry,
+        taxonomy=taxonomy,
         lemmatizer=lemmatizer,
-        since=_period_label(request.start, request.granularity),
+        parameters={
+            "report": request.out.name,
+            "from": request.start.isoformat(),
+            "to": request.end.isoformat(),
+        },
+    )
+    tables = run_monitoring(calls, granularity=request.granularity, config=config, emerging=False)
+    run = MonitoringRun(
+        report=outcome.report,
+        registry=outcome.registry,
+        autre_table=tables.autre_table,
+        volume_table=tables.volume_table,
+    )
+    n_calls = len(in_range)
+    where = (
+        f"base de données {source.inputs.get('database', '')}".strip()
+        if source.source == "store"
+        else "fichiers " + " et ".join(str(v) for k, v in source.inputs.items() if k in ("calls", "predictions"))
     )
     coverage = Coverage(
         start=request.start,
         end=request.end,
         site=request.site,
         granularity=request.granularity,
-        n_calls=len(in_range),
+        n_calls=n_calls,
         n_autre=int(in_range["autre"].sum()),
         first_call=in_range["timestamp"].min().to_pydatetime(),
         last_call=in_range["timestamp"].max().to_pydatetime(),
         sites=_counts(in_range["site"]),
         channels=_counts(in_range["channel"]),
-        model_versions=MonitoringInput(in_range, data.source).versions("model_version"),
-        taxonomy_versions=MonitoringInput(in_range, data.source).versions("taxonomy_version"),
-        source=data.source,
-        history_start=history_start(request.start, request.granularity, config),
+        model_versions={source.model_version: n_calls} if source.model_version else {},
+        taxonomy_versions={source.taxonomy_ref: n_calls} if source.taxonomy_ref else {},
+        source=where,
+        history_start=first_day_read(request, config),
         generated_at=generated_at or dt.datetime.now(PARIS),
         review_url=request.review_url,
+        scope=outcome.scope,
     )
     content = build_report(
-        run,
-        in_range,
-        taxonomy=taxonomy,
-        config=config,
-        coverage=coverage,
-        redact=redact or _redactor(),
+        run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or _redactor()
     )
-    html = render_report(content, version=version)
-    write_atomically(request.out, html)
-    return ReportResult(path=request.out, content=content, run=run, seconds=time.perf_counter() - started)
+    write_atomically(request.out, render_report(content, version=version))
+    return ReportResult(
+        path=request.out,
+        content=content,
+        run=run,
+        scope=outcome.scope,
+        stored_run_id=outcome.run.id if outcome.run is not None else None,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
@@ -198,23 +205,23 @@ def write_atomically(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class ReportSources:
-    """Where the calls come from: a reclassification output (+ the calls file) or the store (the default)."""
+    """Where the calls come from: a calls export and its reclassification output, or the store (the default)."""
 
-    predictions: Path | None = None
     calls: Path | None = None
-    database_url: str | None = None  # None with no predictions file = MOTIFS_DATABASE_URL or motifs-data/motifs.db
+    predictions: Path | None = None
+    database_url: str | None = None  # None = MOTIFS_DATABASE_URL, else motifs-data/motifs.db
     model_version: str | None = None  # store only; default: the version that scored the most calls
 
     def check(self) -> None:
-        if self.calls is not None and self.predictions is None:
+        if (self.calls is None) != (self.predictions is None):
             raise InvalidReportOptions(
-                "--calls sans --predictions : donner aussi la sortie de motifs reclassify (--predictions), ou "
-                "lire la base (--database-url)"
+                "--calls et --predictions vont ensemble (l'export d'appels et sa sortie de motifs reclassify) ; "
+                "sans eux, le rapport lit la base"
             )
         if self.predictions is not None and self.database_url is not None:
             raise InvalidReportOptions("--predictions et --database-url s'excluent : choisir des fichiers ou la base")
         if self.predictions is not None and self.model_version is not None:
-            raise InvalidReportOptions("--model-version ne vaut que pour la base (--database-url)")
+            raise InvalidReportOptions("--model-version ne vaut que pour la base")
 
 
 def run_report(
@@ -222,42 +229,29 @@ def run_report(
     sources: ReportSources,
     *,
     config_path: Path | None = None,
-    registry_path: Path | None = None,
+    config: MonitoringConfig | None = None,
     version: str = "",
     lemmatizer: Lemmatizer | None = None,
 ) -> ReportResult:
-    """`motifs report`: load the calls (files or store) with their history, write the report; with
-    `registry_path`, read the clusters' registry from it (when it exists) and write the updated one back, so ids
-    stay those of earlier runs."""
+    """`motifs report`: read the calls with their history, write the report.
+
+    From the store, the monitoring is saved back exactly as `motifs emerging` saves it (registry, snapshots, run):
+    the report's cluster ids are those of the review UI, and an analyst's decisions show in it. From files, nothing
+    is stored (ids are those of a fresh registry)."""
     from serving.monitoring import load_config
-    from serving.reports.sources import from_files, from_store
 
     request.check()
     sources.check()
-    config = load_config(config_path)
-    first = history_start(request.start, request.granularity, config)
-    if sources.predictions is not None:
-        data = from_files(sources.predictions, sources.calls, history_start=first, end=request.end, site=request.site)
-    else:
-        from serving.store import Database
-
-        db = Database.open(sources.database_url)
-        try:
-            data = from_store(
-                db,
-                history_start=first,
-                end=request.end,
-                site=request.site,
-                model_version=sources.model_version,
-                report_start=request.start,
-            )
-        finally:
-            db.close()
-    registry = None
-    if registry_path is not None and registry_path.exists():
-        registry = ClusterRegistry.from_json(registry_path)
-    result = make_report(request, data, config=config, registry=registry, version=version, lemmatizer=lemmatizer)
-    if registry_path is not None:
-        registry_path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(registry_path, result.run.registry.to_json() + "\n")
-    return result
+    config = config or load_config(config_path)
+    first = first_day_read(request, config)
+    if sources.calls is not None and sources.predictions is not None:
+        source = calls_from_files(sources.calls, sources.predictions, site=request.site, start=first, end=request.end)
+        return make_report(request, source, config=config, version=version, lemmatizer=lemmatizer)
+    db = Database.open(sources.database_url)
+    try:
+        source = calls_from_store(
+            db, start=first, end=request.end, site=request.site, model_version=sources.model_version
+        )
+        return make_report(request, source, db=db, config=config, version=version, lemmatizer=lemmatizer)
+    finally:
+        db.close()
