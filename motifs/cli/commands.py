@@ -11,6 +11,7 @@ from motifs.cli import (
     evaluate_cmd,
     reclassify_cmd,
     redact_cmd,
+    report_cmd,
     review_cmd,
     serve_cmd,
     taxonomy_cmd,
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
     evaluate_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
+    report_cmd.register(app)
     review_cmd.register(app)
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")

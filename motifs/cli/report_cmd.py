@@ -1,0 +1,114 @@
+"""`motifs report`: thin over `serving.reports.run_report` (one self-contained HTML file in French)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from motifs import __version__
+from serving.reports import InvalidReportOptions, ReportRequest, ReportResult, ReportSources, run_report
+from serving.reports import formatting as fmt
+
+_console = Console(highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def parse_day(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidReportOptions(
+            f"{option} « {value[:40]} » (attendu : une date aaaa-mm-jj, p. ex. 2026-01-05)"
+        ) from None
+
+
+def report(
+    start: Annotated[str, typer.Option("--from", help="Premier jour du rapport (aaaa-mm-jj, heure de Paris).")],
+    end: Annotated[str, typer.Option("--to", help="Dernier jour du rapport, inclus (aaaa-mm-jj).")],
+    out: Annotated[Path, typer.Option("--out", help="Fichier HTML à écrire (un seul fichier, autonome).")],
+    site: Annotated[str | None, typer.Option("--site", help="Limiter le rapport aux appels d'un site.")] = None,
+    period: Annotated[str, typer.Option("--period", help="Période des séries : day, week ou month.")] = "week",
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictions", help="Sortie de motifs reclassify sur --calls (jointure sur call_id) ; sinon la base."
+        ),
+    ] = None,
+    calls: Annotated[
+        Path | None,
+        typer.Option(
+            "--calls",
+            help="Export d'appels (contrat de données), avec --predictions ; notes anonymisées avant usage, sauf si "
+            "la sortie de reclassification les porte (--with-text).",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="Base de données (défaut : MOTIFS_DATABASE_URL, sinon motifs-data/motifs.db)."
+        ),
+    ] = None,
+    model_version: Annotated[
+        str | None,
+        typer.Option(
+            "--model-version", help="Base : version du modèle à lire (défaut : celle qui a noté le plus d'appels)."
+        ),
+    ] = None,
+    review_url: Annotated[
+        str | None,
+        typer.Option(
+            "--review-url",
+            help="Page d'un groupe dans l'interface de revue, avec {scope} et {id} (p. ex. "
+            "http://127.0.0.1:8000/revue/{scope}/{id}) : ajoute un lien vers chaque groupe émergent.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Réglages du suivi (YAML fusionné sur les valeurs par défaut).")
+    ] = None,
+) -> None:
+    """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
+    site, motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
+
+    Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
+    le suivi est enregistré comme par motifs emerging (mêmes identifiants de groupes que l'interface de revue).
+
+    Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --out rapport.html
+
+    Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --site lyon --predictions motifs.parquet
+    --calls appels.csv --out rapport-lyon.html
+    """
+    request = ReportRequest(
+        start=parse_day(start, "--from"),
+        end=parse_day(end, "--to"),
+        out=out,
+        site=site,
+        granularity=period,  # type: ignore[arg-type]  # checked by ReportRequest.check
+        review_url=review_url,
+    )
+    sources = ReportSources(
+        calls=calls, predictions=predictions, database_url=database_url, model_version=model_version
+    )
+    result = run_report(request, sources, config_path=config, version=__version__)
+    print_result(result)
+
+
+def print_result(result: ReportResult) -> None:
+    content = result.content
+    _console.print(f"[bold]Rapport écrit[/] : {result.path} ({result.path.resolve().as_uri()})")
+    _console.print(
+        f"{fmt.count(content.coverage.n_calls)} appels, {len(content.periods)} période(s), "
+        f"{fmt.count(content.n_alerts)} alerte(s), {len(content.clusters) + len(content.more_clusters)} groupe(s) "
+        f"émergent(s) signalé(s) — {result.seconds:.1f} s"
+    )
+    if result.stored_run_id is not None:
+        _console.print(f"Suivi enregistré (exécution n° {result.stored_run_id}, suivi « {result.scope} »).")
+    _console.print("[bold]Synthèse[/]")
+    for fact in content.facts:
+        _console.print(f"  • {fact.text}")

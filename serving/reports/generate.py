@@ -1,0 +1,257 @@
+"""One report, from calls to the HTML file, through the same path as `motifs emerging`:
+
+calls ─ store (one model version) or files (calls export + reclassification output), with their history
+    └ serving.review.emerging.monitor_emerging: the scope's cluster registry from the store, run_monitoring,
+      registry + snapshots + run saved back (store only) — so the report's cluster ids are the review UI's
+    └ the « autre » and volume tables behind the charts (run_monitoring without clustering, same calls)
+    └ build_report (pure) ─ render_report (Jinja2) ─ atomic write of the HTML file
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
+from serving.monitoring.calls import GRANULARITIES
+from serving.reports.content import Coverage, ReportContent, build_report
+from serving.reports.errors import InvalidReportOptions, NoCallsInRange
+from serving.reports.render import render_report
+from serving.review.emerging import (
+    EmergingInput,
+    calls_from_files,
+    calls_from_store,
+    history_periods,
+    history_start,
+    monitor_emerging,
+    period_label,
+)
+from serving.store import Database
+from taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    start: dt.date  # first day of the report (Paris time)
+    end: dt.date  # last day, included
+    out: Path
+    site: str | None = None
+    granularity: Granularity = "week"
+    # Review UI page of a cluster: "http://host:8000/revue/{scope}/{id}" (placeholders {id} and {scope}), or a base
+    # URL the cluster id is appended to. No links without it.
+    review_url: str | None = None
+
+    def check(self) -> None:
+        if self.end < self.start:
+            raise InvalidReportOptions(
+                f"--to {self.end:%Y-%m-%d} est avant --from {self.start:%Y-%m-%d} (attendu : début ≤ fin)"
+            )
+        if self.granularity not in GRANULARITIES:
+            raise InvalidReportOptions(
+                f"--period « {str(self.granularity)[:10]} » inconnue (attendu : {', '.join(GRANULARITIES)})"
+            )
+        if self.review_url is not None and not self.review_url.startswith(("http://", "https://", "/")):
+            raise InvalidReportOptions("--review-url : une adresse http(s)://… ou un chemin /… est attendu")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path
+    content: ReportContent
+    run: MonitoringRun
+    scope: str
+    stored_run_id: int | None  # the monitoring run saved in the store (None for files)
+    seconds: float
+
+
+def first_day_read(request: ReportRequest, config: MonitoringConfig) -> dt.date:
+    """First day of calls to read so the report's first period has its baselines and growth history."""
+    return history_start(request.start, request.granularity, history_periods(config))
+
+
+def report_taxonomy(ref: str | None) -> Taxonomy:
+    """The taxonomy the calls were scored with (labels, domains, novelty references); the latest national one when
+    it cannot be loaded (a custom or from-data taxonomy: its codes are then shown as they are)."""
+    if ref:
+        try:
+            return load_taxonomy(ref)
+        except TaxonomyError:
+            pass
+    return load_taxonomy()
+
+
+def make_report(
+    request: ReportRequest,
+    source: EmergingInput,
+    *,
+    db: Database | None = None,
+    config: MonitoringConfig | None = None,
+    taxonomy: Taxonomy | None = None,
+    lemmatizer: Lemmatizer | None = None,
+    generated_at: dt.datetime | None = None,
+    redact: Callable[[str], str] | None = None,
+    version: str = "",
+) -> ReportResult:
+    """Monitor `source` (history included) like `motifs emerging` — from and back to the store's registry when
+    `db` is given — and write the report of [request.start, request.end]."""
+    from serving.monitoring import load_config
+
+    request.check()
+    started = time.perf_counter()
+    config = config or load_config()
+    taxonomy = taxonomy or report_taxonomy(source.taxonomy_ref)
+    low, high = pd.Timestamp(request.start), pd.Timestamp(request.end + dt.timedelta(days=1))
+    calls = prepare_calls(source.frame, granularity=request.granularity)  # the loaders stop at request.end
+    in_range = calls[(calls["timestamp"] >= low) & (calls["timestamp"] < high)]
+    if in_range.empty:
+        where = f" sur le site {request.site}" if request.site else ""
+        raise NoCallsInRange(
+            f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} : vérifier les dates "
+            "(--from, --to) et le site"
+        )
+    outcome = monitor_emerging(
+        source,
+        granularity=request.granularity,
+        db=db,
+        site=request.site,
+        since=period_label(request.start, request.granularity),
+        config=config,
+        taxonomy=taxonomy,
+        lemmatizer=lemmatizer,
+        parameters={
+            "report": request.out.name,
+            "from": request.start.isoformat(),
+            "to": request.end.isoformat(),
+        },
+    )
+    tables = run_monitoring(calls, granularity=request.granularity, config=config, emerging=False)
+    run = MonitoringRun(
+        report=outcome.report,
+        registry=outcome.registry,
+        autre_table=tables.autre_table,
+        volume_table=tables.volume_table,
+    )
+    n_calls = len(in_range)
+    where = (
+        f"base de données {source.inputs.get('database', '')}".strip()
+        if source.source == "store"
+        else "fichiers " + " et ".join(str(v) for k, v in source.inputs.items() if k in ("calls", "predictions"))
+    )
+    coverage = Coverage(
+        start=request.start,
+        end=request.end,
+        site=request.site,
+        granularity=request.granularity,
+        n_calls=n_calls,
+        n_autre=int(in_range["autre"].sum()),
+        first_call=in_range["timestamp"].min().to_pydatetime(),
+        last_call=in_range["timestamp"].max().to_pydatetime(),
+        sites=_counts(in_range["site"]),
+        channels=_counts(in_range["channel"]),
+        model_versions={source.model_version: n_calls} if source.model_version else {},
+        taxonomy_versions={source.taxonomy_ref: n_calls} if source.taxonomy_ref else {},
+        source=where,
+        history_start=first_day_read(request, config),
+        generated_at=generated_at or dt.datetime.now(PARIS),
+        review_url=request.review_url,
+        scope=outcome.scope,
+    )
+    content = build_report(
+        run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or _redactor()
+    )
+    write_atomically(request.out, render_report(content, version=version))
+    return ReportResult(
+        path=request.out,
+        content=content,
+        run=run,
+        scope=outcome.scope,
+        stored_run_id=outcome.run.id if outcome.run is not None else None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.value_counts().items()}
+
+
+def _redactor() -> Callable[[str], str]:
+    from pipeline.redaction import redact
+
+    return redact
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` through a temporary file of the same folder: never a half-written report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class ReportSources:
+    """Where the calls come from: a calls export and its reclassification output, or the store (the default)."""
+
+    calls: Path | None = None
+    predictions: Path | None = None
+    database_url: str | None = None  # None = MOTIFS_DATABASE_URL, else motifs-data/motifs.db
+    model_version: str | None = None  # store only; default: the version that scored the most calls
+
+    def check(self) -> None:
+        if (self.calls is None) != (self.predictions is None):
+            raise InvalidReportOptions(
+                "--calls et --predictions vont ensemble (l'export d'appels et sa sortie de motifs reclassify) ; "
+                "sans eux, le rapport lit la base"
+            )
+        if self.predictions is not None and self.database_url is not None:
+            raise InvalidReportOptions("--predictions et --database-url s'excluent : choisir des fichiers ou la base")
+        if self.predictions is not None and self.model_version is not None:
+            raise InvalidReportOptions("--model-version ne vaut que pour la base")
+
+
+def run_report(
+    request: ReportRequest,
+    sources: ReportSources,
+    *,
+    config_path: Path | None = None,
+    config: MonitoringConfig | None = None,
+    version: str = "",
+    lemmatizer: Lemmatizer | None = None,
+) -> ReportResult:
+    """`motifs report`: read the calls with their history, write the report.
+
+    From the store, the monitoring is saved back exactly as `motifs emerging` saves it (registry, snapshots, run):
+    the report's cluster ids are those of the review UI, and an analyst's decisions show in it. From files, nothing
+    is stored (ids are those of a fresh registry)."""
+    from serving.monitoring import load_config
+
+    request.check()
+    sources.check()
+    config = config or load_config(config_path)
+    first = first_day_read(request, config)
+    if sources.calls is not None and sources.predictions is not None:
+        source = calls_from_files(sources.calls, sources.predictions, site=request.site, start=first, end=request.end)
+        return make_report(request, source, config=config, version=version, lemmatizer=lemmatizer)
+    db = Database.open(sources.database_url)
+    try:
+        source = calls_from_store(
+            db, start=first, end=request.end, site=request.site, model_version=sources.model_version
+        )
+        return make_report(request, source, db=db, config=config, version=version, lemmatizer=lemmatizer)
+    finally:
+        db.close()
