@@ -30,6 +30,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
 from pipeline.classifier import TemperatureCalibratedLinear
@@ -225,12 +226,11 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         union: FeatureUnion = steps[-1][1]
         weights = union.transformer_weights or {}
         blocks = [
-            sparse.csr_matrix(transformer.transform(docs)) * float(weights.get(name, 1.0))
+            _weighted_csr(transformer.transform(docs), float(weights.get(name, 1.0)))
             for name, transformer in union.transformer_list
             if transformer != "drop"
         ]
-        X = sparse.hstack(blocks, format="csr")
-        return X, np.array([self._usable(doc) for doc in docs], dtype=bool)
+        return _hstack_csr(blocks), np.array([self._usable(doc) for doc in docs], dtype=bool)
 
     def _usable(self, doc: AnalysedText) -> bool:
         """False for notes the model must not classify: no word at all (empty, digits, symbols), mostly non-Latin
@@ -274,7 +274,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
 
     def _nearest_similarity(self, X: sparse.csr_matrix) -> np.ndarray:
         """Cosine similarity of each row of `X` to its nearest exemplar, in [0, 1]."""
-        return self._exemplar_index().max_similarity(normalize(X))
+        return self._exemplar_index().max_similarity(_l2_normalised(X))
 
     def _exemplar_index(self) -> ExemplarIndex:
         """Built from `exemplars_t_` on first use (~0.3 s) and kept with the fitted model, never pickled: the
@@ -312,7 +312,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         if len(undecided) == 0:
             return proba, kept_if_close
         index = self._exemplar_index()
-        rows = normalize(X[undecided])
+        rows = _l2_normalised(X if len(undecided) == X.shape[0] else X[undecided])
         similarity[undecided] = index.class_max_similarity(rows, kept_if_close[undecided])
         left = np.flatnonzero(codes_with(similarity)[undecided] == AUTRE)
         if len(left):
@@ -367,3 +367,43 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+# The helpers below do what scipy.sparse.hstack, `csr_matrix(block) * weight` and sklearn's `normalize` do, without
+# their input checks: on one short note those checks cost more than the arithmetic (same values, same order).
+def _weighted_csr(block: Any, weight: float) -> sparse.csr_matrix:
+    """`csr_matrix(block) * weight` (the zeros of a dense block are not stored)."""
+    if sparse.issparse(block):
+        matrix = sparse.csr_matrix(block)
+    else:
+        dense = np.asarray(block)
+        rows, columns = np.nonzero(dense)
+        indptr = np.zeros(dense.shape[0] + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=dense.shape[0]), out=indptr[1:])
+        matrix = sparse.csr_matrix((dense[rows, columns], columns.astype(np.int32), indptr), shape=dense.shape)
+    return matrix if weight == 1.0 else matrix * weight
+
+
+def _hstack_csr(blocks: Sequence[sparse.csr_matrix]) -> sparse.csr_matrix:
+    """`sparse.hstack(blocks, format="csr")`: each row holds the first block's entries, then the second's…"""
+    if len(blocks) == 1:
+        return blocks[0]
+    n_rows = blocks[0].shape[0]
+    offsets = np.cumsum([0] + [block.shape[1] for block in blocks])
+    rows = np.concatenate([np.repeat(np.arange(n_rows), np.diff(block.indptr)) for block in blocks])
+    order = np.argsort(rows, kind="stable")
+    indices = np.concatenate([block.indices + offset for block, offset in zip(blocks, offsets, strict=False)])
+    data = np.concatenate([block.data for block in blocks])
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    index_type = np.int32 if offsets[-1] < 2**31 and len(data) < 2**31 else np.int64
+    return sparse.csr_matrix(
+        (data[order], indices[order].astype(index_type), indptr.astype(index_type)), shape=(n_rows, offsets[-1])
+    )
+
+
+def _l2_normalised(X: sparse.csr_matrix) -> sparse.csr_matrix:
+    """A copy of `X` with rows of unit L2 norm (sklearn's `normalize`, same in-place routine)."""
+    out = sparse.csr_matrix(X, dtype=X.dtype, copy=True)
+    inplace_csr_row_normalize_l2(out)
+    return out

@@ -45,7 +45,8 @@ class ExemplarIndex:
         self._dense_columns = np.flatnonzero(self._is_dense)
         self._position = np.full(n_features, -1, dtype=np.int32)
         self._position[self._dense_columns] = np.arange(len(self._dense_columns), dtype=np.int32)
-        self._dense = np.ascontiguousarray(by_feature[self._dense_columns].toarray())  # dense features × exemplars
+        # exemplars × dense features: the exemplars of one reason are a block of rows (no copy when sliced)
+        self._dense_t = np.ascontiguousarray(by_feature[self._dense_columns].toarray().T)
         keep = np.repeat(~self._is_dense, holders)
         rest = sparse.csr_matrix(
             (
@@ -55,7 +56,10 @@ class ExemplarIndex:
             ),
             shape=by_feature.shape,
         )
-        self._rest_t = sparse.csr_matrix(rest.T)  # exemplars × features (rows = exemplars: sliced by reason)
+        # The sparse rest in both layouts: features × exemplars for products with every exemplar (the work follows
+        # the note's few features), exemplars × features for the exemplars of one reason (a slice of rows).
+        self._rest = rest
+        self._rest_t = sparse.csr_matrix(rest.T)
         self._rest_t.sort_indices()
 
     def max_similarity(self, rows: sparse.spmatrix) -> np.ndarray:
@@ -79,20 +83,22 @@ class ExemplarIndex:
         out = np.zeros(rows.shape[0])
         if end <= start:
             return out
-        rest_t = self._rest_t if (start, end) == (0, self.n_exemplars) else self._rest_t[start:end]
+        every = (start, end) == (0, self.n_exemplars)
+        rest_t = None if every else self._rest_t[start:end]
         for first in range(0, rows.shape[0], _BLOCK_ROWS):
             block = rows[first : first + _BLOCK_ROWS]
             out[first : first + _BLOCK_ROWS] = self._products(block, start, end, rest_t).max(axis=1)
         return np.clip(out, 0.0, 1.0)
 
-    def _products(self, rows: sparse.csr_matrix, start: int, end: int, rest_t: sparse.csr_matrix) -> np.ndarray:
-        """`rows @ exemplars[:, start:end]` as a dense (rows × exemplars) array: dense block with BLAS, rest sparse."""
+    def _products(self, rows: sparse.csr_matrix, start: int, end: int, rest_t: sparse.csr_matrix | None) -> np.ndarray:
+        """`rows @ exemplars[:, start:end]` as a dense (rows × exemplars) array: dense block with BLAS, rest sparse
+        (`rest_t`: the sparse rest of those exemplars, exemplars × features; None for every exemplar)."""
         n = rows.shape[0]
         which = np.repeat(np.arange(n), np.diff(rows.indptr))
         in_dense = self._is_dense[rows.indices]
         dense_rows = np.zeros((n, len(self._dense_columns)))
         dense_rows[which[in_dense], self._position[rows.indices[in_dense]]] = rows.data[in_dense]
-        out = dense_rows @ self._dense[:, start:end]
+        out = dense_rows @ self._dense_t[start:end].T
         sparse_part = ~in_dense
         if sparse_part.any():
             counts = np.bincount(which[sparse_part], minlength=n)
@@ -100,6 +106,10 @@ class ExemplarIndex:
                 (rows.data[sparse_part], rows.indices[sparse_part], np.concatenate([[0], np.cumsum(counts)])),
                 shape=rows.shape,
             )
-            product = (rest_t @ rest_rows.T).tocoo()  # exemplars × rows
-            out[product.col, product.row] += product.data
+            if rest_t is None:
+                product = (rest_rows @ self._rest).tocoo()  # rows × exemplars
+                out[product.row, product.col] += product.data
+            else:
+                product = (rest_t @ rest_rows.T).tocoo()  # exemplars × rows
+                out[product.col, product.row] += product.data
         return out
