@@ -293,8 +293,13 @@ _DATE_TIME = re.compile(
 )
 
 
+_DATE_HINT = re.compile(r"[0-9][/.\-][0-9]")
+
+
 def date_time_spans(text: str) -> list[tuple[int, int]]:
     """Where `text` holds a date, possibly with a time of day (« 2026-02-03 10:15 », « 03/02/2026 à 10h15 »)."""
+    if _DATE_HINT.search(text) is None:  # every date shape has a digit, a separator, a digit
+        return []
     return [(m.start(), m.end()) for m in _DATE_TIME.finditer(text)]
 
 
