@@ -30,6 +30,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from sklearn.utils.validation import check_is_fitted
 
 from pipeline.classifier import TemperatureCalibratedLinear
@@ -37,10 +38,10 @@ from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
 from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
 from pipeline.inputs import check_texts
 from pipeline.settings import resolve_config
+from pipeline.similarity import ExemplarIndex
 from pipeline.text import FrenchNormaliser
 
 AUTRE = "autre"  # the taxonomy's reserved catch-all code (taxonomy.AUTRE)
-_SIMILARITY_BATCH = 512
 
 
 _COMPONENTS = {
@@ -225,12 +226,11 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         union: FeatureUnion = steps[-1][1]
         weights = union.transformer_weights or {}
         blocks = [
-            sparse.csr_matrix(transformer.transform(docs)) * float(weights.get(name, 1.0))
+            _weighted_csr(transformer.transform(docs), float(weights.get(name, 1.0)))
             for name, transformer in union.transformer_list
             if transformer != "drop"
         ]
-        X = sparse.hstack(blocks, format="csr")
-        return X, np.array([self._usable(doc) for doc in docs], dtype=bool)
+        return _hstack_csr(blocks), np.array([self._usable(doc) for doc in docs], dtype=bool)
 
     def _usable(self, doc: AnalysedText) -> bool:
         """False for notes the model must not classify: no word at all (empty, digits, symbols), mostly non-Latin
@@ -273,12 +273,51 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         return parts.proba, self.novelty_from_parts(parts)
 
     def _nearest_similarity(self, X: sparse.csr_matrix) -> np.ndarray:
-        Xn = normalize(X)
-        out = np.empty(X.shape[0])
-        for start in range(0, X.shape[0], _SIMILARITY_BATCH):
-            block = (Xn[start : start + _SIMILARITY_BATCH] @ self.exemplars_t_).toarray()
-            out[start : start + _SIMILARITY_BATCH] = block.max(axis=1) if block.shape[1] else 0.0
-        return np.clip(out, 0.0, 1.0)
+        """Cosine similarity of each row of `X` to its nearest exemplar, in [0, 1]."""
+        return self._exemplar_index().max_similarity(_l2_normalised(X))
+
+    def _exemplar_index(self) -> ExemplarIndex:
+        """Built from `exemplars_t_` on first use (~0.3 s) and kept with the fitted model, never pickled: the
+        artifact format does not change, and a model saved before it existed gets the same index."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self.__dict__["_index"] = ExemplarIndex(self.exemplars_t_, self.exemplar_labels_)
+        return index
+
+    def _decisions(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and codes, the same as `decide(proba, novelty)` on `score_parts`, with the similarity
+        computed only where it can change the code.
+
+        Novelty falls as the similarity rises, and « autre » is decided by novelty above a threshold: a note that
+        is « autre » even with similarity 1, or kept even with similarity 0, is decided by its probabilities alone
+        (most notes). For the others, the nearest exemplar of the predicted reason gives a lower bound of the
+        similarity; when that bound already keeps the note, so would the true value. Only the notes still left
+        are compared with every exemplar. Same codes as the full computation, up to float32 rounding (~1e-6) of
+        similarities at the threshold itself."""
+        check_is_fitted(self, "classifier_")
+        texts = check_texts(texts)
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_))), np.array([], dtype=object)
+        X, has_words = self._transform(texts, redacted=redacted)
+        proba = self.classifier_.predict_proba_unchecked(X)
+        similarity = np.zeros(X.shape[0])
+
+        def codes_with(values: np.ndarray) -> np.ndarray:
+            return self.decide(proba, self.novelty_from_parts(ScoreParts(proba, values, has_words)))
+
+        if self.max_prob_weight_ >= 1.0:  # the similarity has no weight (score_parts does not compute it either)
+            return proba, codes_with(similarity)
+        kept_if_close = codes_with(np.ones(X.shape[0]))
+        undecided = np.flatnonzero(kept_if_close != codes_with(similarity))
+        if len(undecided) == 0:
+            return proba, kept_if_close
+        index = self._exemplar_index()
+        rows = _l2_normalised(X if len(undecided) == X.shape[0] else X[undecided])
+        similarity[undecided] = index.class_max_similarity(rows, kept_if_close[undecided])
+        left = np.flatnonzero(codes_with(similarity)[undecided] == AUTRE)
+        if len(left):
+            similarity[undecided[left]] = index.max_similarity(rows[left])
+        return proba, codes_with(similarity)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities over `classes_` (rows sum to 1)."""
@@ -297,16 +336,13 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """One code per note: the most probable reason, or « autre » where the model abstains."""
-        proba, novelty = self._scores(texts)
-        return self.decide(proba, novelty)
+        return self._decisions(texts)[1]
 
     def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         """Top-`k` reasons per note with calibrated probabilities, and the decision (a code or « autre »)."""
         if not isinstance(k, int | np.integer) or k < 1:
             raise InvalidText(f"k doit être un entier ≥ 1 (reçu : {k!r})")
-        texts = check_texts(texts)
-        proba, novelty = self._scores(texts, redacted=redacted)
-        codes = self.decide(proba, novelty)
+        proba, codes = self._decisions(texts, redacted=redacted)
         k = min(int(k), len(self.classes_))
         out = []
         for row, code in zip(proba, codes, strict=True):
@@ -319,9 +355,55 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         """Load spaCy's tokenizer, the lemma table and the word vectors now (a few seconds), not on the first
         request: call it where the model is loaded (e.g. the API's lifespan)."""
         self.suggest(["Préchauffage du modèle : appel pour un rendez-vous."])
+        self._exemplar_index()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_index", None)  # rebuilt from exemplars_t_ on first use
+        return state
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         return tags
+
+
+# The helpers below do what scipy.sparse.hstack, `csr_matrix(block) * weight` and sklearn's `normalize` do, without
+# their input checks: on one short note those checks cost more than the arithmetic (same values, same order).
+def _weighted_csr(block: Any, weight: float) -> sparse.csr_matrix:
+    """`csr_matrix(block) * weight` (the zeros of a dense block are not stored)."""
+    if sparse.issparse(block):
+        matrix = sparse.csr_matrix(block)
+    else:
+        dense = np.asarray(block)
+        rows, columns = np.nonzero(dense)
+        indptr = np.zeros(dense.shape[0] + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=dense.shape[0]), out=indptr[1:])
+        matrix = sparse.csr_matrix((dense[rows, columns], columns.astype(np.int32), indptr), shape=dense.shape)
+    return matrix if weight == 1.0 else matrix * weight
+
+
+def _hstack_csr(blocks: Sequence[sparse.csr_matrix]) -> sparse.csr_matrix:
+    """`sparse.hstack(blocks, format="csr")`: each row holds the first block's entries, then the second's…"""
+    if len(blocks) == 1:
+        return blocks[0]
+    n_rows = blocks[0].shape[0]
+    offsets = np.cumsum([0] + [block.shape[1] for block in blocks])
+    rows = np.concatenate([np.repeat(np.arange(n_rows), np.diff(block.indptr)) for block in blocks])
+    order = np.argsort(rows, kind="stable")
+    indices = np.concatenate([block.indices + offset for block, offset in zip(blocks, offsets, strict=False)])
+    data = np.concatenate([block.data for block in blocks])
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    index_type = np.int32 if offsets[-1] < 2**31 and len(data) < 2**31 else np.int64
+    return sparse.csr_matrix(
+        (data[order], indices[order].astype(index_type), indptr.astype(index_type)), shape=(n_rows, offsets[-1])
+    )
+
+
+def _l2_normalised(X: sparse.csr_matrix) -> sparse.csr_matrix:
+    """A copy of `X` with rows of unit L2 norm (sklearn's `normalize`, same in-place routine)."""
+    out = sparse.csr_matrix(X, dtype=X.dtype, copy=True)
+    inplace_csr_row_normalize_l2(out)
+    return out

@@ -93,9 +93,14 @@ def inspect_table(path: str | Path, *, encoding: str | None = None, delimiter: s
         sample = handle.read(_SAMPLE_BYTES)
     guesses: list[str] = []
     if encoding is None:
-        encoding = _guess_encoding(sample)
+        encoding, evidence = _guess_encoding(sample)
         if encoding == "cp1252":
             guesses.append("encodage deviné : windows-1252 (le fichier n'est pas en UTF-8)")
+        elif evidence.invalid:
+            guesses.append(
+                f"encodage deviné : UTF-8 ({evidence.valid} caractère(s) accentué(s) valides, {evidence.invalid} "
+                "octet(s) illisible(s) au début du fichier : les lignes concernées sont signalées)"
+            )
     if delimiter is None:
         if path.suffix.lower() == ".tsv":
             delimiter = "\t"
@@ -106,16 +111,37 @@ def inspect_table(path: str | Path, *, encoding: str | None = None, delimiter: s
     return TableSpec(path=path, kind=kind, encoding=encoding, delimiter=delimiter, guesses=tuple(guesses))
 
 
-def _guess_encoding(sample: bytes) -> str:
+@dataclass(frozen=True)
+class _Utf8Evidence:
+    valid: int  # well-formed multi-byte UTF-8 sequences (accented letters, €, ’…)
+    invalid: int  # bytes that are not part of any well-formed UTF-8 sequence
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _utf8_evidence(sample: bytes, *, full: bool) -> _Utf8Evidence:
+    """Count what speaks for and against UTF-8 in `sample`. When the sample is a cut of a larger file, a
+    multi-byte character cut by its end is no evidence either way: the sample is read up to its last line break."""
+    if full:
+        cut = sample.rfind(b"\n")
+        sample = sample[: cut + 1] if cut > 0 else sample[:-3]
+    text = sample.decode("utf-8", errors="surrogateescape")
+    return _Utf8Evidence(valid=len(_NON_ASCII.findall(text)), invalid=len(_SURROGATES.findall(text)))
+
+
+def _guess_encoding(sample: bytes) -> tuple[str, _Utf8Evidence]:
+    """(encoding, evidence): UTF-8 unless most of the sample's non-ASCII bytes fail to decode as UTF-8 (then
+    Windows-1252).
+
+    Decided by evidence, not by the first bad byte: in a Windows-1252 file with accents almost every accented
+    letter is an invalid UTF-8 byte (é = 0xE9 followed by a plain letter), while an UTF-8 export with one
+    corrupted row has many well-formed sequences and a few bad bytes — it stays UTF-8 and only those rows are
+    flagged undecodable, instead of every accent of the file being garbled."""
+    evidence = _utf8_evidence(sample, full=len(sample) == _SAMPLE_BYTES)
     if sample.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the end of the sample is not evidence against UTF-8.
-        if exc.start < len(sample) - 3 or len(sample) < _SAMPLE_BYTES:
-            return "cp1252"
-    return "utf-8"
+        return "utf-8-sig", evidence
+    return ("cp1252" if evidence.invalid and evidence.invalid >= evidence.valid else "utf-8"), evidence
 
 
 def _guess_delimiter(text: str) -> str:

@@ -84,8 +84,14 @@ def normalise(text: str, abbreviations: Mapping[str, str] | None = None) -> str:
     text = _base(text)
     if not table:
         return text
-    pattern = _abbreviation_pattern(tuple(sorted(table.items())))
+    # The shipped table's pattern is looked up without sorting the table again for every note.
+    pattern = _default_pattern() if abbreviations is None else _abbreviation_pattern(tuple(sorted(table.items())))
     return pattern.sub(lambda match: table[match.group(0)], text)
+
+
+@lru_cache(maxsize=1)
+def _default_pattern() -> re.Pattern[str]:
+    return _abbreviation_pattern(tuple(sorted(load_abbreviations().items())))
 
 
 def fold_accents(text: str) -> str:

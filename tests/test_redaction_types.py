@@ -218,6 +218,37 @@ def test_dates_that_are_not_birth_dates_stay(text: str) -> None:
     assert redact(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Appel du 2026-02-03 10:15 : l'usager demande où en est son dossier.",
+        "Rappel prévu le 2026-02-03 10 au plus tard.",
+        "Horodatage 2026-02-03T10:15:00, transfert au service paiement.",
+        "Export du 2026-02-03 10:15:22 relu.",
+        "Versement annoncé le 03/02/2026 10:15, rien reçu.",
+        "Rdv le 03/02/26 à 10h15 au guichet.",
+        "Paiement du 03.02.2026 puis du 03-03-2026.",
+        "Suivi du dossier du 2026-02-03 en attente.",
+    ],
+)
+def test_dates_and_timestamps_of_the_call_stay(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, value, kind",
+    [
+        ("le 03/02/2026 06 12 34 56 78 rappeler", "06 12 34 56 78", "TEL"),  # right after a date: the whole phone
+        ("appel du 2026-02-03 10:15, tél 0612345678", "0612345678", "TEL"),
+        ("portable 06/12/34/56/78", "06/12/34/56/78", "TEL"),  # shaped like « 06/12/34 » then more digits
+        ("dossier n° 2024-01-15 à relancer", "2024-01-15", "NUM_DOSSIER"),  # a number word announces it
+        ("né le 2026-02-03 10:15 à la maternité", "2026-02-03", "DATE_NAISSANCE"),
+    ],
+)
+def test_personal_data_next_to_dates_is_still_redacted(text: str, value: str, kind: str) -> None:
+    assert_redacted(text, value, kind)
+
+
 # --------------------------------------------------------------------------------------------- identifiers, plates
 @pytest.mark.parametrize(
     "text, value",

@@ -97,3 +97,50 @@ def test_writer_jsonl_dates_are_iso(tmp_path: Path) -> None:
     with TableWriter(path) as writer:
         writer.write(pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-05 09:14:32"])}))
     assert path.read_text(encoding="utf-8").strip() == '{"timestamp":"2026-01-05T09:14:32.000"}'
+
+
+_ACCENTED_NOTES = (
+    "échéance réglée à la caisse",
+    "reçu l'attestation de paiement déjà transmise",
+    "rappel prévu après vérification du dossier",
+    "bénéficiaire très inquiet : prélèvement refusé",
+)
+
+
+def test_one_bad_byte_in_an_utf8_file_keeps_utf8_and_flags_only_its_row(tmp_path: Path) -> None:
+    rows = [f"{i},{_ACCENTED_NOTES[i % len(_ACCENTED_NOTES)]}".encode() for i in range(1, 41)]
+    rows[16] = b"17,caf\xe9 ferm\xe9"  # one row typed in Windows-1252 inside an UTF-8 export
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"id,note\n" + b"\n".join(rows) + b"\n")
+    spec = inspect_table(path)
+    assert spec.encoding == "utf-8"
+    assert any("UTF-8" in guess and "2 octet(s) illisible(s)" in guess for guess in spec.guesses)
+    frame, _ = _read_all(path)
+    flagged = undecodable(frame["note"])
+    assert frame.loc[flagged, "id"].tolist() == ["17"]
+    assert frame.loc[~flagged, "note"].tolist()[:4] == [*_ACCENTED_NOTES[1:], _ACCENTED_NOTES[0]]
+
+
+def test_windows_1252_file_with_many_accents_and_a_few_utf8_lookalikes(tmp_path: Path) -> None:
+    # « Ã© » written in Windows-1252 is the UTF-8 encoding of « é »: a few such pairs must not outweigh the accents.
+    notes = [*_ACCENTED_NOTES, "libellé « Ã© » recopié tel quel", "€ 120 versés reçu n°12 — à suivre"]
+    text = "id;note\n" + "".join(f"{i};{note}\n" for i, note in enumerate(notes * 10, start=1))
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode("cp1252"))
+    spec = inspect_table(path)
+    assert spec.encoding == "cp1252"
+    frame, _ = _read_all(path)
+    assert frame["note"].tolist() == notes * 10
+    assert not undecodable(frame["note"]).any()
+
+
+def test_utf8_character_cut_by_the_end_of_the_sample_is_no_evidence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.tables as tables
+
+    content = ("id,note\n" + "1,réglé\n" * 20).encode()
+    monkeypatch.setattr(tables, "_SAMPLE_BYTES", content.index("é".encode()) + 1)  # the sample ends inside « é »
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    assert inspect_table(path).encoding == "utf-8"

@@ -90,9 +90,12 @@ class Engine:
         if EMAIL in types:
             found.extend(patterns.email_candidates(text))
         has_digit = _DIGIT.search(text) is not None
+        # Number detectors read digits with the call's dates and times masked (« 2026-02-03 10:15 » is no phone).
+        dates = patterns.date_time_spans(text) if has_digit else []
+        numeric = _mask(text, dates)
         if has_digit and types & _NUMBER_TYPES:
-            found.extend(numbers.digit_candidates(text, self.number_rules))
-            found.extend(numbers.iban_candidates(text, self.number_rules))
+            found.extend(numbers.digit_candidates(numeric, self.number_rules))
+            found.extend(numbers.iban_candidates(numeric, self.number_rules))
         if types & _NUMBER_TYPES and _count_number_words(tokens) >= 3:
             found.extend(numbers.spoken_candidates(text, self.number_rules))
         if DATE_NAISSANCE in types:
@@ -106,9 +109,9 @@ class Engine:
                 found.extend(patterns.address_candidates(text, self.address_rules, self.lexicon, where))
         if has_digit and (NUM_DOSSIER in types or TEL in types):
             where = [t.start for t in tokens if t.key in self.dossier_words]
-            found.extend(patterns.dossier_candidates(text, self.dossier_pattern, where))
+            found.extend(patterns.dossier_candidates(text, self.dossier_pattern, where, dates))
         if has_digit and IMMAT in types:
-            found.extend(patterns.plate_candidates(text, self.vehicle_trigger))
+            found.extend(patterns.plate_candidates(numeric, self.vehicle_trigger))
         if self.settings.site_patterns:
             found.extend(patterns.site_candidates(text, self.settings.site_patterns))
         if NOM in types:

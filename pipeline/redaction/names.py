@@ -16,6 +16,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pipeline.redaction.config import RedactionConfig
@@ -61,6 +62,26 @@ class Token:
         self.sentence_start = sentence_start
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_shape(word: str) -> tuple[str, bool, bool, bool]:
+    """(folded key, starts with a capital, all capitals (2+ letters), one capital letter) of a word: words repeat."""
+    cap = word[0].isupper()
+    return fold(word), cap, cap and len(word) >= 2 and word.isupper(), cap and len(word) == 1
+
+
+def _token(start: int, end: int, word: str, dot: bool, sentence_start: bool) -> Token:
+    """`Token(start, end, word, fold(word), dot, sentence_start)`, with the word's shape from the cache."""
+    token = Token.__new__(Token)
+    token.start = start
+    token.end = end
+    token.text = word
+    token.key, token.cap, token.upper, single_capital = _word_shape(word)
+    token.initial = single_capital and dot
+    token.dot = dot
+    token.sentence_start = sentence_start
+    return token
+
+
 def tokenize(text: str) -> list[Token]:
     """Words of `text` (elided articles split off: « l'usager » → « l », « usager »; « N'Diaye » kept whole)."""
     # where a sentence may start: position after « . », « ! », « ? », a line break (and quotes, brackets, spaces)
@@ -70,7 +91,7 @@ def tokenize(text: str) -> list[Token]:
     previous_length = 0
     size = len(text)
     for match in _TOKEN.finditer(text):
-        word = match.group("elided") or match.group("elided_cap") or match.group("word")
+        word = match[match.lastindex or 0]  # the one group that matched: elided, elided_cap or word
         start = match.start()
         end = start + len(word)
         mark = boundaries.get(start)
@@ -81,7 +102,7 @@ def tokenize(text: str) -> list[Token]:
         else:
             # « M. Dupont », « Karim B. Martin »: the dot of an abbreviation does not end a sentence
             sentence_start = not (text[mark] == "." and previous_end == mark and previous_length <= 3)
-        tokens.append(Token(start, end, word, fold(word), end < size and text[end] == ".", sentence_start))
+        tokens.append(_token(start, end, word, end < size and text[end] == ".", sentence_start))
         previous_end, previous_length = end, len(word)
     return tokens
 
@@ -113,6 +134,8 @@ class NameDetector:
         self.particles = frozenset(fold(w) for w in names.particles)
         self.introduction_words = first_words((*names.introductions, *names.weak_introductions))
         self.trigger_words = self.civility_abbreviations | self.civility_words | self.role_words
+        listed = lexicon.first_names | lexicon.surnames | lexicon.ambiguous_first_names | lexicon.ambiguous_surnames
+        self.keep_not_names = lexicon.keep - listed  # service, place and period words that are not also names
         self.introductions = re.compile(rf"(?i)(?<![^\W\d_]){phrase_pattern(names.introductions)}(?![^\W\d_])\s*[:,]?")
         self.weak_introductions = re.compile(
             rf"(?i)(?<![^\W\d_]){phrase_pattern(names.weak_introductions)}(?![^\W\d_])\s*[:,]?"
@@ -142,8 +165,8 @@ class NameDetector:
         """Non-zero for words to keep: `_KEEP_WORD` for a listed service/place/period word that is not also a name,
         `_SEQUENCE` for every word of a listed multi-word service (« France Travail », « Pôle emploi »)."""
         lex = self.lexicon
-        listed = lex.first_names | lex.surnames | lex.ambiguous_first_names | lex.ambiguous_surnames
-        marks = [_KEEP_WORD if tok.key in lex.keep and tok.key not in listed else 0 for tok in tokens]
+        keep_only = self.keep_not_names
+        marks = [_KEEP_WORD if tok.key in keep_only else 0 for tok in tokens]
         keys = [t.key for t in tokens]
         for i, key in enumerate(keys):
             for sequence in lex.keep_sequences.get(key, ()):

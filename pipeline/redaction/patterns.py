@@ -4,7 +4,7 @@ and the patterns configured for a site."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pipeline.redaction.config import RedactionConfig
@@ -273,6 +273,36 @@ def _chain(text: str, pieces: list[tuple[int, int]], units: list[tuple[int, int]
     return spans
 
 
+# --------------------------------------------------------------------------------------------------- dates, times
+# Dates and timestamps of the call itself (« appel du 2026-02-03 10:15 », « versement du 03/02/2026 ») are no personal
+# data: number detectors must not read their digits as a phone number or an identifier. Only unambiguous shapes
+# count (ISO, or day/month/year with « / », or with « . »/« - » and a 4-digit year), not glued to more digits by a
+# separator (« 06/12/34/56/78 » is a phone). A bare hour (« 2026-02-03 10 ») is taken only when no digit follows
+# (« le 03/02/2026 06 12 34 56 78 »: the phone keeps its « 06 »). Dates of birth are found apart, on the full text.
+_DAY_NUMBER = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_MONTH_NUMBER = r"(?:0?[1-9]|1[0-2])"
+_YEAR_4 = r"(?:19|20)[0-9]{2}"
+_CLOCK_HOUR = r"(?:[01]?[0-9]|2[0-3])"
+_DATE_TIME = re.compile(
+    rf"(?<![0-9./\-])(?:{_YEAR_4}-{_MONTH_NUMBER}-{_DAY_NUMBER}|{_DAY_NUMBER}/{_MONTH_NUMBER}/(?:{_YEAR_4}|[0-9]{{2}})"
+    rf"|{_DAY_NUMBER}(?P<sep>[.\-]){_MONTH_NUMBER}(?P=sep){_YEAR_4})"
+    rf"(?:(?:T|[ \t\u00a0]+(?:à[ \t\u00a0]+)?)"
+    rf"(?:{_CLOCK_HOUR}[:h][0-5][0-9](?::[0-5][0-9](?:[.,][0-9]+)?)?(?![0-9])"
+    rf"|{_CLOCK_HOUR}(?![0-9]|[ \t\u00a0.\-/:][0-9])))?"
+    r"(?![0-9]|[.\-/:][0-9])"
+)
+
+
+_DATE_HINT = re.compile(r"[0-9][/.\-][0-9]")
+
+
+def date_time_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a date, possibly with a time of day (« 2026-02-03 10:15 », « 03/02/2026 à 10h15 »)."""
+    if _DATE_HINT.search(text) is None:  # every date shape has a digit, a separator, a digit
+        return []
+    return [(m.start(), m.end()) for m in _DATE_TIME.finditer(text)]
+
+
 # --------------------------------------------------------------------------------------------------- case numbers
 _CONNECT = (
     r"(?:\s*(?:n\s?°|n\s?º|no\.?|n\.|num(?:éro|ero)?\.?|nr\.?|#|:|=|-|\(|\.|est(?:\s+le)?|c['’]est(?:\s+le)?"
@@ -293,10 +323,17 @@ def build_dossier_pattern(config: RedactionConfig) -> re.Pattern[str]:
     )
 
 
-def dossier_candidates(text: str, pattern: re.Pattern[str], positions: Iterable[int]) -> Iterator[Candidate]:
-    """Identifiers announced by « dossier n° », « n° allocataire »… (`positions`: where such a word starts)."""
+def dossier_candidates(
+    text: str, pattern: re.Pattern[str], positions: Iterable[int], dates: Sequence[tuple[int, int]] = ()
+) -> Iterator[Candidate]:
+    """Identifiers announced by « dossier n° », « n° allocataire »… (`positions`: where such a word starts). A date
+    (`dates`: `date_time_spans`) is not an identifier (« dossier du 2026-02-03 ») unless a number word announces it
+    (« dossier n° 2024-01-15 »)."""
     for match in matches_at(pattern, text, positions):
         value = match.group("id")
+        inside_date = any(start <= match.start("id") and match.end("id") <= end for start, end in dates)
+        if inside_date and not _HAS_NUMBER_WORD.search(match.group("connect")):
+            continue
         compact = re.sub(r"[^0-9A-Za-z]", "", value)
         digits = sum(ch.isdigit() for ch in compact)
         if digits < 3 or len(compact) < 4:

@@ -66,10 +66,15 @@ def load_resources(settings: Settings) -> Resources:
             "aucun modèle à servir (attendu : motifs serve --model DOSSIER|models:/motifs-reasons@champion, "
             "ou la variable MOTIFS_MODEL)"
         )
+    from threadpoolctl import threadpool_limits
+
     from pipeline.mlflow_model import resolve_model
     from taxonomy import load_taxonomy
 
     model = resolve_model(settings.model)
+    # Requests run side by side in the model's threads: one BLAS thread each. A small product (one note against the
+    # stored exemplars) spread over busy cores costs tens of times more than on one (measured on 2 shared cores).
+    threadpool_limits(1)
     taxonomy = load_taxonomy(model.taxonomy_ref)
     sites = load_site_taxonomies(taxonomy, settings.site_extensions_dir)
     redactor = redactor_for(model)
