@@ -25,10 +25,11 @@ def serve(
         None, "--database-url", help="Base de données (défaut : MOTIFS_DATABASE_URL, sinon motifs-data/motifs.db)."
     ),
 ) -> None:
-    """Sert l'API de suggestion de motifs et la page des agents (http://HOTE:PORT/).
+    """Sert l'API de suggestion de motifs, la page des agents (http://HOTE:PORT/) et la revue (http://HOTE:PORT/revue).
 
     Les autres réglages se lisent dans l'environnement : MOTIFS_MAX_TEXT_LENGTH, MOTIFS_REQUEST_TIMEOUT_S,
-    MOTIFS_TOP_K, MOTIFS_SITE_EXTENSIONS_DIR, MOTIFS_STORE_SUGGESTIONS, MOTIFS_MODEL_THREADS.
+    MOTIFS_TOP_K, MOTIFS_SITE_EXTENSIONS_DIR, MOTIFS_STORE_SUGGESTIONS, MOTIFS_MODEL_THREADS, MOTIFS_TAXONOMY_DIR,
+    MOTIFS_REVIEWER.
 
     Exemple : motifs serve --model models:/motifs-reasons@champion --port 8000
     """
@@ -40,7 +41,8 @@ def serve(
     def announce(resources: Resources) -> None:
         _console.print(
             f"Modèle {resources.model_version} ({resources.taxonomy.ref}), base {resources.database.safe_url}\n"
-            f"Page des agents : http://{host}:{port}/ — documentation de l'API : http://{host}:{port}/docs"
+            f"Page des agents : http://{host}:{port}/ — revue des motifs émergents : http://{host}:{port}/revue — "
+            f"schéma de l'API : http://{host}:{port}/openapi.json"
         )
 
     run_server(settings, host=host, port=port, announce=announce)

@@ -44,7 +44,7 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "missing":
         return "champ obligatoire manquant"
     if kind == "extra_forbidden":
-        return "champ inconnu : il n'est pas accepté par cette adresse (voir la documentation /docs)"
+        return "champ inconnu : il n'est pas accepté par cette adresse (voir le schéma /openapi.json)"
     if kind == "json_invalid":
         return "corps de requête JSON illisible"
     if kind in {"model_attributes_type", "dict_type", "model_type"}:

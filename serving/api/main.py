@@ -12,7 +12,7 @@ from serving.api import handlers
 from serving.api.guard import GuardMiddleware
 from serving.api.lifespan import make_lifespan
 from serving.api.resources import ResourceLoader, load_resources
-from serving.api.routers import agent, feedback, health, suggestions, taxonomy
+from serving.api.routers import agent, feedback, health, review, review_api, suggestions, taxonomy
 from serving.api.routers.agent import STATIC_DIR
 from serving.api.settings import Settings
 
@@ -21,7 +21,8 @@ Suggestions de **motifs d'appel** pour les agents des services publics, pendant 
 
 - `POST /v1/suggestions` : motifs probables d'une note, drapeau « autre », piste d'autonomie ;
 - `POST /v1/feedback` : motif finalement retenu par l'agent ;
-- `GET /v1/taxonomy` : base de motifs en vigueur (avec l'extension locale d'un site).
+- `GET /v1/taxonomy` : base de motifs en vigueur (avec l'extension locale d'un site) ;
+- `GET /v1/review/clusters` : clusters émergents à revoir (pages de revue des analystes : `/revue`).
 
 Les notes sont anonymisées avant tout enregistrement et ne sont jamais journalisées ni reprises dans un message
 d'erreur.
@@ -31,6 +32,7 @@ TAGS = [
     {"name": "suggestions", "description": "Motifs suggérés pour une note."},
     {"name": "retours", "description": "Motifs choisis par les agents : la meilleure donnée d'entraînement."},
     {"name": "base de motifs", "description": "Codes et libellés que l'agent peut choisir."},
+    {"name": "revue", "description": "Clusters émergents à revoir (lecture) ; les décisions se prennent sur /revue."},
     {"name": "santé", "description": "Sondes et versions."},
 ]
 
@@ -45,12 +47,24 @@ def create_app(settings: Settings | None = None, *, loader: ResourceLoader | Non
         lifespan=make_lifespan(loader or load_resources),
         # FastAPI's native OpenTelemetry records exception messages: they may quote a note. Off.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Swagger UI and ReDoc load their scripts from a CDN: off, so that nothing the app serves needs the network.
+        # The schema stays at /openapi.json (docs/SERVING.md).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.resources = None
     handlers.install(app)
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (suggestions.router, feedback.router, taxonomy.router, health.router, agent.router):
+    for router in (
+        suggestions.router,
+        feedback.router,
+        taxonomy.router,
+        review_api.router,
+        health.router,
+        agent.router,
+        review.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -172,3 +172,53 @@ class VersionOut(_Response):
     taxonomy_version: str | None
     sites: list[str] = Field(description="Sites dont l'extension locale est chargée.")
     schema_revision: str | None = Field(description="Révision du schéma de la base de données.")
+
+
+# --- review of emerging clusters (read-only JSON beside the /revue pages) ---
+
+
+class TrendPointOut(_Response):
+    period: str = Field(examples=["2024-W15"])
+    size: int = Field(ge=0, description="Appels du cluster dans la période (0 s'il n'y est pas vu).")
+
+
+class DecisionOut(_Response):
+    action: str = Field(description="create (nouveau motif), attach (rattaché) ou dismiss (écarté).")
+    reviewer: str = Field(description="Auteur déclaré de la décision.")
+    target_code: str | None = None
+    taxonomy_ref: str | None = Field(default=None, examples=["national@1.2.0"])
+    created_at: str | None = Field(default=None, description="Date et heure (UTC, ISO 8601).")
+
+
+class ClusterOut(_Response):
+    id: str = Field(examples=["E0001"])
+    scope: str = Field(examples=["week"])
+    status: str = Field(
+        description="open (à traiter), created (nouveau motif), attached (rattaché), dismissed (écarté)."
+    )
+    signal: str = Field(description="Signal de la dernière période où il est vu : strong, weak ou none.")
+    best_signal: str = Field(description="Signal le plus fort sur les périodes suivies.")
+    size: int = Field(ge=0)
+    period: str | None = None
+    first_seen: str
+    last_seen: str
+    growth: float | None = None
+    novelty: float | None = None
+    keywords: list[str]
+    parent_code: str | None = Field(default=None, description="Motif dont il est un sous-thème (scission possible).")
+    nearest_code: str | None = None
+    trend: list[TrendPointOut]
+
+
+class ClusterDetailOut(ClusterOut):
+    examples: list[str] = Field(description="3 à 5 notes représentatives, anonymisées.")
+    notes_count: int = Field(ge=0)
+    decisions: list[DecisionOut]
+
+
+class ClusterListOut(_Response):
+    scope: str | None = Field(description="Suivi affiché ; null si aucun suivi n'est enregistré (motifs emerging).")
+    scopes: list[str]
+    run_id: int | None = Field(default=None, description="Dernière analyse enregistrée du suivi.")
+    hidden: int = Field(ge=0, description="Clusters jamais signalés, masqués sauf include_silent=true.")
+    clusters: list[ClusterOut]

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     store_suggestions: bool = Field(
         default=True, description="Enregistrer les suggestions (texte anonymisé) quand un call_id est fourni."
     )
+    taxonomy_dir: Path | None = Field(
+        default=None,
+        description="Dossier local des versions de la base (brouillons de la revue) ; sinon motifs-data/taxonomy.",
+    )
+    reviewer: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Nom proposé par défaut comme auteur des décisions de revue (déclaré, pas authentifié).",
+    )
 
     @property
     def max_body_bytes(self) -> int:
