@@ -159,6 +159,9 @@ def test_actions_refuse_other_origins_bad_bodies_and_unknown_clusters(client: Te
         f"/revue/clusters/{PLANTED}/ecarter", data={"reviewer": "x"}, headers={"Origin": "http://ailleurs.example"}
     )
     assert foreign.status_code == 403
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        refused = client.post(f"/revue/clusters/{PLANTED}/ecarter", data={"reviewer": "x"}, headers=headers)
+        assert refused.status_code == 403 and "autre origine" in refused.text
     as_json = client.post(f"/revue/clusters/{PLANTED}/ecarter", json={"reviewer": "x"})
     assert as_json.status_code == 415 and "formulaire illisible" in as_json.text
     unknown = client.post("/revue/clusters/E9999/ecarter", data={"reviewer": "x"})

@@ -48,7 +48,7 @@ SECURITY_HEADERS = {
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # our forms then send their Origin (checked on every decision)
     "Cache-Control": "no-store",
 }
 STATUS_LABELS = {"open": "à traiter", "created": "nouveau motif", "attached": "rattaché", "dismissed": "écarté"}
@@ -262,11 +262,16 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 
 def _same_origin(request: Request) -> bool:
-    """A browser posting from another site's page sends its Origin: refuse it (there is no login to protect)."""
+    """A browser posting from another site's page says so (Sec-Fetch-Site, Origin): refuse it — there is no login,
+    so this is what keeps another page from deciding in the analyst's name. Clients that are not browsers send
+    neither header and pass."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 _STATUS = {UnknownCluster: 404, NoMonitoringData: 404, ClusterAlreadyReviewed: 409}
