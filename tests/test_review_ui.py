@@ -63,6 +63,9 @@ def test_cluster_list_shows_the_planted_cluster(client: TestClient) -> None:
     assert "chauffage" in row and "×7,0" in row
     assert '<svg class="trend"' in row and "2024-W15 : 8" in row  # the trend, with its values for screen readers
     assert f'href="/revue/clusters/{PLANTED}?scope=week"' in html
+    # The link form of `motifs report --review-url http://…/revue/{scope}/{id}` leads to the same page.
+    short = client.get(f"/revue/week/{PLANTED}", follow_redirects=False)
+    assert short.status_code == 303 and short.headers["location"] == f"/revue/clusters/{PLANTED}?scope=week"
 
 
 def test_cluster_page_shows_notes_trend_and_the_three_forms(client: TestClient) -> None:

@@ -375,4 +375,13 @@ async def dismiss_action(request: Request, cluster_id: str, resources: Resources
     return await _decide(request, resources, settings, cluster_id, "dismiss")
 
 
+@router.get("/{scope}/{cluster_id}")
+def cluster_short_url(scope: str, cluster_id: str) -> Response:
+    """`/revue/week/E0001`: the form `motifs report --review-url http://…/revue/{scope}/{id}` links to (declared
+    last: `/revue/clusters/…` wins, and no scope is called « clusters »)."""
+    if not _valid_scope(scope):
+        return _page("review_base.html", 404, title="Cluster introuvable", nav="clusters", error="suivi invalide")
+    return RedirectResponse(f"/revue/clusters/{quote(cluster_id)}?{urlencode({'scope': scope})}", status_code=303)
+
+
 __all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "router"]
