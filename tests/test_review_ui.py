@@ -218,3 +218,16 @@ def test_nothing_served_loads_scripts_or_styles_from_elsewhere(client: TestClien
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
     assert "/v1/review/clusters" in client.get("/openapi.json").json()["paths"]
+
+
+def test_a_draft_that_no_longer_follows_the_published_version_is_reported(client: TestClient, app_parts) -> None:  # type: ignore[no-untyped-def]
+    _, _, taxonomy_dir = app_parts
+    assert client.post(f"/revue/clusters/{PLANTED}/creer", data=CREATE).status_code == 200
+    draft = taxonomy_dir / "national" / "v1.2.0.yaml"
+    text = draft.read_text(encoding="utf-8")
+    assert "from: 1.1.0" in text
+    draft.write_text(text.replace("from: 1.1.0", "from: 1.0.0"), encoding="utf-8")
+    page = client.get("/revue")
+    assert page.status_code == 500 and "ne suit pas la dernière version publiée" in page.text
+    answer = client.get("/v1/review/clusters")
+    assert answer.status_code == 500 and "ne suit pas la dernière version publiée" in answer.json()["detail"]

@@ -14,7 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from serving.errors import ModelNotLoaded, UnknownReasonCode
+from serving.errors import (
+    ClusterAlreadyReviewed,
+    ModelNotLoaded,
+    NoMonitoringData,
+    ReviewError,
+    UnknownCluster,
+    UnknownReasonCode,
+)
 
 UNKNOWN_FIELD = "(champ inconnu)"
 
@@ -106,8 +113,21 @@ async def not_ready(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": str(exc)})
 
 
+async def review_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A review error the JSON routes did not answer themselves (e.g. an unreadable local draft): its French
+    message, which never quotes a note, a label or a definition."""
+    if isinstance(exc, UnknownCluster | NoMonitoringData):
+        status = 404
+    elif isinstance(exc, ClusterAlreadyReviewed):
+        status = 409
+    else:
+        status = 500
+    return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(UnknownReasonCode, unknown_code)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(ModelNotLoaded, not_ready)
+    app.add_exception_handler(ReviewError, review_error)

@@ -133,7 +133,10 @@ def cluster_list(
     scope: str | None = Query(default=None, pattern=SCOPE_PATTERN),
     tous: bool = False,
 ) -> HTMLResponse:
-    context = _context(settings)
+    try:
+        context = _context(settings)
+    except ReviewError as exc:  # e.g. a draft in the local folder that no longer follows the published version
+        return _page("review_base.html", 500, title="Base de motifs illisible", nav="clusters", error=str(exc))
     try:
         listing = list_clusters(resources.database, scope, include_silent=tous, context=context)
     except NoMonitoringData as exc:
@@ -163,11 +166,13 @@ def _cluster_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    context = _context(settings)
     try:
+        context = _context(settings)
         view = show_cluster(resources.database, cluster_id, scope, context=context)
     except (UnknownCluster, NoMonitoringData) as exc:
         return _page("review_base.html", 404, title="Cluster introuvable", nav="clusters", error=str(exc))
+    except ReviewError as exc:
+        return _page("review_base.html", 500, title="Base de motifs illisible", nav="clusters", error=str(exc))
     form = form or {}
     return _page(
         "review_cluster.html",
@@ -279,8 +284,8 @@ _STATUS = {UnknownCluster: 404, NoMonitoringData: 404, ClusterAlreadyReviewed: 4
 
 async def _decide(request: Request, resources: Any, settings: Settings, cluster_id: str, action: str) -> Response:
     scope = request.query_params.get("scope")
-    if scope is not None and not _valid_scope(scope):
-        scope = None
+    if scope is not None and not _valid_scope(scope):  # never fall back to another scope's cluster of that id
+        return _page("review_base.html", 404, title="Suivi introuvable", nav="clusters", error="suivi invalide")
     if not _same_origin(request):
         return _page(
             "review_base.html",

@@ -29,6 +29,7 @@ ScopeQuery = Query(
 )
 COMMON = {
     422: {"model": ValidationErrorOut, "description": "Paramètre invalide."},
+    500: {"model": ErrorOut, "description": "Brouillon local de la base de motifs illisible (MOTIFS_TAXONOMY_DIR)."},
     503: {"model": ErrorOut, "description": "Service en cours de démarrage."},
 }
 
