@@ -48,11 +48,19 @@ def trend_svg(
             f"<title>{escape(label)} : {value}</title></rect>"
         )
     shown = sorted({0, len(points) // 2, len(points) - 1}) if points else []
+    if len(shown) == 3:  # the middle label only when it does not run into the first or the last one
+        label_w = 6.5 * max(len(label) for label, _ in points)  # 11 px text: about 6.5 px a character
+        middle = left + shown[1] * step + step / 2
+        if middle - label_w / 2 < left + label_w + 4 or middle + label_w / 2 > width - right - label_w - 4:
+            shown = [shown[0], shown[2]]
     for index in shown:
         label = points[index][0]
         x = left + index * step + step / 2
+        # The first and last labels align on the plot's edges, so that they are never cut on a narrow chart.
+        anchor = "start" if index == 0 else "end" if index == len(points) - 1 else "middle"
+        x = left if anchor == "start" else width - right if anchor == "end" else x
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" font-size="11" fill="{TEXT}">'
+            f'<text x="{x:.1f}" y="{height - 10}" text-anchor="{anchor}" font-size="11" fill="{TEXT}">'
             f"{escape(label)}</text>"
         )
     parts.append("</svg>")
