@@ -2,30 +2,14 @@
 
 The real objects are `pipeline.model.ReasonModel`, `pipeline.redaction.Redactor` and `taxonomy.Taxonomy`; tests
 use small doubles with the same shape. Keeping the contract here means the routes never import a concrete class.
+A prediction is the real `pipeline.predictions.Prediction` (a plain record, light to import).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Protocol
 
-
-class ScoredCode(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-
-
-class Prediction(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def autre(self) -> bool: ...
-    @property
-    def top_k(self) -> Sequence[ScoredCode]: ...
+from pipeline.predictions import Prediction as Prediction  # re-exported: what `suggest` returns
 
 
 class SuggestionModel(Protocol):
@@ -38,7 +22,7 @@ class SuggestionModel(Protocol):
     @property
     def classes_(self) -> Any: ...
 
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Any]: ...
+    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]: ...
 
 
 class Redactor(Protocol):
