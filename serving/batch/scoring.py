@@ -25,6 +25,7 @@ import pandas as pd
 
 from pipeline.predictions import Prediction, Suggestion
 from serving.batch.records import (
+    OUTPUT_COLUMNS,
     RESCORE_COLUMNS,
     TEXT_COLUMN,
     paris_aware,
@@ -226,7 +227,11 @@ class ChunkProcessor:
                 )
             rows_out.append(record_row(record, extra))
             kept.append(i)
-        columns = [*_base_columns(), *(RESCORE_COLUMNS if plan is not None else ()), TEXT_COLUMN]
+        columns = [
+            *(c for c in OUTPUT_COLUMNS if c != "timestamp"),
+            *(RESCORE_COLUMNS if plan is not None else ()),
+            TEXT_COLUMN,
+        ]
         output = rows_frame(rows_out, columns)
         output.insert(1, "timestamp", aware.iloc[kept].dt.tz_convert("Europe/Paris").dt.tz_localize(None).to_numpy())
         row_numbers = frame.index.to_numpy()
@@ -249,21 +254,6 @@ class ChunkProcessor:
     def _plan(self, frame: pd.DataFrame) -> _RescorePlan:
         assert self._migrations is not None
         return self._migrations.plan(frame, self.settings.rescore_from, set(self.settings.classes))
-
-
-def _base_columns() -> list[str]:
-    return [
-        "call_id",
-        "site",
-        "channel",
-        "reason",
-        "confidence",
-        "autre",
-        "top_k",
-        "method",
-        "model_version",
-        "taxonomy_version",
-    ]
 
 
 def _among_candidates(prediction: Any, candidates: Sequence[str], k: int) -> Any:
