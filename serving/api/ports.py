@@ -1,8 +1,9 @@
-"""What the API needs from the model, the redactor and the taxonomy (structural types).
+"""What the API needs from the model and the redactor (structural types), and the real types it passes around.
 
-The real objects are `pipeline.model.ReasonModel`, `pipeline.redaction.Redactor` and `taxonomy.Taxonomy`; tests
-use small doubles with the same shape. Keeping the contract here means the routes never import a concrete class.
-A prediction is the real `pipeline.predictions.Prediction` (a plain record, light to import).
+The model and the redactor are `pipeline.model.ReasonModel` and `pipeline.redaction.Redactor`; tests use small
+doubles with the same shape, so the routes depend on these Protocols, not on the concrete classes. Predictions
+(`pipeline.predictions.Prediction`) and the taxonomy (`taxonomy.Taxonomy`) are plain data every test can build:
+they are re-exported as they are rather than mirrored.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from pipeline.predictions import Prediction as Prediction  # re-exported: what `suggest` returns
+from taxonomy import Taxonomy as Taxonomy  # re-exported: national, or extended with one site (`with_site`)
 
 
 class SuggestionModel(Protocol):
@@ -29,42 +31,3 @@ class Redactor(Protocol):
     """`pipeline.redaction.Redactor`: personal data replaced by tags (<NOM>, <TEL>…)."""
 
     def redact(self, text: str) -> str: ...
-
-
-class SelfService(Protocol):
-    @property
-    def hint(self) -> str: ...
-    @property
-    def url(self) -> str | None: ...
-
-
-class Reason(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def domain(self) -> str | None: ...
-    @property
-    def parent(self) -> str | None: ...
-    @property
-    def site(self) -> str | None: ...
-    @property
-    def self_service(self) -> SelfService | None: ...
-    @property
-    def is_active(self) -> bool: ...
-
-
-class Taxonomy(Protocol):
-    """`taxonomy.Taxonomy`, national or extended with one site (`with_site`)."""
-
-    @property
-    def ref(self) -> str: ...
-    @property
-    def active_codes(self) -> tuple[str, ...]: ...
-    @property
-    def active_reasons(self) -> tuple[Any, ...]: ...
-
-    def __contains__(self, code: object) -> bool: ...
-    def get(self, code: str) -> Any: ...
-    def roll_up(self, code: str) -> str: ...
