@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.calls import TIMEZONE
 from pipeline.predictions import Suggestion
 from serving.store import PredictionRecord, ScoredCode
 
-TIMEZONE = "Europe/Paris"
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "call_id",
     "timestamp",

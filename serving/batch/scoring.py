@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
 from pipeline.predictions import Prediction, Suggestion
 from serving.batch.records import (
     OUTPUT_COLUMNS,
@@ -233,7 +234,7 @@ class ChunkProcessor:
             TEXT_COLUMN,
         ]
         output = rows_frame(rows_out, columns)
-        output.insert(1, "timestamp", aware.iloc[kept].dt.tz_convert("Europe/Paris").dt.tz_localize(None).to_numpy())
+        output.insert(1, "timestamp", aware.iloc[kept].dt.tz_convert(TIMEZONE).dt.tz_localize(None).to_numpy())
         row_numbers = frame.index.to_numpy()
         errors = pd.DataFrame.from_records(
             [

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
 from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
 from serving.monitoring.calls import GRANULARITIES
 from serving.reports.content import Coverage, ReportContent, build_report
@@ -37,7 +38,7 @@ from serving.review.emerging import (
 from serving.store import Database
 from taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = ZoneInfo(TIMEZONE)
 
 
 @dataclass(frozen=True)

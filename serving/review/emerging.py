@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
 from serving.errors import NoMonitoringData
 from serving.monitoring import (
     ClusterRegistry,
@@ -46,7 +47,7 @@ from serving.store import (
     monitoring_scope,
 )
 
-LOCAL_TZ = ZoneInfo("Europe/Paris")
+LOCAL_TZ = ZoneInfo(TIMEZONE)
 NOTES_PER_SNAPSHOT = 200  # redacted notes kept per cluster and period: what « rattacher » turns into examples
 PREDICTION_COLUMNS = {"reason": "code", "code": "code", "confidence": "confidence", "autre": "autre", "top_k": "top_k"}
 
