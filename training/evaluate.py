@@ -27,25 +27,17 @@ import json
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from pipeline.predictions import Prediction
+from pipeline.predictions import Prediction, SuggestionModel
 from taxonomy import AUTRE
 from training.errors import TrainingDataError
 
 ECE_BINS = 15
 COVERAGE_LEVELS = tuple(round(0.1 * i, 1) for i in range(1, 11))
-
-
-class SuggestingModel(Protocol):
-    """`pipeline.model.ReasonModel`, or a test double with the same `suggest`."""
-
-    classes_: Any
-
-    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> Sequence[Prediction]: ...
 
 
 @dataclass(frozen=True)
@@ -141,7 +133,7 @@ class EvaluationReport:
 
 
 def evaluate(
-    model: SuggestingModel,
+    model: SuggestionModel,
     texts: Sequence[str],
     labels: Sequence[str],
     *,
