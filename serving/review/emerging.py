@@ -39,6 +39,7 @@ from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, 
 from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
 from serving.monitoring.text import Lemmatizer
+from serving.redaction import default_redactor
 from serving.store import (
     ClusterRecord,
     ClusterSnapshot,
@@ -201,7 +202,7 @@ def calls_from_files(
         merged["text"] = merged["redacted_text"].astype(str)
         summary.append("Notes anonymisées reprises de la sortie de reclassification.")
     else:
-        redactor = redactor or _default_redactor()
+        redactor = redactor or default_redactor()
         texts = [str(text) for text in merged["text"].tolist()]
         transform = getattr(redactor, "transform", None)
         merged["text"] = list(transform(texts)) if callable(transform) else [redactor.redact(t) for t in texts]
@@ -222,12 +223,6 @@ def calls_from_files(
         summary=tuple(summary),
         inputs={"calls": Path(calls_path).name, "predictions": Path(predictions_path).name},
     )
-
-
-def _default_redactor() -> Any:
-    from pipeline.redaction import Redactor
-
-    return Redactor()
 
 
 def _most_common(values: pd.Series | None) -> str | None:
