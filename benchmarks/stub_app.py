@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from pipeline.predictions import Prediction, Suggestion
 from serving.api import Resources, Settings
 from serving.api import create_app as create_api
 from serving.api.resources import load_site_taxonomies
@@ -21,31 +21,17 @@ from taxonomy import load_taxonomy
 CODES = ("paiement_non_recu", "dossier_etat", "attestation", "rdv_gestion", "situation_adresse", "info_droits")
 
 
-@dataclass(frozen=True)
-class _Scored:
-    code: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class _Prediction:
-    code: str
-    confidence: float
-    autre: bool
-    top_k: tuple[_Scored, ...]
-
-
 class StubModel:
     model_version = "stub"
     taxonomy_ref = "national@1.1.0"
     classes_ = CODES
 
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[_Prediction]:
+    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         predictions = []
         for text in texts:
             first = zlib.crc32(text.encode()) % len(CODES)
-            top = tuple(_Scored(CODES[(first + i) % len(CODES)], 0.6 / (i + 1)) for i in range(k))
-            predictions.append(_Prediction(top[0].code, top[0].confidence, False, top))
+            top = tuple(Suggestion(CODES[(first + i) % len(CODES)], 0.6 / (i + 1)) for i in range(k))
+            predictions.append(Prediction(top[0].code, top[0].confidence, False, top))
         return predictions
 
 

@@ -13,6 +13,10 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("Prediction", "Suggestion"):
+        from pipeline import predictions
+
+        return getattr(predictions, name)
     if name in _LAZY:
         from pipeline import model
 

@@ -33,12 +33,11 @@ from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
 from pipeline.artifact import MANIFEST_FILE, LoadedArtifact, load_artifact, load_model
 from pipeline.errors import ArtifactInvalid, ArtifactNotFound, PipelineError
+from taxonomy import AUTRE, LOCAL_DATA_DIR
 
 ARTIFACT_KEY = "motifs_model"
 REGISTERED_MODEL_NAME = "motifs-reasons"
 SHA256_TAG = "artifact_sha256"
-DEFAULT_DATA_DIR = "motifs-data"
-AUTRE = "autre"
 OUTPUT_COLUMNS = ("code", "confidence", "autre", "top_k", "model_version", "taxonomy_version")
 SIGNATURE = ModelSignature(
     inputs=Schema(
@@ -120,7 +119,7 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
     from_env = os.environ.get("MLFLOW_TRACKING_URI")
     if from_env:
         return from_env
-    return f"sqlite:///{(Path.cwd() / DEFAULT_DATA_DIR / 'mlflow.db').resolve()}"
+    return f"sqlite:///{(Path.cwd() / LOCAL_DATA_DIR / 'mlflow.db').resolve()}"
 
 
 @contextmanager

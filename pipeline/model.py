@@ -37,12 +37,11 @@ from pipeline.classifier import TemperatureCalibratedLinear
 from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
 from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
 from pipeline.inputs import check_texts
+from pipeline.predictions import Prediction, Suggestion
 from pipeline.settings import resolve_config
 from pipeline.similarity import ExemplarIndex
 from pipeline.text import FrenchNormaliser
-
-AUTRE = "autre"  # the taxonomy's reserved catch-all code (taxonomy.AUTRE)
-
+from taxonomy import AUTRE
 
 _COMPONENTS = {
     ("model",): {"reason_model.v1"},
@@ -73,20 +72,6 @@ def _check_labels(labels: Any) -> list[str]:
             raise InvalidText(f"ligne {number} : étiquette manquante")
         out.append(str(label))
     return out
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    code: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Prediction:
-    code: str  # top reason, or "autre" when the model abstains
-    confidence: float  # probability of the top reason
-    autre: bool  # True when the model abstained (or the top reason is "autre")
-    top_k: tuple[Suggestion, ...]  # the k best known reasons with calibrated probabilities, even when abstaining
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ def redactor_for(model: Any) -> Any:
     own = getattr(model, "redactor", None)
     if own is not None and callable(getattr(own, "redact", None)):
         return own
+    return default_redactor()
+
+
+def default_redactor() -> Any:
+    """`pipeline.redaction.Redactor()` with its default settings, for notes no model has seen (imported on use)."""
     from pipeline.redaction import Redactor
 
     return Redactor()

@@ -29,6 +29,7 @@ from taxonomy.errors import (
 from taxonomy.export import export_records, export_taxonomy
 from taxonomy.from_data import codes_for_labels, taxonomy_from_labels, write_taxonomy_from_labels
 from taxonomy.loader import (
+    LOCAL_DATA_DIR,
     NATIONAL,
     TAXONOMY_DIR_ENV,
     ValidationReport,
@@ -60,6 +61,7 @@ from taxonomy.yaml_io import write_taxonomy
 
 __all__ = [
     "AUTRE",
+    "LOCAL_DATA_DIR",
     "NATIONAL",
     "TAXONOMY_DIR_ENV",
     "AppliedChange",

@@ -34,7 +34,8 @@ from taxonomy.yaml_io import display_name, read_yaml, validate_model
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NATIONAL = "national"
 TAXONOMY_DIR_ENV = "MOTIFS_TAXONOMY_DIR"
-DEFAULT_TAXONOMY_DIR = Path("motifs-data") / "taxonomy"
+LOCAL_DATA_DIR = Path("motifs-data")  # the working folder of every command (models, database, taxonomy drafts…)
+DEFAULT_TAXONOMY_DIR = LOCAL_DATA_DIR / "taxonomy"
 _CODE = CODE_PATTERN.strip("^$")
 _REF = re.compile(
     rf"^(?:(?P<version_only>{SEMVER_PATTERN})|(?P<id>{_CODE})(?:@(?P<version>{SEMVER_PATTERN}))?)"

@@ -88,6 +88,22 @@ def _chain(cycle: list[str]) -> str:
 # --- one taxonomy
 
 
+def _report_parent_cycles(
+    parents: Mapping[str, Sequence[str | None]], first: Mapping[str, int], report: Report
+) -> set[str]:
+    """Report each cycle among local parents once; the codes on a cycle (their other parent checks are moot)."""
+    cyclic: set[str] = set()
+    for cycle in find_cycles({code: [p for p in ps if p] for code, ps in parents.items()}):
+        cyclic.update(cycle)
+        report(
+            f"cycle dans les parents : {_chain(cycle)}",
+            "une chaîne de parents qui aboutit à un code national",
+            code=cycle[0],
+            loc=("reasons", first[cycle[0]]),
+        )
+    return cyclic
+
+
 def check_taxonomy(taxonomy: Taxonomy, source: SourceMap) -> list[ValidationIssue]:
     """Internal consistency of one version (national, or national + one site's local reasons)."""
     issues: list[ValidationIssue] = []
@@ -194,16 +210,8 @@ def _check_local_parents(
     local = {r.code: r for r in taxonomy.reasons if r.is_local}
     if not local:
         return
-    parents = {code: [r.parent] if r.parent in local else [] for code, r in local.items() if r.parent}
-    cyclic: set[str] = set()
-    for cycle in find_cycles({c: [p for p in ps if p is not None] for c, ps in parents.items()}):
-        cyclic.update(cycle)
-        report(
-            f"cycle dans les parents : {_chain(cycle)}",
-            "une chaîne de parents qui aboutit à un code national",
-            code=cycle[0],
-            loc=("reasons", first[cycle[0]]),
-        )
+    parents = {code: [r.parent] for code, r in local.items() if r.parent in local}
+    cyclic = _report_parent_cycles(parents, first, report)
     for code, reason in local.items():
         loc: Loc = ("reasons", first[code])
         if reason.parent is None:
@@ -435,15 +443,7 @@ def check_site(extension: SiteExtension, nationals: Sequence[Taxonomy], source: 
     local = {code: extension.reasons[index] for code, index in first.items()}
 
     parent_edges = {code: [r.parent] for code, r in local.items() if r.parent in local and r.parent != code}
-    cyclic: set[str] = set()
-    for cycle in find_cycles({c: [p for p in ps if p] for c, ps in parent_edges.items()}):
-        cyclic.update(cycle)
-        report(
-            f"cycle dans les parents : {_chain(cycle)}",
-            "une chaîne de parents qui aboutit à un code national",
-            code=cycle[0],
-            loc=("reasons", first[cycle[0]]),
-        )
+    cyclic = _report_parent_cycles(parent_edges, first, report)
 
     for code, reason in local.items():
         loc: Loc = ("reasons", first[code])

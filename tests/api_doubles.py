@@ -12,28 +12,13 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.predictions import Prediction, Suggestion
 from serving.api.ports import Redactor
 from serving.api.resources import Resources, load_site_taxonomies
 from serving.store import Database
 from taxonomy import load_taxonomy
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    code: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Prediction:
-    code: str
-    confidence: float
-    autre: bool
-    top_k: tuple[Suggestion, ...]
-
 
 KEYWORDS = {
     "versement": "paiement_non_recu",

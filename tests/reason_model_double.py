@@ -7,7 +7,6 @@ training time. It is not the product's model: it does no French preprocessing an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
@@ -17,21 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
-AUTRE = "autre"
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    code: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Prediction:
-    code: str
-    confidence: float
-    autre: bool
-    top_k: tuple[Suggestion, ...]
+from pipeline.predictions import Prediction, Suggestion
+from taxonomy import AUTRE
 
 
 class ReasonModelDouble(BaseEstimator, ClassifierMixin):

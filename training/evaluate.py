@@ -27,40 +27,17 @@ import json
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
+from pipeline.predictions import Prediction, SuggestionModel
+from taxonomy import AUTRE
 from training.errors import TrainingDataError
 
-AUTRE = "autre"
 ECE_BINS = 15
 COVERAGE_LEVELS = tuple(round(0.1 * i, 1) for i in range(1, 11))
-
-
-class SuggestionLike(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-
-
-class PredictionLike(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def autre(self) -> bool: ...
-    @property
-    def top_k(self) -> Sequence[SuggestionLike]: ...
-
-
-class SuggestingModel(Protocol):
-    classes_: Any
-
-    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> Sequence[PredictionLike]: ...
 
 
 @dataclass(frozen=True)
@@ -156,7 +133,7 @@ class EvaluationReport:
 
 
 def evaluate(
-    model: SuggestingModel,
+    model: SuggestionModel,
     texts: Sequence[str],
     labels: Sequence[str],
     *,
@@ -193,7 +170,7 @@ def open_set_truth(labels: Sequence[str], classes: Collection[str]) -> list[str]
 
 
 def score_predictions(
-    predictions: Sequence[PredictionLike], labels: Sequence[str], *, classes: Collection[str], k: int = 3
+    predictions: Sequence[Prediction], labels: Sequence[str], *, classes: Collection[str], k: int = 3
 ) -> EvaluationReport:
     """All the metrics from predictions already made (see the module docstring for definitions)."""
     if len(predictions) != len(labels):

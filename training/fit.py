@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.model import AUTRE, ReasonModel
+from pipeline.model import ReasonModel
 from pipeline.settings import resolve_config
+from taxonomy import AUTRE
 from training.calibrate import ThresholdChoice, choose_novelty_weight, choose_threshold, novelty
 from training.errors import InvalidSplit
 from training.split import open_set_split

@@ -1,86 +1,21 @@
-"""What the API needs from the model, the redactor and the taxonomy (structural types).
+"""What the API needs from the model and the redactor (structural types), and the real types it passes around.
 
-The real objects are `pipeline.model.ReasonModel`, `pipeline.redaction.Redactor` and `taxonomy.Taxonomy`; tests
-use small doubles with the same shape. Keeping the contract here means the routes never import a concrete class.
+The model and the redactor are `pipeline.model.ReasonModel` and `pipeline.redaction.Redactor`; tests use small
+doubles with the same shape, so the routes depend on Protocols (`SuggestionModel` is the pipeline's own), not on
+the concrete classes. Predictions (`pipeline.predictions.Prediction`) and the taxonomy (`taxonomy.Taxonomy`) are
+plain data every test can build: they are re-exported as they are rather than mirrored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-
-class ScoredCode(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-
-
-class Prediction(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def autre(self) -> bool: ...
-    @property
-    def top_k(self) -> Sequence[ScoredCode]: ...
-
-
-class SuggestionModel(Protocol):
-    """`pipeline.model.ReasonModel`: thread-safe `suggest` (the spaCy pipeline is shared, never mutated)."""
-
-    @property
-    def model_version(self) -> str | None: ...
-    @property
-    def taxonomy_ref(self) -> str | None: ...
-    @property
-    def classes_(self) -> Any: ...
-
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Any]: ...
+from pipeline.predictions import Prediction as Prediction  # re-exported: what `suggest` returns
+from pipeline.predictions import SuggestionModel as SuggestionModel  # re-exported: the model as the routes use it
+from taxonomy import Taxonomy as Taxonomy  # re-exported: national, or extended with one site (`with_site`)
 
 
 class Redactor(Protocol):
     """`pipeline.redaction.Redactor`: personal data replaced by tags (<NOM>, <TEL>…)."""
 
     def redact(self, text: str) -> str: ...
-
-
-class SelfService(Protocol):
-    @property
-    def hint(self) -> str: ...
-    @property
-    def url(self) -> str | None: ...
-
-
-class Reason(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def domain(self) -> str | None: ...
-    @property
-    def parent(self) -> str | None: ...
-    @property
-    def site(self) -> str | None: ...
-    @property
-    def self_service(self) -> SelfService | None: ...
-    @property
-    def is_active(self) -> bool: ...
-
-
-class Taxonomy(Protocol):
-    """`taxonomy.Taxonomy`, national or extended with one site (`with_site`)."""
-
-    @property
-    def ref(self) -> str: ...
-    @property
-    def active_codes(self) -> tuple[str, ...]: ...
-    @property
-    def active_reasons(self) -> tuple[Any, ...]: ...
-
-    def __contains__(self, code: object) -> bool: ...
-    def get(self, code: str) -> Any: ...
-    def roll_up(self, code: str) -> str: ...

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.calls import TIMEZONE
+from pipeline.predictions import Suggestion
 from serving.store import PredictionRecord, ScoredCode
 
-TIMEZONE = "Europe/Paris"
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "call_id",
     "timestamp",
@@ -90,19 +90,9 @@ def output_schema(columns: Sequence[str]) -> pa.Schema:
     return pa.schema([(name, _TYPES[name]) for name in columns])
 
 
-@dataclass(frozen=True)
-class ScoredPrediction:
-    """A prediction as it travels between processes (Spark workers): the `PredictionLike` the store accepts."""
-
-    code: str
-    confidence: float
-    autre: bool
-    top_k: tuple[ScoredCode, ...]
-
-
-def top_k_json(top_k: Sequence[ScoredCode]) -> str:
+def top_k_json(top_k: Sequence[ScoredCode | Suggestion]) -> str:
     """JSON of the suggestions; floats written with `repr` precision, so reading them back gives the same values."""
-    return json.dumps([s.as_json() for s in top_k], ensure_ascii=False)
+    return json.dumps([{"code": s.code, "confidence": float(s.confidence)} for s in top_k], ensure_ascii=False)
 
 
 def parse_top_k(value: str) -> tuple[ScoredCode, ...]:

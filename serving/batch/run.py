@@ -45,6 +45,7 @@ from serving.batch.scoring import (
 from serving.batch.sinks import DbSink, FileSink, QuarantineWriter, Totals, is_database_url
 from serving.errors import InvalidBatchOptions
 from serving.redaction import redactor_for
+from taxonomy import LOCAL_DATA_DIR
 
 logger = logging.getLogger("motifs.batch")
 DEFAULT_CHUNK_ROWS = 10_000
@@ -366,7 +367,7 @@ def _quarantine_path(options: ReclassifyOptions, files: list[Path]) -> Path:
     if options.quarantine is not None:
         return options.quarantine
     if options.to_database:
-        return Path("motifs-data") / "reclassify" / f"{files[0].stem}.quarantine.csv"
+        return LOCAL_DATA_DIR / "reclassify" / f"{files[0].stem}.quarantine.csv"
     out = Path(options.output)
     return out.with_name(out.name + ".quarantine.csv")
 

@@ -23,19 +23,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
+from pipeline.predictions import Prediction, Suggestion
 from serving.batch.records import (
+    OUTPUT_COLUMNS,
     RESCORE_COLUMNS,
     TEXT_COLUMN,
-    ScoredPrediction,
     paris_aware,
     record_row,
     rows_frame,
 )
 from serving.redaction import redactor_for
-from serving.store import PredictionRecord, ScoredCode
+from serving.store import PredictionRecord
+from taxonomy import AUTRE
 
 logger = logging.getLogger("motifs.batch")
-AUTRE = "autre"
 
 
 @dataclass(frozen=True)
@@ -226,9 +228,13 @@ class ChunkProcessor:
                 )
             rows_out.append(record_row(record, extra))
             kept.append(i)
-        columns = [*_base_columns(), *(RESCORE_COLUMNS if plan is not None else ()), TEXT_COLUMN]
+        columns = [
+            *(c for c in OUTPUT_COLUMNS if c != "timestamp"),
+            *(RESCORE_COLUMNS if plan is not None else ()),
+            TEXT_COLUMN,
+        ]
         output = rows_frame(rows_out, columns)
-        output.insert(1, "timestamp", aware.iloc[kept].dt.tz_convert("Europe/Paris").dt.tz_localize(None).to_numpy())
+        output.insert(1, "timestamp", aware.iloc[kept].dt.tz_convert(TIMEZONE).dt.tz_localize(None).to_numpy())
         row_numbers = frame.index.to_numpy()
         errors = pd.DataFrame.from_records(
             [
@@ -251,21 +257,6 @@ class ChunkProcessor:
         return self._migrations.plan(frame, self.settings.rescore_from, set(self.settings.classes))
 
 
-def _base_columns() -> list[str]:
-    return [
-        "call_id",
-        "site",
-        "channel",
-        "reason",
-        "confidence",
-        "autre",
-        "top_k",
-        "method",
-        "model_version",
-        "taxonomy_version",
-    ]
-
-
 def _among_candidates(prediction: Any, candidates: Sequence[str], k: int) -> Any:
     """The model's probabilities restricted to the codes a split offers, renormalised: the call is known to be one
     of them (it was filed under the code that was split)."""
@@ -274,15 +265,15 @@ def _among_candidates(prediction: Any, candidates: Sequence[str], k: int) -> Any
     if not scores or total <= 0 or not math.isfinite(total):
         return prediction
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    top = tuple(ScoredCode(code, min(1.0, value / total)) for code, value in ranked[:k])
-    return ScoredPrediction(code=top[0].code, confidence=top[0].confidence, autre=False, top_k=top)
+    top = tuple(Suggestion(code, min(1.0, value / total)) for code, value in ranked[:k])
+    return Prediction(code=top[0].code, confidence=top[0].confidence, autre=False, top_k=top)
 
 
 @dataclass
 class _RescorePlan:
     method: list[str]  # "model" | "crosswalk" | "" (failed)
     candidates: list[tuple[str, ...]]  # model rows restricted to the split's candidates
-    migrated: list[ScoredPrediction | None]
+    migrated: list[Prediction | None]
     source_reason: list[str]
     source_ref: list[str]
     status: list[str]
@@ -348,11 +339,11 @@ class _Migrations:
             if migration.status in (MigrationStatus.MAPPED, MigrationStatus.UNCHANGED) and migration.code != AUTRE:
                 confidence = confidences[i]
                 plan.method[i] = "crosswalk"
-                plan.migrated[i] = ScoredPrediction(
+                plan.migrated[i] = Prediction(
                     code=migration.code,
                     confidence=confidence,
                     autre=False,
-                    top_k=(ScoredCode(migration.code, confidence),),
+                    top_k=(Suggestion(migration.code, confidence),),
                 )
             elif migration.status is MigrationStatus.REQUALIFY and migration.candidates:
                 plan.candidates[i] = tuple(c for c in migration.candidates if c in known)

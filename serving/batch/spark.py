@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipeline.predictions import Prediction, Suggestion
 from serving.batch.engines import Task
-from serving.batch.records import ScoredPrediction, parse_top_k, top_k_json
+from serving.batch.records import parse_top_k, top_k_json
 from serving.batch.scoring import ChunkProcessor, ChunkResult, LocalNotesScorer, Scored, ScoringSettings
 from serving.errors import SparkUnavailable
-from serving.store import ScoredCode
 
 INPUT_SCHEMA = "pos long, text string"
 RESULT_SCHEMA = "pos long, redacted string, code string, confidence double, autre boolean, top_k string, error string"
@@ -105,12 +105,7 @@ def _score_partition(name: str, sha256: str, k: int, batches: Iterator[pd.DataFr
                 "code": [None if s.prediction is None else str(s.prediction.code) for s in scored],
                 "confidence": [np.nan if s.prediction is None else float(s.prediction.confidence) for s in scored],
                 "autre": [False if s.prediction is None else bool(s.prediction.autre) for s in scored],
-                "top_k": [
-                    None
-                    if s.prediction is None
-                    else top_k_json([ScoredCode(t.code, float(t.confidence)) for t in s.prediction.top_k])
-                    for s in scored
-                ],
+                "top_k": [None if s.prediction is None else top_k_json(s.prediction.top_k) for s in scored],
                 "error": [s.error for s in scored],
             }
         )
@@ -153,7 +148,8 @@ class SparkNotesScorer:
             elif code is None:
                 out.append(Scored(redacted))
             else:
-                prediction = ScoredPrediction(str(code), float(confidence), bool(autre), parse_top_k(str(top_k)))
+                top = tuple(Suggestion(s.code, s.confidence) for s in parse_top_k(str(top_k)))
+                prediction = Prediction(str(code), float(confidence), bool(autre), top)
                 out.append(Scored(redacted, prediction))
         return out
 

@@ -26,11 +26,11 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
 from serving.monitoring.errors import InvalidCallsFrame
 from taxonomy import AUTRE
 
 UNKNOWN_GROUP = "non renseigné"
-LOCAL_TZ = "Europe/Paris"
 Granularity = Literal["day", "week", "month"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 
@@ -53,7 +53,7 @@ def _rows(mask: pd.Series, limit: int = 5) -> str:
 
 def _parse_timestamps(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+        return values.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values.astype("datetime64[ns]")
     text = values.astype("string").str.strip()
@@ -61,7 +61,7 @@ def _parse_timestamps(values: pd.Series) -> pd.Series:
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], errors="coerce", utc=True, format="ISO8601")
-        parsed[has_offset] = aware.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+        parsed[has_offset] = aware.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
     if (~has_offset).any():
         parsed[~has_offset] = pd.to_datetime(text[~has_offset], errors="coerce", format="ISO8601")
     return parsed

@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
 from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
 from serving.monitoring.calls import GRANULARITIES
+from serving.redaction import default_redactor
 from serving.reports.content import Coverage, ReportContent, build_report
 from serving.reports.errors import InvalidReportOptions, NoCallsInRange
 from serving.reports.render import render_report
@@ -37,7 +39,7 @@ from serving.review.emerging import (
 from serving.store import Database
 from taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = ZoneInfo(TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def make_report(
         scope=outcome.scope,
     )
     content = build_report(
-        run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or _redactor()
+        run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or default_redactor().redact
     )
     write_atomically(request.out, render_report(content, version=version))
     return ReportResult(
@@ -182,12 +184,6 @@ def make_report(
 
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().items()}
-
-
-def _redactor() -> Callable[[str], str]:
-    from pipeline.redaction import redact
-
-    return redact
 
 
 def write_atomically(path: Path, text: str) -> None:

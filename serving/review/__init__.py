@@ -4,7 +4,7 @@
   `serving.monitoring` from the stored cluster registry, save the registry, per-period snapshots and the run;
 - `workflow`: list / show clusters, and the analyst's decisions — create a reason (draft taxonomy version), attach
   to a reason (reviewed training examples), dismiss — stored with who and when;
-- `charts`: a cluster's trend as inline SVG for the web pages (and the HTML report).
+- `charts`: a cluster's trend as inline SVG for the review pages (the HTML report has its own `reports.charts`).
 """
 
 from serving.review.charts import trend_svg

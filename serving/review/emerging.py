@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from pipeline.calls import TIMEZONE
 from serving.errors import NoMonitoringData
 from serving.monitoring import (
     ClusterRegistry,
@@ -38,6 +39,7 @@ from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, 
 from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
 from serving.monitoring.text import Lemmatizer
+from serving.redaction import default_redactor
 from serving.store import (
     ClusterRecord,
     ClusterSnapshot,
@@ -46,7 +48,7 @@ from serving.store import (
     monitoring_scope,
 )
 
-LOCAL_TZ = ZoneInfo("Europe/Paris")
+LOCAL_TZ = ZoneInfo(TIMEZONE)
 NOTES_PER_SNAPSHOT = 200  # redacted notes kept per cluster and period: what « rattacher » turns into examples
 PREDICTION_COLUMNS = {"reason": "code", "code": "code", "confidence": "confidence", "autre": "autre", "top_k": "top_k"}
 
@@ -200,7 +202,7 @@ def calls_from_files(
         merged["text"] = merged["redacted_text"].astype(str)
         summary.append("Notes anonymisées reprises de la sortie de reclassification.")
     else:
-        redactor = redactor or _default_redactor()
+        redactor = redactor or default_redactor()
         texts = [str(text) for text in merged["text"].tolist()]
         transform = getattr(redactor, "transform", None)
         merged["text"] = list(transform(texts)) if callable(transform) else [redactor.redact(t) for t in texts]
@@ -221,12 +223,6 @@ def calls_from_files(
         summary=tuple(summary),
         inputs={"calls": Path(calls_path).name, "predictions": Path(predictions_path).name},
     )
-
-
-def _default_redactor() -> Any:
-    from pipeline.redaction import Redactor
-
-    return Redactor()
 
 
 def _most_common(values: pd.Series | None) -> str | None:

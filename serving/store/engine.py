@@ -17,9 +17,10 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import ArgumentError
 
 from serving.errors import UnsupportedDatabase
+from taxonomy import LOCAL_DATA_DIR
 
 DATABASE_URL_ENV = "MOTIFS_DATABASE_URL"
-DEFAULT_DATABASE_URL = "sqlite:///motifs-data/motifs.db"
+DEFAULT_DATABASE_URL = f"sqlite:///{(LOCAL_DATA_DIR / 'motifs.db').as_posix()}"
 SQLITE_BUSY_TIMEOUT_S = 60.0
 # Execution option read by the "begin" hook below: how a SQLite transaction starts.
 SQLITE_BEGIN_OPTION = "motifs_sqlite_begin"

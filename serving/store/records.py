@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from pipeline.predictions import Prediction
 from serving.errors import InvalidRecord
 
 Source = Literal["api", "batch"]
 Method = Literal["model", "crosswalk"]
-
-
-class ScoredCodeLike(Protocol):
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-
-
-class PredictionLike(Protocol):
-    """What the store needs from `pipeline.model.Prediction`."""
-
-    @property
-    def code(self) -> str: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def autre(self) -> bool: ...
-    @property
-    def top_k(self) -> Sequence[ScoredCodeLike]: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +56,7 @@ class PredictionRecord:
     @classmethod
     def from_prediction(
         cls,
-        prediction: PredictionLike,
+        prediction: Prediction,
         *,
         call_id: str,
         called_at: datetime,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.tables import TableWriter, table_kind
+from taxonomy import AUTRE
 from training.demo import pii
 from training.demo.bank import PhraseBank, Phrases, build_bank, params
 from training.demo.french import MONTHS, number_words
@@ -49,7 +50,6 @@ PII_TYPES: tuple[str, ...] = (
     "numero_dossier",
     "plaque",
 )
-AUTRE = "autre"
 NORMAL = "normal"
 DEFAULT_START = dt.date(2026, 1, 5)
 PHONE_CHANNELS = ("telephone", "rappel")
