@@ -95,3 +95,26 @@ def test_motifs_serve_process_logs_no_personal_data(model_dir: Path, tmp_path: P
     (stored,) = Database.open(sqlite_url(tmp_path), migrate=False).predictions.get("P-1")
     assert_clean("stored note", stored.redacted_text or "")
     assert "<TEL>" in (stored.redacted_text or "")
+
+
+def test_served_logs_are_redacted_even_when_code_slips(capsys: pytest.CaptureFixture[str]) -> None:
+    """The log configuration of `motifs serve` redacts every record: a slip that logs a note leaks tags only."""
+    import logging
+    import logging.config
+
+    from serving.api.server import log_config
+
+    touched = [logging.getLogger(name) for name in ("", "motifs", "uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled) for logger in touched]
+    logging.config.dictConfig(log_config())
+    try:
+        logging.getLogger("motifs.test").error("note reçue : %s", NOTE)
+        logging.getLogger("another.library").warning("note reçue : %s", NOTE)
+    finally:
+        for logger, handlers, level, propagate, disabled in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled
+    written = capsys.readouterr().err
+    assert written.count("note reçue") == 2
+    assert_clean("served logs", written)
