@@ -28,6 +28,7 @@ from serving.batch.run import ReclassifyOptions, reclassify
 from serving.review.emerging import run_emerging
 from serving.review.workflow import create_reason
 from serving.store import Database
+from taxonomy import load_taxonomy, next_minor, validate_paths
 from tests.review_support import SIMPLE_CONFIG
 from training.demo import DemoSettings, generate_demo_calls
 from training.run import train_and_register
@@ -136,11 +137,10 @@ def test_emerging_cluster_becomes_a_reason_the_retrained_model_suggests(
         reviewed = db.review.examples_by_code()
     finally:
         db.close()
-    assert decision.draft_ref == "national@1.2.0"
+    published = load_taxonomy("national")
+    assert decision.draft_ref == f"national@{next_minor(published.version)}"  # minor bump of the published version
     assert decision.draft_path is not None and decision.draft_path.is_relative_to(taxonomy_dir)
     assert len(reviewed[NEW_CODE]) >= 10
-
-    from taxonomy import validate_paths
 
     assert validate_paths([decision.draft_path], taxonomy_dir=taxonomy_dir).ok
 
@@ -170,7 +170,7 @@ def test_emerging_cluster_becomes_a_reason_the_retrained_model_suggests(
     assert result.exit_code == 0, result.output
     assert f"{NEW_CODE} (" in result.output  # « exemples revus ajoutés : solidarite_source (n) »
     new = load_model(tmp_path / "m2")
-    assert new.taxonomy_ref == "national@1.2.0"
+    assert new.taxonomy_ref == decision.draft_ref
     assert NEW_CODE in new.classes_
 
     # 6. Fresh notes of the reform: the old model could not suggest the new code, the new one does.
@@ -178,6 +178,8 @@ def test_emerging_cluster_becomes_a_reason_the_retrained_model_suggests(
     after = suggestions(new, fresh_reform)
     rate = sum(code == NEW_CODE for code in after) / len(after)
     print(f"{len(fresh_reform)} notes neuves de la réforme : {rate:.0%} suggérées {NEW_CODE}")
+    abstained = sum(p.autre for p in old.model.suggest(fresh_reform, k=3)) / len(fresh_reform)
+    print(f"ancien modèle : aucune suggestion {NEW_CODE} (inconnu), « autre » pour {abstained:.0%}")
     assert NEW_CODE not in before
     assert rate >= 0.7
 
