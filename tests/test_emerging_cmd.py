@@ -79,6 +79,17 @@ def test_files_json_shape_registry_and_same_ids_on_rerun(tmp_path: Path) -> None
     db.close()
 
 
+def test_store_a_retrained_model_that_rescored_the_same_calls_is_the_one_followed(db_url: str) -> None:
+    """After the loop (review → retrain → reclassify the same history), both models scored every call: the newest
+    is followed, not the one that sorts first."""
+    frame = stream()
+    db = Database.open(db_url)
+    store_predictions(db, frame, model_version="20260302T090000Z")
+    store_predictions(db, frame, model_version="20260310T160000Z")
+    db.close()
+    assert _run(database_url=db_url).source.model_version == "20260310T160000Z"
+
+
 def test_store_same_ids_on_rerun_and_a_dismissed_cluster_stays_silent(db_url: str) -> None:
     frame = stream()
     db = Database.open(db_url)
