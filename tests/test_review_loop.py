@@ -2,7 +2,8 @@
 
     old model (published taxonomy, trained with no call of the planted reform) ─ reclassify a stream into the store
     ─ motifs emerging (store) ─ the reform's cluster ─ create a reason (draft taxonomy, reviewed examples)
-    ─ motifs train --taxonomy <draft> --reviewed-examples ─ fresh notes of the reform get the new code.
+    ─ motifs train --taxonomy <draft> --reviewed-examples ─ fresh notes of the reform get the new code
+    ─ the stream reclassified by the new model: the store follows it and files the reform under the new code.
 
 Data: three demo corpora of different seeds — one to train the old model (its `emergent_reforme` calls removed: the
 reform did not exist yet), one as the reclassified stream (the reform grows from week 9, filed « autre » by agents and
@@ -25,7 +26,7 @@ from typer.testing import CliRunner
 from motifs.cli.main import build_app
 from pipeline.artifact import load_model
 from serving.batch.run import ReclassifyOptions, reclassify
-from serving.review.emerging import run_emerging
+from serving.review.emerging import calls_from_store, run_emerging
 from serving.review.workflow import create_reason
 from serving.store import Database
 from taxonomy import load_taxonomy, next_minor, validate_paths
@@ -182,6 +183,23 @@ def test_emerging_cluster_becomes_a_reason_the_retrained_model_suggests(
     print(f"ancien modèle : aucune suggestion {NEW_CODE} (inconnu), « autre » pour {abstained:.0%}")
     assert NEW_CODE not in before
     assert rate >= 0.7
+
+    # 7. The stream reclassified by the retrained model: the store takes the draft version, `motifs emerging` now
+    # follows that model (both scored every call: the newest wins), and the reform's calls are filed under the new code.
+    started = time.perf_counter()
+    reclassify(ReclassifyOptions(input=stream_csv, output=db_url, model=str(tmp_path / "m2")))
+    timings["reclassement 2"] = time.perf_counter() - started
+    db = Database.open(db_url)
+    try:
+        followed = calls_from_store(db)
+    finally:
+        db.close()
+    assert followed.model_version == new.model_version and followed.taxonomy_ref == decision.draft_ref
+    codes = dict(zip(followed.frame.call_id, followed.frame.code, strict=True))
+    stream_reform = stream.loc[stream.scenario == REFORM, "call_id"]
+    filed = sum(codes[c] == NEW_CODE for c in stream_reform) / len(stream_reform)
+    print(f"flux reclassé : {filed:.0%} des {len(stream_reform)} appels de la réforme classés {NEW_CODE}")
+    assert filed >= 0.7
 
     # Old reasons still work.
     truth = known.true_reason.tolist()
