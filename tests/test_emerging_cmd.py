@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from motifs.cli.main import build_app
 from serving.errors import NoMonitoringData
-from serving.review.emerging import run_emerging
+from serving.review.emerging import calls_from_store, run_emerging
 from serving.store import Database, ReviewDecisionRecord
 from tests.review_support import (
     SIMPLE_CONFIG,
@@ -77,6 +77,18 @@ def test_files_json_shape_registry_and_same_ids_on_rerun(tmp_path: Path) -> None
     db = Database.open(url)
     assert len(db.monitoring.snapshots("week")) == 2  # replaced, not duplicated
     db.close()
+
+
+def test_store_a_retrained_model_that_rescored_the_same_calls_is_the_one_followed(db_url: str) -> None:
+    """After the loop (review → retrain → reclassify the same history), both models scored every call: the newest
+    is followed, not the one that sorts first."""
+    frame = stream()
+    db = Database.open(db_url)
+    store_predictions(db, frame, model_version="20260302T090000Z")
+    store_predictions(db, frame, model_version="20260310T160000Z")
+    followed = calls_from_store(db)
+    db.close()
+    assert followed.model_version == "20260310T160000Z" and len(followed.frame) == len(frame)
 
 
 def test_store_same_ids_on_rerun_and_a_dismissed_cluster_stays_silent(db_url: str) -> None:

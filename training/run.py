@@ -237,13 +237,13 @@ def with_reviewed_examples(
     used: dict[str, int] = {}
     ignored: dict[str, int] = {}
     for code, examples in sorted(reviewed.items()):
-        cleaned = [str(text) for text in examples if str(text).strip()]
+        cleaned = list(dict.fromkeys(str(text) for text in examples if str(text).strip()))
         if code not in active_codes:
             if cleaned:
-                ignored[code] = len(cleaned)
+                ignored[code] = len(cleaned)  # distinct texts, counted like the used ones
             continue
         target = merged.setdefault(code, [])
-        added = [text for text in dict.fromkeys(cleaned) if text not in target]
+        added = [text for text in cleaned if text not in target]
         target.extend(added)
         if added:
             used[code] = len(added)

@@ -121,7 +121,7 @@ def calls_from_store(
     model_version: str | None = None,
 ) -> EmergingInput:
     """The store's predictions of calls made in [start, end] (local days, `end` included) by one model version:
-    `model_version`, else the one that scored the most calls of the window."""
+    `model_version`, else the one that scored the most calls of the window (the newest on a tie)."""
     low = local_midnight_utc(start) if start else datetime(1970, 1, 1, tzinfo=UTC)
     high = local_midnight_utc(end + timedelta(days=1)) if end else datetime(9999, 1, 1, tzinfo=UTC)
     versions = db.predictions.model_versions(low, high)
@@ -130,7 +130,9 @@ def calls_from_store(
             "aucune prédiction dans la base pour cette période (attendu : motifs reclassify --out db)"
         )
     if model_version is None:
-        model_version = sorted(versions.items(), key=lambda item: (-item[1], item[0]))[0][0]
+        # On a tie (the history reclassified again by a retrained model), the newest: model versions are UTC
+        # timestamps (`pipeline.artifact.save_model`), so the greatest is the latest.
+        model_version = max(versions.items(), key=lambda item: (item[1], item[0]))[0]
     elif model_version not in versions:
         raise NoMonitoringData(
             f"aucune prédiction du modèle {model_version[:128]} pour cette période "
