@@ -28,9 +28,10 @@ from pipeline.artifact import Manifest, TrainingDataInfo, file_sha256, save_mode
 from pipeline.mlflow_model import resolve_artifact, resolve_tracking_uri
 from pipeline.redaction import Redactor
 from pipeline.tables import inspect_table, iter_table, read_header, undecodable
+from taxonomy import AUTRE
 from training import tracking
 from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
-from training.evaluate import AUTRE, EvaluationReport, evaluate
+from training.evaluate import EvaluationReport, evaluate
 from training.fit import fit_model
 from training.promotion import PromotionDecision
 from training.split import stratified_split, time_split
