@@ -466,6 +466,8 @@ def _timed(seconds: dict[str, float], name: str) -> Callable[[], None]:
 
 def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOutcome:
     from motifs import __version__
+    from serving.monitoring import load_config
+    from serving.monitoring.text import make_lemmatizer
     from serving.reports import ReportRequest, ReportSources, run_report
     from serving.review.emerging import run_emerging
     from serving.store import Database
@@ -518,12 +520,18 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
     stop = _timed(seconds, "suivi")
     hook.total(None)
     emerging_json = out_dir / EMERGING_FILE
+    config = load_config()
+    representation = config.emerging.representation
+    # One lemmatizer (with its cache) for the monitoring and the report: the same notes are lemmatized once.
+    lemmatizer = make_lemmatizer(representation.lemmatizer, extra_stop_words=representation.extra_stop_words)
     outcome = run_emerging(
         granularity="week",
         database_url=settings.database,
         store=True,
         model_version=model["model_version"],
         json_out=emerging_json,
+        config=config,
+        lemmatizer=lemmatizer,
     )
     report = outcome.report
     stop()
@@ -536,7 +544,9 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
     written = run_report(
         ReportRequest(start=start, end=end, out=report_path, review_url=REVIEW_LINK),
         ReportSources(database_url=settings.database, model_version=model["model_version"]),
+        config=config,
         version=__version__,
+        lemmatizer=lemmatizer,
     )
     stop()
     hook.done(str(report_path))
