@@ -66,8 +66,8 @@ OUTAGE_SHARE = 0.3  # a volume spike "is" the outage when ≥ 30 % of that reaso
 @dataclass(frozen=True)
 class DemoJobSettings:
     out_dir: Path = DEFAULT_OUT_DIR
-    rows: int = 30_000  # calls in the corpus (16 weeks)
-    train_rows: int = 6_000  # calls in the training sample
+    rows: int = 20_000  # calls in the corpus (16 weeks)
+    train_rows: int = 5_000  # calls in the training sample
     seed: int = 42
     train_weeks: int | None = None  # None: ordinary calls of every week; N: any call of weeks 1..N
     database_url: str | None = None  # None: sqlite in out_dir
@@ -512,7 +512,7 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
     finally:
         db.close()
     stop()
-    hook.done(f"{stored:,} appels dans la base, dont {batch.scored:,} notés maintenant".replace(",", " "))
+    hook.done(f"{_count(stored)} appels dans la base, dont {_count(batch.scored)} notés maintenant")
 
     start = DEFAULT_START
     end = start + dt.timedelta(weeks=DEFAULT_WEEKS) - dt.timedelta(days=1)
@@ -600,3 +600,7 @@ def outcome_summary(outcome: DemoOutcome) -> dict[str, Any]:
     """A JSON-friendly digest (tests, scripts)."""
     data = asdict(outcome)
     return json.loads(json.dumps(data, default=str))
+
+
+def _count(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
