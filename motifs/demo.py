@@ -23,6 +23,7 @@ as `benchmarks/emerging_demo.py --train-on ordinary` (docs/MONITORING.md).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -226,6 +227,21 @@ _MODEL_FILES = (MODEL_DIR, MLFLOW_FILE, MLFLOW_ARTIFACTS, DATABASE_FILE, REPORT_
 _CORPUS_FILES = (CORPUS_FILE, TRAINING_FILE, *_MODEL_FILES)
 
 
+_OS_ERRORS_FR = {
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.ENOENT: "chemin introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé",
+}
+
+
+def _os_reason(exc: OSError) -> str:
+    return _OS_ERRORS_FR.get(exc.errno or 0, exc.strerror or "erreur système")
+
+
 def _check_writable(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -233,7 +249,7 @@ def _check_writable(out_dir: Path) -> None:
             pass
     except OSError as exc:
         raise DemoJobError(
-            f"{out_dir} : impossible d'écrire dans ce dossier ({exc.strerror or 'erreur système'}) — attendu : un "
+            f"{out_dir} : impossible d'écrire dans ce dossier ({_os_reason(exc)}) — attendu : un "
             "dossier accessible en écriture (option --out-dir)"
         ) from None
 
@@ -246,7 +262,7 @@ def _os_errors() -> Iterator[None]:
     except OSError as exc:
         where = f"{Path(str(exc.filename)).name} : " if exc.filename else ""
         raise DemoJobError(
-            f"{where}écriture ou lecture impossible ({exc.strerror or 'erreur système'}) — vérifier la place libre "
+            f"{where}écriture ou lecture impossible ({_os_reason(exc)}) — vérifier la place libre "
             "et les droits du dossier, puis relancer (ce qui est fait est repris)"
         ) from None
 
