@@ -6,6 +6,7 @@ import typer
 
 from motifs.cli import (
     db_cmd,
+    demo_cmd,
     demo_data_cmd,
     emerging_cmd,
     evaluate_cmd,
@@ -22,6 +23,7 @@ from motifs.cli import (
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
     db_cmd.register(app)
+    demo_cmd.register(app)
     demo_data_cmd.register(app)
     emerging_cmd.register(app)
     evaluate_cmd.register(app)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from motifs.errors import MotifsError
 from pipeline.errors import PipelineError
 from serving.errors import ServingError
 from taxonomy.errors import TaxonomyError
 from training.errors import TrainingError
 
-DOMAIN_ERRORS: tuple[type[Exception], ...] = (TaxonomyError, PipelineError, TrainingError, ServingError)
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (TaxonomyError, PipelineError, TrainingError, ServingError, MotifsError)
 
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
