@@ -67,8 +67,8 @@ OUTAGE_SHARE = 0.3  # a volume spike "is" the outage when ≥ 30 % of that reaso
 @dataclass(frozen=True)
 class DemoJobSettings:
     out_dir: Path = DEFAULT_OUT_DIR
-    rows: int = 20_000  # calls in the corpus (16 weeks)
-    train_rows: int = 5_000  # calls in the training sample
+    rows: int = 30_000  # calls in the corpus (16 weeks): enough for the new reason to show in its first week
+    train_rows: int = 6_000  # calls in the training sample
     seed: int = 42
     train_weeks: int | None = None  # None: ordinary calls of every week; N: any call of weeks 1..N
     database_url: str | None = None  # None: sqlite in out_dir

@@ -72,8 +72,12 @@ def demo(
     out_dir: Annotated[
         Path, typer.Option("--out-dir", help="Dossier de tous les fichiers de la démonstration.")
     ] = DEFAULT_OUT_DIR,
-    rows: Annotated[int, typer.Option("--rows", help="Appels du corpus de démonstration (16 semaines).")] = 20_000,
-    train_rows: Annotated[int, typer.Option("--train-rows", help="Appels de l'échantillon d'entraînement.")] = 5_000,
+    rows: Annotated[
+        int, typer.Option("--rows", help="Appels du corpus de démonstration (16 semaines).")
+    ] = DemoJobSettings.rows,
+    train_rows: Annotated[
+        int, typer.Option("--train-rows", help="Appels de l'échantillon d'entraînement.")
+    ] = DemoJobSettings.train_rows,
     train_weeks: Annotated[
         int | None,
         typer.Option(
