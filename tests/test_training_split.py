@@ -59,3 +59,16 @@ def test_open_set_split_never_trains_on_unknown_reasons() -> None:
 def test_fractions_out_of_range_are_refused(fraction: float) -> None:
     with pytest.raises(InvalidSplit, match="entre 0 et 1"):
         stratified_split(LABELS, test_size=fraction)
+
+
+def test_time_split_reads_iso_strings_as_year_month_day() -> None:
+    """« 2026-01-05 » is 5 January (not 1 May, as pandas reads it with dayfirst) and « 2026-01-13 » is readable."""
+    stamps = ["2026-01-13 08:07:03", "2026-01-05 08:00:38", "2026-02-01 10:00:00", "2026-01-12 09:00:00"]
+    split = time_split(stamps, test_fraction=0.25)
+    assert list(split.test) == [2]
+    assert list(split.train) == [0, 1, 3]
+
+
+def test_time_split_still_reads_french_day_first_dates() -> None:
+    split = time_split(["13/01/2026", "05/01/2026", "01/02/2026", "12/01/2026"], test_fraction=0.25)
+    assert list(split.test) == [2]

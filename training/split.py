@@ -68,7 +68,12 @@ def time_split(timestamps: Sequence[object], *, test_fraction: float = 0.25) -> 
     least one timestamp is left for each side).
     """
     _check_fraction("test_fraction", test_fraction)
-    times = pd.to_datetime(pd.Series(list(timestamps)), errors="coerce", dayfirst=True)
+    series = pd.Series(list(timestamps))
+    # ISO first: with dayfirst, pandas reads « 2026-01-05 » as 1 May (Y-d-m) and « 2026-01-13 » as unreadable.
+    times = pd.to_datetime(series, errors="coerce", format="ISO8601")
+    rest = times.isna() & series.notna()
+    if rest.any():
+        times[rest] = pd.to_datetime(series[rest], errors="coerce", dayfirst=True, format="mixed")
     if times.isna().any():
         first = int(np.flatnonzero(times.isna().to_numpy())[0])
         raise InvalidSplit(f"ligne {first} : date illisible ou manquante")
