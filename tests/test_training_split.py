@@ -63,10 +63,12 @@ def test_fractions_out_of_range_are_refused(fraction: float) -> None:
 
 def test_time_split_reads_iso_strings_as_year_month_day() -> None:
     """« 2026-01-05 » is 5 January (not 1 May, as pandas reads it with dayfirst) and « 2026-01-13 » is readable."""
-    stamps = ["2026-01-13 08:07:03", "2026-01-05 08:00:38", "2026-02-01 10:00:00", "2026-01-12 09:00:00"]
+    stamps = ["2026-01-05 08:00:38", "2026-01-13 08:07:03", "2026-02-01 10:00:00", "2026-01-12 09:00:00"]
     split = time_split(stamps, test_fraction=0.25)
     assert list(split.test) == [2]
     assert list(split.train) == [0, 1, 3]
+    # Only ambiguous days: read day-first, 2026-01-12 would be 1 December, the latest.
+    assert list(time_split(["2026-01-05", "2026-02-01", "2026-01-12"], test_fraction=0.34).test) == [1]
 
 
 def test_time_split_still_reads_french_day_first_dates() -> None:
