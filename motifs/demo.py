@@ -563,6 +563,7 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
         config=config,
         version=__version__,
         lemmatizer=lemmatizer,
+        monitored=outcome,  # the monitoring just stored: not computed twice
     )
     stop()
     hook.done(str(report_path))

@@ -29,6 +29,7 @@ from serving.reports.errors import InvalidReportOptions, NoCallsInRange
 from serving.reports.render import render_report
 from serving.review.emerging import (
     EmergingInput,
+    EmergingOutcome,
     calls_from_files,
     calls_from_store,
     history_periods,
@@ -103,9 +104,13 @@ def make_report(
     generated_at: dt.datetime | None = None,
     redact: Callable[[str], str] | None = None,
     version: str = "",
+    monitored: EmergingOutcome | None = None,
 ) -> ReportResult:
     """Monitor `source` (history included) like `motifs emerging` — from and back to the store's registry when
-    `db` is given — and write the report of [request.start, request.end]."""
+    `db` is given — and write the report of [request.start, request.end].
+
+    `monitored`: the outcome of `motifs emerging` just run on this same `source` and range (the main job does it):
+    reused instead of monitoring the calls a second time."""
     from serving.monitoring import load_config
 
     request.check()
@@ -121,7 +126,7 @@ def make_report(
             f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} : vérifier les dates "
             "(--from, --to) et le site"
         )
-    outcome = monitor_emerging(
+    outcome = monitored or monitor_emerging(
         source,
         granularity=request.granularity,
         db=db,
@@ -228,17 +233,23 @@ def run_report(
     config: MonitoringConfig | None = None,
     version: str = "",
     lemmatizer: Lemmatizer | None = None,
+    monitored: EmergingOutcome | None = None,
 ) -> ReportResult:
     """`motifs report`: read the calls with their history, write the report.
 
     From the store, the monitoring is saved back exactly as `motifs emerging` saves it (registry, snapshots, run):
     the report's cluster ids are those of the review UI, and an analyst's decisions show in it. From files, nothing
-    is stored (ids are those of a fresh registry)."""
+    is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls are used; nothing is
+    read or stored again)."""
     from serving.monitoring import load_config
 
     request.check()
     sources.check()
     config = config or load_config(config_path)
+    if monitored is not None:
+        return make_report(
+            request, monitored.source, config=config, version=version, lemmatizer=lemmatizer, monitored=monitored
+        )
     first = first_day_read(request, config)
     if sources.calls is not None and sources.predictions is not None:
         source = calls_from_files(sources.calls, sources.predictions, site=request.site, start=first, end=request.end)
