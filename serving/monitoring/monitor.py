@@ -133,6 +133,9 @@ def _explain_health(alert: Alert, calls: pd.DataFrame, clusters: Sequence[Emergi
     return replace(alert, message=message, details=details)
 
 
+# One BLAS thread: the matrices are small, and on a busy 2-core machine a multi-threaded SVD of a few hundred notes
+# took 5x longer (8.4 s instead of 1.7 s, measured in tests/test_review_loop.py).
+@threadpool_limits.wrap(limits=1)
 def run_monitoring(
     frame: pd.DataFrame,
     *,
@@ -152,34 +155,6 @@ def run_monitoring(
     updated copy is returned); `since`: first period label to report (earlier periods are history only);
     `emerging=False` skips clustering (no text needed, no spaCy).
     """
-    # One BLAS thread: the matrices are small, and on a busy 2-core machine a multi-threaded SVD of a few hundred
-    # notes took 5x longer (8.4 s instead of 1.7 s, measured in tests/test_review_loop.py).
-    with threadpool_limits(limits=1):
-        return _monitor(
-            frame,
-            granularity=granularity,
-            config=config,
-            known_reasons=known_reasons,
-            reason_labels=reason_labels,
-            registry=registry,
-            lemmatizer=lemmatizer,
-            since=since,
-            emerging=emerging,
-        )
-
-
-def _monitor(
-    frame: pd.DataFrame,
-    *,
-    granularity: Granularity,
-    config: MonitoringConfig | None,
-    known_reasons: Mapping[str, Sequence[str]] | None,
-    reason_labels: Mapping[str, str] | None,
-    registry: ClusterRegistry | None,
-    lemmatizer: Lemmatizer | None,
-    since: str | None,
-    emerging: bool,
-) -> MonitoringRun:
     config = config or default_config()
     calls = prepare_calls(frame, granularity=granularity, require_text=emerging)
     dimensions = tuple(dict.fromkeys((*config.autre.dimensions, config.health.dimension)))
