@@ -293,8 +293,8 @@ def check_reviewer(reviewer: str | None) -> str:
     value = (reviewer or "").strip()
     if not REVIEWER_PATTERN.match(value):
         raise InvalidReview(
-            "auteur de la décision absent ou invalide (attendu : un nom de 1 à 128 caractères — en-tête "
-            "X-Motifs-Reviewer, réglage MOTIFS_REVIEWER ou option --reviewer)"
+            "auteur de la décision absent ou invalide (attendu : un nom de 1 à 128 caractères — champ du formulaire "
+            "de revue, option --reviewer ou réglage MOTIFS_REVIEWER)"
         )
     return value
 
