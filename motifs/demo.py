@@ -40,6 +40,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from motifs.errors import DemoJobError
+from pipeline.files import atomic_file, file_sha256
 
 DEFAULT_OUT_DIR = Path("motifs-data/demo")
 CORPUS_FILE = "appels-demo.csv"
@@ -193,24 +194,12 @@ def _read_state(out_dir: Path) -> dict[str, Any]:
 
 
 def _write_state(out_dir: Path, state: dict[str, Any]) -> None:
-    _atomic_text(out_dir / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(name, path)
+    with atomic_file(out_dir / STATE_FILE, "w") as handle:
+        handle.write(json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
 def _sha256(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path) if path.is_file() else None
 
 
 def _remove(out_dir: Path, names: tuple[str, ...]) -> None:
@@ -509,7 +498,8 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
     training_file = out_dir / TRAINING_FILE
     text = sample.to_csv(index=False)
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != _sha256(training_file):
-        _atomic_text(training_file, text)
+        with atomic_file(training_file, "w") as handle:
+            handle.write(text)
     model, model_reused = _train(settings, training_file, state, hook)
     stop()
     hook.done(

@@ -17,9 +17,7 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +29,7 @@ import joblib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import ArtifactInvalid, ArtifactNotFound, ArtifactTampered, TaxonomyVersionMismatch
+from pipeline.files import atomic_file
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -107,15 +106,6 @@ def split_taxonomy_ref(ref: str | None) -> tuple[str | None, str | None]:
     return taxonomy_id or None, taxonomy_version or None
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file, read in blocks (training data files can be large)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _library_versions() -> dict[str, str]:
     found: dict[str, str] = {}
     for name in _LIBRARIES:
@@ -179,20 +169,11 @@ def save_model(
         training_data=training_data,
         label_codes=dict(label_codes) if label_codes else None,
     )
-    _atomic_write(directory / MODEL_FILE, payload)
-    _atomic_write(directory / MANIFEST_FILE, (manifest.model_dump_json(indent=2) + "\n").encode("utf-8"))
+    with atomic_file(directory / MODEL_FILE) as handle:
+        handle.write(payload)
+    with atomic_file(directory / MANIFEST_FILE, "w") as handle:
+        handle.write(manifest.model_dump_json(indent=2) + "\n")
     return manifest
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def read_manifest(directory: str | Path) -> Manifest:

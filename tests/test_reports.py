@@ -290,3 +290,14 @@ def test_site_filter_and_errors(files, tmp_path: Path) -> None:  # type: ignore[
     with pytest.raises(InvalidReportOptions, match="vont ensemble"):
         run_report(_request(tmp_path / "y.html"), ReportSources(predictions=predictions), config=CONFIG)
     assert not (tmp_path / "vide.html").exists()
+
+
+def test_report_file_gets_the_usual_permissions(report) -> None:  # type: ignore[no-untyped-def]
+    """Written through a temporary file (created 0600), the report still gets the mode the umask gives new files,
+    so it can be shared like any other file."""
+    import stat
+
+    from pipeline.files import default_mode
+
+    result, _ = report
+    assert stat.S_IMODE(result.path.stat().st_mode) == default_mode()

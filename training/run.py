@@ -24,7 +24,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from pipeline.artifact import Manifest, TrainingDataInfo, file_sha256, save_model, split_taxonomy_ref
+from pipeline.artifact import Manifest, TrainingDataInfo, save_model, split_taxonomy_ref
+from pipeline.files import file_sha256
 from pipeline.mlflow_model import resolve_artifact, resolve_tracking_uri
 from pipeline.redaction import Redactor
 from pipeline.tables import inspect_table, iter_table, read_header, undecodable

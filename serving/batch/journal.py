@@ -18,20 +18,16 @@ files left by a crash are removed when the run starts again.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pipeline.files import TMP_PREFIX, atomic_file, atomic_path
 from serving.errors import BatchError, OutputBusy
 
 try:
@@ -42,53 +38,6 @@ except ImportError:  # pragma: no cover - Windows
 RUN_FORMAT = "motifs-reclassify-run-v1"
 RUNNING = "en cours"
 DONE = "terminé"
-TMP_PREFIX = ".tmp-"
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in `directory` durable (no-op where directories cannot be opened)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path, mode: Literal["wb", "w"] = "wb") -> Iterator[IO[Any]]:
-    """Write `path` all at once: temporary file in the same folder, fsync, rename, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
-    try:
-        os.chmod(tmp, default_mode())
-        encoding = "utf-8" if "b" not in mode else None
-        with os.fdopen(fd, mode, encoding=encoding, newline="" if encoding else None) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_path(path: Path, write: Callable[[Path], None]) -> None:
-    """Same as `atomic_file`, for writers that want a path (pyarrow, TableWriter)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        os.chmod(tmp, default_mode())
-        write(Path(tmp))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def remove_temporaries(directory: Path, name: str = "") -> int:
@@ -101,21 +50,6 @@ def remove_temporaries(directory: Path, name: str = "") -> int:
                 leftover.unlink(missing_ok=True)
                 removed += 1
     return removed
-
-
-def default_mode() -> int:
-    """Mode of a new file under the current umask (temporary files are created 0600)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class InputRecord(BaseModel):

@@ -25,17 +25,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.files import TMP_PREFIX, atomic_path, default_mode, file_sha256, fsync_dir
 from pipeline.tables import TableWriter, table_kind
 from serving.batch.journal import (
     DONE,
-    TMP_PREFIX,
     PartStore,
     RunLock,
     RunManifest,
-    atomic_path,
-    default_mode,
-    file_sha256,
-    fsync_dir,
     read_manifest,
     remove_temporaries,
     write_manifest,

@@ -10,8 +10,6 @@ calls ─ store (one model version) or files (calls export + reclassification ou
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from pipeline.calls import TIMEZONE
+from pipeline.files import atomic_file
 from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
 from serving.monitoring.calls import GRANULARITIES
 from serving.redaction import default_redactor
@@ -176,7 +175,8 @@ def make_report(
     content = build_report(
         run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or default_redactor().redact
     )
-    write_atomically(request.out, render_report(content, version=version))
+    with atomic_file(request.out, "w") as handle:  # never a half-written report
+        handle.write(render_report(content, version=version))
     return ReportResult(
         path=request.out,
         content=content,
@@ -189,19 +189,6 @@ def make_report(
 
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().items()}
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to `path` through a temporary file of the same folder: never a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
