@@ -37,7 +37,7 @@ from pipeline.classifier import TemperatureCalibratedLinear
 from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
 from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
 from pipeline.inputs import check_texts
-from pipeline.predictions import Prediction, Suggestion
+from pipeline.predictions import Decision, Prediction, Suggestion
 from pipeline.settings import resolve_config
 from pipeline.similarity import ExemplarIndex
 from pipeline.text import FrenchNormaliser
@@ -48,6 +48,7 @@ _COMPONENTS = {
     ("preprocessing", "normaliser"): {"french_normaliser.v1"},
     ("classifier", "calibration"): {"temperature.v1"},
     ("abstention", "novelty"): {"max_prob_exemplar.v1"},
+    ("decision", "version"): {"three_outcomes.v1"},
 }
 
 
@@ -178,6 +179,8 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         abstention = cfg["abstention"]
         self.max_prob_weight_ = float(abstention["max_prob_weight"])
         self.threshold_ = float(abstention["threshold"])
+        self.confident_threshold_ = float(cfg["decision"]["confident_threshold"])
+        self.set_threshold_ = float(cfg["decision"]["set_threshold"])
         return self
 
     def _fit_exemplars(self, X: sparse.csr_matrix, labels: np.ndarray, cfg: Mapping[str, Any]) -> None:
@@ -269,40 +272,44 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
             index = self.__dict__["_index"] = ExemplarIndex(self.exemplars_t_, self.exemplar_labels_)
         return index
 
-    def _decisions(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities and codes, the same as `decide(proba, novelty)` on `score_parts`, with the similarity
-        computed only where it can change the code.
+    def _decisions(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Probabilities, novelty scores and codes, the same as `decide(proba, novelty)` on `score_parts`, with the
+        similarity computed only where it can change the code.
 
         Novelty falls as the similarity rises, and « autre » is decided by novelty above a threshold: a note that
         is « autre » even with similarity 1, or kept even with similarity 0, is decided by its probabilities alone
         (most notes). For the others, the nearest exemplar of the predicted reason gives a lower bound of the
         similarity; when that bound already keeps the note, so would the true value. Only the notes still left
         are compared with every exemplar. Same codes as the full computation, up to float32 rounding (~1e-6) of
-        similarities at the threshold itself."""
+        similarities at the threshold itself. The novelty returned is the one the decision used: exact when the
+        similarity has no weight (the default on the measured data sets), an upper bound for notes decided
+        without their exact similarity."""
         check_is_fitted(self, "classifier_")
         texts = check_texts(texts)
         if len(texts) == 0:
-            return np.zeros((0, len(self.classes_))), np.array([], dtype=object)
+            return np.zeros((0, len(self.classes_))), np.zeros(0), np.array([], dtype=object)
         X, has_words = self._transform(texts, redacted=redacted)
         proba = self.classifier_.predict_proba_unchecked(X)
         similarity = np.zeros(X.shape[0])
 
-        def codes_with(values: np.ndarray) -> np.ndarray:
-            return self.decide(proba, self.novelty_from_parts(ScoreParts(proba, values, has_words)))
+        def novelty_with(values: np.ndarray) -> np.ndarray:
+            return self.novelty_from_parts(ScoreParts(proba, values, has_words))
 
-        if self.max_prob_weight_ >= 1.0:  # the similarity has no weight (score_parts does not compute it either)
-            return proba, codes_with(similarity)
-        kept_if_close = codes_with(np.ones(X.shape[0]))
-        undecided = np.flatnonzero(kept_if_close != codes_with(similarity))
-        if len(undecided) == 0:
-            return proba, kept_if_close
-        index = self._exemplar_index()
-        rows = _l2_normalised(X if len(undecided) == X.shape[0] else X[undecided])
-        similarity[undecided] = index.class_max_similarity(rows, kept_if_close[undecided])
-        left = np.flatnonzero(codes_with(similarity)[undecided] == AUTRE)
-        if len(left):
-            similarity[undecided[left]] = index.max_similarity(rows[left])
-        return proba, codes_with(similarity)
+        def codes_with(values: np.ndarray) -> np.ndarray:
+            return self.decide(proba, novelty_with(values))
+
+        if self.max_prob_weight_ < 1.0:  # else the similarity has no weight (score_parts does not compute it either)
+            kept_if_close = codes_with(np.ones(X.shape[0]))
+            undecided = np.flatnonzero(kept_if_close != codes_with(similarity))
+            if len(undecided):
+                index = self._exemplar_index()
+                rows = _l2_normalised(X if len(undecided) == X.shape[0] else X[undecided])
+                similarity[undecided] = index.class_max_similarity(rows, kept_if_close[undecided])
+                left = np.flatnonzero(codes_with(similarity)[undecided] == AUTRE)
+                if len(left):
+                    similarity[undecided[left]] = index.max_similarity(rows[left])
+        novelty = novelty_with(similarity)
+        return proba, novelty, self.decide(proba, novelty)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities over `classes_` (rows sum to 1)."""
@@ -320,20 +327,46 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         return np.where((novelty > limit) | (novelty >= 1.0), AUTRE, codes).astype(object)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """One code per note: the most probable reason, or « autre » where the model abstains."""
-        return self._decisions(texts)[1]
+        """One code per note: the most probable reason, or « autre » where the note is outside the base."""
+        return self._decisions(texts)[2]
 
     def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
-        """Top-`k` reasons per note with calibrated probabilities, and the decision (a code or « autre »)."""
+        """Top-`k` reasons per note with calibrated probabilities, the decision (confident / to_confirm / autre),
+        the prediction set and the novelty score with its threshold."""
         if not isinstance(k, int | np.integer) or k < 1:
             raise InvalidText(f"k doit être un entier ≥ 1 (reçu : {k!r})")
-        proba, codes = self._decisions(texts, redacted=redacted)
+        proba, novelty, codes = self._decisions(texts, redacted=redacted)
         k = min(int(k), len(self.classes_))
+        # Models saved before the three outcomes have no set/confident gates: what they keep is auto-coded as before.
+        confident_at = getattr(self, "confident_threshold_", None)
+        set_at = getattr(self, "set_threshold_", None)
         out = []
-        for row, code in zip(proba, codes, strict=True):
-            order = np.argsort(-row, kind="stable")[:k]
-            top = tuple(Suggestion(str(self.classes_[i]), float(row[i])) for i in order)
-            out.append(Prediction(code=str(code), confidence=top[0].confidence, autre=code == AUTRE, top_k=top))
+        for row, score, code in zip(proba, novelty, codes, strict=True):
+            order = np.argsort(-row, kind="stable")
+            top = tuple(Suggestion(str(self.classes_[i]), float(row[i])) for i in order[:k])
+            if set_at is None:
+                members = order[:1]
+            else:  # a reason enters the set when 1 − p ≤ threshold; the top reason is always in it
+                members = order[: max(1, int(np.sum(1.0 - row <= set_at)))]
+            decision: Decision
+            if code == AUTRE:
+                decision = "autre"
+            elif confident_at is None or (row[order[0]] >= confident_at and len(members) == 1):
+                decision = "confident"
+            else:
+                decision = "to_confirm"
+            out.append(
+                Prediction(
+                    code=str(code),
+                    confidence=top[0].confidence,
+                    autre=code == AUTRE,
+                    top_k=top,
+                    decision=decision,
+                    prediction_set=tuple(str(self.classes_[i]) for i in members),
+                    novelty=float(score),
+                    novelty_threshold=float(self.threshold_),
+                )
+            )
         return out
 
     def warm_up(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,30 @@ class Suggestion:
     confidence: float
 
 
+Decision = Literal["confident", "to_confirm", "autre"]
+DECISIONS: tuple[Decision, ...] = ("confident", "to_confirm", "autre")
+
+
 @dataclass(frozen=True)
 class Prediction:
-    code: str  # top reason, or "autre" when the model abstains
+    """One note's outcome. `decision` says what to do with it:
+
+    - `confident`: one known reason, auto-coded (`code`);
+    - `to_confirm`: a known reason is likely but the model hesitates — the agent or a reviewer picks from
+      `prediction_set` (it holds the true reason with the calibrated probability, 90 % by default); `code` is the
+      most probable one;
+    - `autre`: the note is unlike every reason of the base (novelty above its threshold); `code` is « autre »,
+      `top_k` still lists the closest reasons.
+    """
+
+    code: str  # top reason, or "autre" when the note is outside the base
     confidence: float  # probability of the top reason
-    autre: bool  # True when the model abstained (or the top reason is "autre")
-    top_k: tuple[Suggestion, ...]  # the k best known reasons with calibrated probabilities, even when abstaining
+    autre: bool  # decision == "autre" (kept for compatibility)
+    top_k: tuple[Suggestion, ...]  # the k best known reasons with calibrated probabilities, even for « autre »
+    decision: Decision = "confident"
+    prediction_set: tuple[str, ...] = ()  # conformal set of codes, most probable first
+    novelty: float | None = None  # novelty score in [0, 1] (None when the prediction does not come from a model)
+    novelty_threshold: float | None = None  # above it, the note is « autre »
 
 
 class SuggestionModel(Protocol):

@@ -1,11 +1,18 @@
-"""Fitting a reason model and calibrating its abstention on simulated out-of-scope notes (pure, no I/O).
+"""Fitting a reason model and calibrating its three outcomes on notes it has not seen (pure, no I/O).
 
-`fit_model` does what `ReasonModel.fit` alone cannot do honestly: choose the abstention threshold on data the model
-has not seen. In each of `abstention.holdout_rounds` rounds, a share of the reasons is held out entirely (they play
-the out-of-scope notes of production), an inner model is fitted on the other reasons' training rows, and its scores
-on held-out validation rows (known reasons) and on every note of the held-out reasons are pooled. From the pooled
-scores: the novelty mix (max probability vs. similarity to the nearest training note) and the threshold reaching
-the user's target precision. The final model is then fitted on all the data with those two values.
+Each note ends in one of three outcomes, each from its own gate calibrated for its own promise:
+- « autre » (hors base): novelty above a conformal threshold set so that at most α of notes of *known* reasons go
+  there (`training.conformal`);
+- « à confirmer »: a known reason is likely but the model hesitates: a conformal prediction set holding the true
+  reason with probability ≥ 1 − β;
+- « sûr » (confident): the top reason's probability is high enough for auto-coded notes to reach the target
+  precision.
+
+The calibration scores come from cross-fitting (`decision.folds` folds over the known-reason notes, each scored by a
+model that never saw it): no note is set aside, which matters with ~10 notes per reason. Separately, the novelty mix
+(max probability vs. similarity to the nearest training note) is chosen on simulated unknown reasons: in
+`abstention.holdout_rounds` rounds a share of the reasons is held out entirely and must look new. The final model is
+fitted on all the data and given the gates.
 """
 
 from __future__ import annotations
@@ -19,9 +26,13 @@ import numpy as np
 from pipeline.model import ReasonModel
 from pipeline.settings import resolve_config
 from taxonomy import AUTRE
-from training.calibrate import ThresholdChoice, choose_novelty_weight, choose_threshold, novelty
-from training.errors import InvalidSplit
+from training.calibrate import choose_novelty_weight, choose_threshold, novelty
+from training.conformal import gate_threshold
+from training.errors import CalibrationError, InvalidSplit
 from training.split import open_set_split
+
+
+UNREACHABLE = 1.0 + 1e-9  # a top-1 probability threshold no note reaches: nothing is auto-coded
 
 
 @dataclass(frozen=True)
@@ -84,38 +95,117 @@ def simulate_open_set(
     return SimulatedScores(max_prob, similarity, correct, unknown, has_words)
 
 
-def calibrate_abstention(scores: SimulatedScores, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Novelty weight (if asked) and threshold for the target precision, from simulated scores; a report dict."""
+def choose_weight(scores: SimulatedScores, config: Mapping[str, Any]) -> tuple[float, float | None]:
+    """Novelty mix (max probability vs. nearest-note similarity) that best ranks simulated unknown reasons above
+    known ones (ROC AUC), or the config's value when choosing is off."""
     settings = resolve_config(config)["abstention"]
-    weight, auc = float(settings["max_prob_weight"]), None
-    if settings["choose_weight"]:
-        weight, auc = choose_novelty_weight(
-            scores.max_prob[scores.has_words], scores.similarity[scores.has_words], scores.unknown[scores.has_words]
+    if not settings["choose_weight"]:
+        return float(settings["max_prob_weight"]), None
+    mask = scores.has_words
+    return choose_novelty_weight(scores.max_prob[mask], scores.similarity[mask], scores.unknown[mask])
+
+
+@dataclass(frozen=True)
+class CrossFitScores:
+    """Out-of-fold scores of known-reason notes: each note scored by a model that never saw it."""
+
+    proba: np.ndarray  # over the final model's classes (a class the fold's model did not know gets 0)
+    similarity: np.ndarray
+    has_words: np.ndarray
+    truth: np.ndarray  # index of the true reason in `classes`
+    classes: np.ndarray
+
+
+def fold_assignment(labels: Sequence[str], folds: int, random_state: int) -> np.ndarray:
+    """Stratified folds that also work with one note per reason: each reason's notes are shuffled and dealt to the
+    folds in turn, starting from a random fold (so reasons with few notes do not all land in fold 0)."""
+    rng = np.random.default_rng(random_state)
+    array = np.asarray(labels, dtype=object)
+    out = np.zeros(len(array), dtype=int)
+    for code in sorted(set(array.tolist())):
+        rows = rng.permutation(np.flatnonzero(array == code))
+        out[rows] = (int(rng.integers(folds)) + np.arange(len(rows))) % folds
+    return out
+
+
+def cross_fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    reason_texts: Mapping[str, Sequence[str]] | None,
+    config: Mapping[str, Any],
+    *,
+    redactor: Any = None,
+) -> CrossFitScores:
+    """Scores of every known-reason note by the model of the folds it was not in (cross-conformal calibration).
+    Taxonomy texts stay in every fold's training data: they are known at training time, like in production."""
+    cfg = resolve_config(config)
+    folds = int(cfg["decision"]["folds"])
+    rows = np.asarray([index for index, label in enumerate(labels) if label != AUTRE])
+    array = np.asarray([str(labels[index]) for index in rows], dtype=object)
+    classes = np.asarray(sorted(set(array.tolist()) | {str(c) for c in (reason_texts or {}) if c != AUTRE}))
+    if len(rows) < folds or len(set(array.tolist())) < 2:
+        raise InvalidSplit(f"{len(rows)} notes de motifs connus : trop peu pour {folds} plis de calibration")
+    assignment = fold_assignment(array, folds, int(cfg["random_state"]))
+    proba = np.zeros((len(rows), len(classes)))
+    similarity = np.zeros(len(rows))
+    has_words = np.zeros(len(rows), dtype=bool)
+    column = {code: index for index, code in enumerate(classes)}
+    for fold in range(folds):
+        held = np.flatnonzero(assignment == fold)
+        train = np.flatnonzero(assignment != fold)
+        if len(held) == 0:
+            continue
+        inner = ReasonModel(config=cfg, redactor=redactor).fit(
+            [texts[index] for index in rows[train]], array[train], reason_texts=reason_texts
         )
-    values = np.where(scores.has_words, np.clip(novelty(scores.max_prob, scores.similarity, weight), 0, 1), 1.0)
-    choice: ThresholdChoice = choose_threshold(
-        values,
-        scores.correct,
-        target_precision=float(settings["target_precision"]),
-        sample_weight=mix_weights(scores.unknown, float(settings["expected_unknown_share"])),
-    )
+        scored = inner.score_parts([texts[index] for index in rows[held]], always_similarity=True)
+        columns = [column[str(code)] for code in inner.classes_]
+        proba[np.ix_(held, columns)] = scored.proba
+        similarity[held] = scored.similarity
+        has_words[held] = scored.has_words
+    truth = np.asarray([column[code] for code in array])
+    return CrossFitScores(proba, similarity, has_words, truth, classes)
+
+
+def confident_gate(top: np.ndarray, correct: np.ndarray, precision: float) -> dict[str, Any]:
+    """Smallest top-1 probability from which auto-coded (« confident ») notes reach `precision` out of fold; when no
+    probability reaches it, nothing is auto-coded (threshold above 1) and the report says so."""
+    if len(top) == 0:
+        return {"threshold": UNREACHABLE, "precision": None, "share": 0.0, "reached": False, "target": precision}
+    choice = choose_threshold(1.0 - top, correct, target_precision=precision)
     return {
-        "max_prob_weight": weight,
-        "novelty_auc": auc,
-        **choice.as_dict(),
-        "n_unknown": int(scores.unknown.sum()),
-        "rounds": int(settings["holdout_rounds"]),
+        "threshold": 1.0 - choice.threshold if choice.reached else UNREACHABLE,
+        "precision": choice.precision if choice.reached else None,
+        "share": choice.coverage if choice.reached else 0.0,
+        "reached": choice.reached,
+        "target": precision,
     }
 
 
-def mix_weights(unknown: np.ndarray, share: float) -> np.ndarray:
-    """Weights that make notes of unknown reasons count for `share` of the validation notes (and known ones for the
-    rest), whatever their actual numbers: the simulation holds out whole reasons, so it over-represents them."""
-    unknown = np.asarray(unknown, dtype=bool)
-    n_unknown, n_known = int(unknown.sum()), int((~unknown).sum())
-    if n_unknown == 0 or n_known == 0:
-        return np.ones(len(unknown))
-    return np.where(unknown, share / n_unknown, (1.0 - share) / n_known) * len(unknown)
+def calibrate_decisions(scores: CrossFitScores, weight: float, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The three gates from out-of-fold scores: novelty (« autre » for at most α of known notes), prediction set
+    (true reason inside with probability ≥ 1 − β) and confident (auto-coded notes at the target precision)."""
+    cfg = resolve_config(config)
+    decision = cfg["decision"]
+    top = scores.proba.max(axis=1)
+    values = np.where(scores.has_words, np.clip(novelty(top, scores.similarity, weight), 0.0, 1.0), 1.0)
+    novelty_gate = gate_threshold(values, float(decision["alpha"]))
+    p_true = scores.proba[np.arange(len(scores.truth)), scores.truth]
+    set_gate = gate_threshold(1.0 - p_true, 1.0 - float(decision["set_coverage"]))
+    passed = values <= novelty_gate.threshold
+    correct = scores.proba.argmax(axis=1) == scores.truth
+    confident = confident_gate(top[passed], correct[passed], float(decision["confident_precision"]))
+    return {
+        "max_prob_weight": weight,
+        "alpha": float(decision["alpha"]),
+        "set_coverage": float(decision["set_coverage"]),
+        "novelty": novelty_gate.as_dict(),
+        "prediction_set": set_gate.as_dict(),
+        "confident": confident,
+        "n_calibration": len(values),
+        "folds": int(decision["folds"]),
+        "out_of_fold_accuracy": float(correct.mean()),
+    }
 
 
 def fit_model(
@@ -126,22 +216,34 @@ def fit_model(
     *,
     redactor: Any = None,
 ) -> ReasonModel:
-    """A `ReasonModel` fitted on all the data, with its abstention calibrated on simulated unknown reasons.
+    """A `ReasonModel` fitted on all the data, with its three gates calibrated on out-of-fold scores.
 
-    `model.abstention_` reports the chosen novelty weight, threshold, and the precision/coverage reached on the
-    simulated validation notes. With fewer than 3 reasons no reason can be held out: the config's threshold is kept
-    and the report says so.
+    `model.abstention_` reports the novelty weight, each gate's threshold and what it achieved out of fold. With too
+    few notes to cross-fit, the config's thresholds are kept and the report says so; with fewer than 3 reasons no
+    reason can be held out to choose the novelty weight, and the config's weight is kept.
     """
     cfg = resolve_config(config)
-    report: dict[str, Any]
+    report: dict[str, Any] = {}
+    weight, auc = float(cfg["abstention"]["max_prob_weight"]), None
     try:
-        scores = simulate_open_set(texts, labels, reason_texts, cfg, redactor=redactor)
-        report = calibrate_abstention(scores, cfg)
-    except InvalidSplit as error:
-        report = {"skipped": str(error), "threshold": float(cfg["abstention"]["threshold"])}
+        weight, auc = choose_weight(simulate_open_set(texts, labels, reason_texts, cfg, redactor=redactor), cfg)
+    except (InvalidSplit, CalibrationError) as error:
+        report["weight_skipped"] = str(error)
+    try:
+        report.update(calibrate_decisions(cross_fit(texts, labels, reason_texts, cfg, redactor=redactor), weight, cfg))
+    except (InvalidSplit, CalibrationError) as error:
+        report["skipped"] = str(error)
+    report["novelty_auc"] = auc
     model = ReasonModel(config=cfg, redactor=redactor).fit(texts, labels, reason_texts=reason_texts)
+    model.max_prob_weight_ = weight
     if "skipped" not in report:
-        model.max_prob_weight_ = float(report["max_prob_weight"])
-        model.threshold_ = float(report["threshold"])
+        model.threshold_ = _finite(report["novelty"]["threshold"], 1.0)
+        model.set_threshold_ = _finite(report["prediction_set"]["threshold"], 1.0)
+        model.confident_threshold_ = float(report["confident"]["threshold"])
     model.abstention_ = report
     return model
+
+
+def _finite(value: float | None, fallback: float) -> float:
+    """A gate reported as never firing (threshold None/+inf) becomes the score's upper bound."""
+    return fallback if value is None else float(value)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pipeline.predictions import Prediction
+from pipeline.predictions import DECISIONS, Decision, Prediction
 from serving.errors import InvalidRecord
 
 Source = Literal["api", "batch"]
@@ -39,9 +39,21 @@ class PredictionRecord:
     channel: str | None = None
     redacted_text: str | None = None
     method: Method = "model"
+    decision: Decision | None = None  # None: derived from `autre` (« autre » or confident)
+    prediction_set: tuple[str, ...] = ()
     created_at: datetime | None = field(default=None, compare=False)  # set by the store
 
     def __post_init__(self) -> None:
+        if self.decision is None:
+            object.__setattr__(self, "decision", "autre" if self.autre else "confident")
+        if self.decision not in DECISIONS:
+            raise InvalidRecord(
+                f"appel {self.call_id} : décision « {self.decision} » (attendu : {', '.join(DECISIONS)})"
+            )
+        if (self.decision == "autre") != bool(self.autre):
+            raise InvalidRecord(
+                f"appel {self.call_id} : décision « {self.decision} » incohérente avec autre={self.autre}"
+            )
         if not self.call_id:
             raise InvalidRecord("prédiction sans call_id (attendu : l'identifiant de l'appel)")
         if self.called_at.tzinfo is None:
@@ -81,6 +93,8 @@ class PredictionRecord:
             site=site,
             channel=channel,
             redacted_text=redacted_text,
+            decision=prediction.decision,
+            prediction_set=tuple(prediction.prediction_set),
         )
 
 

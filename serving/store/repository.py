@@ -220,6 +220,8 @@ def _prediction_row(record: PredictionRecord) -> dict[str, Any]:
         "confidence": float(record.confidence),
         "autre": bool(record.autre),
         "top_k": [s.as_json() for s in record.top_k],
+        "decision": record.decision,
+        "prediction_set": list(record.prediction_set),
         "model_version": record.model_version,
         "taxonomy_version": record.taxonomy_version,
         "source": record.source,
@@ -243,6 +245,8 @@ def _prediction_record(row: Any) -> PredictionRecord:
         channel=row["channel"],
         redacted_text=row["redacted_text"],
         method=row["method"],
+        decision=row["decision"],
+        prediction_set=tuple(row["prediction_set"] or ()),
         created_at=row["created_at"],
     )
 

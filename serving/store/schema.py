@@ -7,6 +7,10 @@
 - `feedback`: one row per choice made by an agent (append-only: an agent who changes their mind adds a row; the
   latest row of a call is its chosen code). The chosen code was validated against the taxonomy before insertion.
 
+Three outcomes (revision 0003): `predictions.decision` (confident / to_confirm / autre — « autre » only when the
+note is outside the base, not when the model doubts) and `predictions.prediction_set` (the conformal set of codes
+offered for confirmation). Rows written before it get `autre` where they were « autre », else `confident`.
+
 Monitoring and review (revision 0002), per *scope* (`week`, `month@caf-75`: a granularity, optionally one site —
 each scope has its own cluster ids, since period labels of different granularities do not compare):
 - `clusters`: the registry of emerging clusters — stable id, state (lemma-profile centroid, per-period sizes, call
@@ -119,6 +123,10 @@ class PredictionRow(Base):
     confidence: Mapped[float] = mapped_column(Float)
     autre: Mapped[bool]
     top_k: Mapped[list[dict[str, Any]]] = mapped_column(JSON, comment='[{"code": …, "confidence": …}], best first')
+    decision: Mapped[str] = mapped_column(
+        String(16), default="confident", server_default="confident", comment="confident, to_confirm or autre"
+    )
+    prediction_set: Mapped[list[str] | None] = mapped_column(JSON, comment="conformal set of codes (to_confirm)")
     model_version: Mapped[str] = mapped_column(String(VERSION_LENGTH))
     taxonomy_version: Mapped[str] = mapped_column(String(VERSION_LENGTH), comment='taxonomy ref, "national@1.1.0"')
     source: Mapped[str] = mapped_column(String(8))
@@ -132,6 +140,7 @@ class PredictionRow(Base):
         CheckConstraint("source IN ('api', 'batch')", name="source"),
         CheckConstraint("method IN ('model', 'crosswalk')", name="method"),
         CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        CheckConstraint("decision IN ('confident', 'to_confirm', 'autre')", name="decision"),
         Index(None, "called_at"),
         Index(None, "site", "called_at"),
         Index(None, "code", "called_at"),
