@@ -34,7 +34,8 @@ KEYWORDS = {
 
 
 class KeywordModel:
-    """Deterministic: the first keyword found wins with 0.7; no keyword → « autre »."""
+    """Deterministic: the first keyword found wins with 0.7; no keyword → « autre » (novelty 0.9); one keyword →
+    confident, several → to_confirm with those codes as the prediction set."""
 
     model_version = "keywords-1"
     taxonomy_ref = "national@1.1.0"
@@ -68,9 +69,11 @@ class KeywordModel:
         ranked = list(dict.fromkeys(hits + self.classes_))[:k]
         if not hits:
             top_k = tuple(Suggestion(code, 0.2 - 0.01 * i) for i, code in enumerate(ranked))
-            return Prediction("autre", top_k[0].confidence, True, top_k)
+            return Prediction("autre", top_k[0].confidence, True, top_k, "autre", (), 0.9, 0.5)
         top_k = tuple(Suggestion(code, 0.7 if i == 0 else 0.2 / (i + 1)) for i, code in enumerate(ranked))
-        return Prediction(top_k[0].code, 0.7, False, top_k)
+        codes = tuple(dict.fromkeys(hits))
+        decision = "confident" if len(codes) == 1 else "to_confirm"
+        return Prediction(top_k[0].code, 0.7, False, top_k, decision, codes, 0.2, 0.5)
 
 
 class SlowModel(KeywordModel):

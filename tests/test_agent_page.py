@@ -100,11 +100,22 @@ def test_autre_and_keyboard_focus_are_visible(page) -> None:  # type: ignore[no-
     from playwright.sync_api import expect
 
     page.get_by_label("Note de l'appel").fill("Question sans rapport avec la base")
-    expect(page.locator("#suggestions-state")).to_contain_text("« autre »")
+    expect(page.locator("#suggestions-state")).to_contain_text("Hors base")
+    expect(page.locator("#suggestions button.suggestion")).to_have_count(3)  # the closest reasons stay listed
     expect(page.locator("#self-service")).to_be_hidden()
     page.locator("#suggestions button.suggestion").first.focus()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none")
+
+
+def test_to_confirm_shows_the_prediction_set(page) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.get_by_label("Note de l'appel").fill("Le montant du versement est faux")
+    expect(page.locator("#suggestions-state")).to_contain_text("À confirmer")
+    buttons = page.locator("#suggestions button.suggestion")
+    expect(buttons).to_have_count(2)  # the set, not the top 3
+    assert [buttons.nth(i).get_attribute("data-code") for i in range(2)] == ["paiement_non_recu", "paiement_montant"]
 
 
 def test_page_is_served_with_a_strict_content_security_policy(page, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,9 @@ def test_suggestions_happy_path(client: TestClient, model: KeywordModel) -> None
         (s["confidence"] for s in body["suggestions"]), reverse=True
     )
     assert body["autre"] is False
+    assert body["decision"] == "confident"
+    assert body["prediction_set"] == [{"code": "paiement_non_recu", "label": "Versement non reçu ou en retard"}]
+    assert body["novelty"] == {"score": pytest.approx(0.2), "threshold": pytest.approx(0.5)}
     assert body["self_service"] == {
         "hint": "Les dates et montants des paiements figurent dans l'espace personnel, rubrique « Mes paiements ».",
         "url": None,
@@ -70,8 +73,25 @@ def test_suggestions_happy_path(client: TestClient, model: KeywordModel) -> None
 def test_k_and_autre(client: TestClient) -> None:
     body = client.post("/v1/suggestions", json={"text": "Question sans mot-clé connu", "k": 2}).json()
     assert body["autre"] is True
+    assert body["decision"] == "autre"
+    assert body["prediction_set"] == []  # « hors base »: no set, but the closest reasons are still listed
+    assert body["novelty"]["score"] > body["novelty"]["threshold"]
     assert body["self_service"] is None  # no hint for « autre », even if the first suggestion has one
     assert len(body["suggestions"]) == 2
+
+
+def test_to_confirm_returns_the_prediction_set_and_it_is_stored(client: TestClient, tmp_path: Path) -> None:
+    note = "Le montant du versement est faux"  # two keywords: the double hesitates between two known reasons
+    body = client.post("/v1/suggestions", json={"text": note, "call_id": "A-9"}).json()
+    assert (body["decision"], body["autre"]) == ("to_confirm", False)
+    assert [item["code"] for item in body["prediction_set"]] == ["paiement_non_recu", "paiement_montant"]
+    assert body["prediction_set"][0]["label"] == "Versement non reçu ou en retard"
+    (row,) = stored(tmp_path).predictions.get("A-9")
+    assert (row.decision, row.prediction_set, row.autre) == (
+        "to_confirm",
+        ("paiement_non_recu", "paiement_montant"),
+        False,
+    )
 
 
 def test_the_model_only_sees_redacted_text(client: TestClient, model: KeywordModel) -> None:
@@ -180,6 +200,9 @@ def test_timeout_gives_a_degraded_empty_answer(tmp_path: Path) -> None:
         elapsed = time.perf_counter() - started
     assert response.status_code == 200
     assert response.json() == {
+        "decision": "to_confirm",
+        "prediction_set": [],
+        "novelty": {"score": None, "threshold": None},
         "suggestions": [],
         "autre": False,
         "self_service": None,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from serving.api.ports import Prediction, Taxonomy
-from serving.api.schemas import ReasonOut, SelfServiceHint, Suggestion
+from serving.api.schemas import ReasonChoice, ReasonOut, SelfServiceHint, Suggestion
 
 logger = logging.getLogger("motifs.api")
 
@@ -43,6 +43,14 @@ def present_suggestions(
         Suggestion(code=code, label=taxonomy.get(code).label, confidence=min(1.0, max(0.0, confidence)))
         for code, confidence in ranked
     ]
+
+
+def present_set(prediction: Prediction, taxonomy: Taxonomy, local_parents: Mapping[str, str]) -> list[ReasonChoice]:
+    """The prediction set in this taxonomy's codes (rolled up and merged like the suggestions), empty for « autre »."""
+    if prediction.decision == "autre":
+        return []
+    codes = (shown_code(code, taxonomy, local_parents) for code in prediction.prediction_set)
+    return [ReasonChoice(code=code, label=taxonomy.get(code).label) for code in dict.fromkeys(c for c in codes if c)]
 
 
 def self_service_of(code: str | None, taxonomy: Taxonomy) -> SelfServiceHint | None:

@@ -6,7 +6,7 @@ here, so that the limit stays a setting.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -86,9 +86,38 @@ class SelfServiceHint(_Response):
     url: str | None = Field(default=None, description="Adresse du service en ligne, s'il y en a une.")
 
 
+class ReasonChoice(_Response):
+    code: str = Field(description="Code du motif.", examples=["paiement_non_recu"])
+    label: str = Field(description="Libellé du motif (libellé local si le site en a un).")
+
+
+class Novelty(_Response):
+    score: float | None = Field(
+        ge=0, le=1, description="Score de nouveauté de la note (0 : très proche des motifs connus, 1 : hors base)."
+    )
+    threshold: float | None = Field(
+        description="Au-dessus de ce seuil la note est « hors base » (calibré pour qu'au plus α des notes de motifs "
+        "connus le dépassent, 5 % par défaut)."
+    )
+
+
 class SuggestionResponse(_Response):
+    decision: Literal["confident", "to_confirm", "autre"] = Field(
+        description=(
+            "confident : un motif connu, qualifié automatiquement ; to_confirm : un motif connu est probable mais le "
+            "modèle hésite — choisir dans prediction_set ; autre : la note ne ressemble à aucun motif de la base "
+            "(hors base), les suggestions restent les motifs les plus proches."
+        )
+    )
+    prediction_set: list[ReasonChoice] = Field(
+        description=(
+            "Ensemble de motifs qui contient le bon avec la probabilité calibrée (90 % par défaut), du plus probable "
+            "au moins probable ; vide si decision = autre."
+        )
+    )
+    novelty: Novelty
     suggestions: list[Suggestion] = Field(description="Motifs suggérés, du plus probable au moins probable.")
-    autre: bool = Field(description="Vrai si aucun motif n'atteint le seuil de confiance : « autre » est proposé.")
+    autre: bool = Field(description="Vrai si decision = autre (note hors base). Conservé pour compatibilité.")
     self_service: SelfServiceHint | None = Field(description="Piste d'autonomie du motif le plus probable.")
     model_version: str = Field(description="Version du modèle qui a répondu.")
     taxonomy_version: str = Field(description="Version de la base de motifs (avec l'extension du site).")

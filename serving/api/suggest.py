@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from serving.api.catalog import present_suggestions, self_service_of
+from serving.api.catalog import present_set, present_suggestions, self_service_of
 from serving.api.resources import Resources
-from serving.api.schemas import SuggestionRequest, SuggestionResponse
+from serving.api.schemas import Novelty, SuggestionRequest, SuggestionResponse
 from serving.store import PredictionRecord
 
 T = TypeVar("T")
@@ -40,6 +40,9 @@ def compute_suggestion(
     suggestions = present_suggestions(prediction, taxonomy, resources.local_parents, k)
     top = suggestions[0].code if suggestions and not prediction.autre else None
     response = SuggestionResponse(
+        decision=prediction.decision,
+        prediction_set=present_set(prediction, taxonomy, resources.local_parents),
+        novelty=Novelty(score=prediction.novelty, threshold=prediction.novelty_threshold),
         suggestions=suggestions,
         autre=bool(prediction.autre),
         self_service=self_service_of(top, taxonomy),
@@ -66,6 +69,9 @@ def compute_suggestion(
 
 def degraded_response(resources: Resources, site: str | None) -> SuggestionResponse:
     return SuggestionResponse(
+        decision="to_confirm",
+        prediction_set=[],
+        novelty=Novelty(score=None, threshold=None),
         suggestions=[],
         autre=False,
         self_service=None,

@@ -1,4 +1,9 @@
-"""« autre » share by period, site and channel; alerts on a target, on a rise over the baseline, and the health alarm.
+"""« autre » share by period, site and channel; alerts on a target, on a rise over the baseline, and the health alarm;
+the « à confirmer » share beside it, with its own alarm.
+
+« autre » counts the calls outside the base only: the model's novelty « autre » and the agents' own « autre » choices
+(`calls.prepare_calls`). The calls the model hesitated on (`to_confirm`: a known reason is likely, the agent picks from
+a short set) are never counted in it; their share is a separate model-quality indicator (`to_confirm_share`).
 
 A rise of « autre » in one site is a local matter (a new need, a new team); a rise everywhere at once almost always
 means the chain is broken (preprocessing, a wrong model version) and is reported as a single `model_health` alert
@@ -12,6 +17,9 @@ Rules (thresholds in `defaults.yaml`, section `autre` and `health`):
 - `model_health`: the overall share rose by ≥ `health.rise_points` and at least `health.min_fraction` of the groups of
   `health.dimension` (≥ `health.min_groups` groups with enough calls) rose by as much; or the overall share is above
   `health.max_share`. The other « autre » alerts of that period are then folded into it.
+- `model_doubt` (« modèle à vérifier »): the overall « à confirmer » share is above `health.max_to_confirm_share`,
+  with at least `autre.min_calls` calls. A model that hesitates on most notes is stale (the notes changed) or was
+  trained on too little: look at it, retrain it. It does not fold the « autre » alerts (it says nothing about them).
 """
 
 from __future__ import annotations
@@ -35,7 +43,11 @@ TABLE_COLUMNS = (
     "group",
     "n_calls",
     "n_autre",
+    "n_autre_model",
+    "n_autre_agent",
     "share",
+    "n_to_confirm",
+    "to_confirm_share",
     "baseline_calls",
     "baseline_autre",
     "baseline_share",
@@ -49,19 +61,30 @@ def autre_share_table(
 ) -> pd.DataFrame:
     """One row per (period, scope, group): calls, « autre » calls, share, and the baseline of the previous periods.
 
-    `calls` comes from `prepare_calls`. `scope` is "all" (group "ensemble") or a dimension name ("site", "channel")
+    `calls` comes from `prepare_calls`. `n_autre` = `n_autre_model` (the model's novelty « autre ») + `n_autre_agent`
+    (the agent chose « autre » where the model did not); `n_to_confirm` / `to_confirm_share`: calls the model sent
+    to confirmation (not in `n_autre`). `scope` is "all" (group "ensemble") or a dimension name ("site", "channel")
     with the group's value. Baseline columns are NaN when no earlier period of the group has calls.
     """
     frames = [calls.assign(scope=ALL_SCOPE, group=ALL_GROUP)]
     frames += [calls.assign(scope=dimension, group=calls[dimension]) for dimension in dimensions]
     stacked = pd.concat(frames, ignore_index=True)
+    stacked["agent_only"] = stacked["autre"] & ~stacked["novelty_autre"]
     counts = (
         stacked.groupby(["scope", "group", PERIOD_START, PERIOD], sort=True)
-        .agg(n_calls=("call_id", "size"), n_autre=("autre", "sum"))
+        .agg(
+            n_calls=("call_id", "size"),
+            n_autre=("autre", "sum"),
+            n_autre_model=("novelty_autre", "sum"),
+            n_autre_agent=("agent_only", "sum"),
+            n_to_confirm=("to_confirm", "sum"),
+        )
         .reset_index()
     )
-    counts["n_autre"] = counts["n_autre"].astype(int)
+    for column in ("n_autre", "n_autre_model", "n_autre_agent", "n_to_confirm"):
+        counts[column] = counts[column].astype(int)
     counts["share"] = counts["n_autre"] / counts["n_calls"]
+    counts["to_confirm_share"] = counts["n_to_confirm"] / counts["n_calls"]
     index = {
         (row.scope, row.group, row.period_start): (row.n_calls, row.n_autre)
         for row in counts[["scope", "group", PERIOD_START, "n_calls", "n_autre"]].itertuples(index=False)
@@ -158,6 +181,37 @@ def autre_alerts(table: pd.DataFrame, config: MonitoringConfig) -> list[Alert]:
                         },
                     )
                 )
+    return alerts
+
+
+def to_confirm_alerts(table: pd.DataFrame, config: MonitoringConfig) -> list[Alert]:
+    """`model_doubt` alarms of every period of `table` (overall « à confirmer » share above its maximum)."""
+    limit = config.health.max_to_confirm_share
+    if limit is None:
+        return []
+    overall = table[(table["scope"] == ALL_SCOPE) & (table["n_calls"] >= config.autre.min_calls)]
+    alerts = []
+    for row in overall.itertuples(index=False):
+        if row.to_confirm_share <= limit:
+            continue
+        alerts.append(
+            Alert(
+                kind="model_doubt",
+                severity="critical",
+                period=str(row.period),
+                scope={},
+                value=float(row.to_confirm_share),
+                baseline=None,
+                threshold=limit,
+                message=(
+                    f"Modèle à vérifier : il hésite sur {pct(row.to_confirm_share)} des appels, envoyés « à confirmer » "
+                    f"({row.n_to_confirm} sur {row.n_calls}), au-delà de {pct(limit)}. Ces appels ne sont pas comptés "
+                    "dans « autre » ; un modèle qui hésite autant est dépassé (les notes ont changé) ou a appris sur "
+                    "trop peu d'exemples : l'évaluer sur des notes récentes et le réentraîner."
+                ),
+                details={"n_calls": int(row.n_calls), "n_to_confirm": int(row.n_to_confirm)},
+            )
+        )
     return alerts
 
 

@@ -10,12 +10,23 @@
 | `code`       | str                     | yes      | the model's top reason, or « autre »                           |
 | `confidence` | float in [0, 1]         | yes      | the model's probability for `code`                             |
 | `autre`      | bool (or 0/1, oui/non)  | no       | the model filed the call « autre »; missing → `code == "autre"` |
+| `decision`   | str                     | no       | `confident`, `to_confirm` or `autre`; missing or empty →       |
+|              |                         |          | `autre` where the call is « autre », else `confident`          |
+| `agent_code` | str                     | no       | the code the agent finally chose (latest feedback); empty: none |
 | `top_k`      | anything                | no       | passed through untouched                                       |
 
 This is the reclassification output joined with the calls on `call_id` (or the store's calls table).
+
 `prepare_calls` checks it, normalises the types and sorts rows by (timestamp, call_id), so every later step is
 deterministic whatever the order of the input file. Periods: a day (`2024-03-05`), an ISO week starting on Monday
 (`2024-W10`) or a calendar month (`2024-03`).
+
+After `prepare_calls`, « autre » means what the monitoring counts as outside the base, and nothing else:
+- `novelty_autre`: the model sent the call to « autre » (`decision == "autre"`: its novelty gate);
+- `agent_autre`: the agent's own final choice was « autre » (`agent_code == "autre"`);
+- `autre` = `novelty_autre | agent_autre` — the « autre » share, its alerts and the emerging pool use this;
+- `to_confirm`: the model hesitated between known reasons (`decision == "to_confirm"`). Never counted as « autre »:
+  it is a separate model-quality indicator. A `decision` of `autre` and an `autre` column that disagree are refused.
 """
 
 from __future__ import annotations
@@ -35,7 +46,8 @@ Granularity = Literal["day", "week", "month"]
 GRANULARITIES: tuple[str, ...] = get_args(Granularity)
 
 REQUIRED_COLUMNS = ("call_id", "timestamp", "code", "confidence")
-OPTIONAL_COLUMNS = ("site", "channel", "text", "autre", "top_k")
+OPTIONAL_COLUMNS = ("site", "channel", "text", "autre", "decision", "agent_code", "top_k")
+DECISIONS = ("confident", "to_confirm", "autre")
 PERIOD = "period"
 PERIOD_START = "period_start"
 
@@ -79,6 +91,39 @@ def _parse_bool(values: pd.Series) -> pd.Series:
     return text.isin(_TRUE)
 
 
+def _prepare_outcomes(calls: pd.DataFrame) -> None:
+    """`decision`, `novelty_autre`, `agent_autre`, `autre` and `to_confirm` columns (see the module docstring)."""
+    filed = calls["code"] == AUTRE
+    model_autre = (_parse_bool(calls["autre"]) if "autre" in calls.columns else filed) | filed
+    derived = pd.Series(np.where(model_autre, "autre", "confident"), index=calls.index)
+    if "decision" in calls.columns:
+        given = calls["decision"].astype("string").str.strip().str.lower().fillna("")
+        bad = (given != "") & ~given.isin(DECISIONS)
+        if bad.any():
+            raise InvalidCallsFrame(
+                f"colonne « decision » : valeur inconnue aux lignes {_rows(bad)} (attendu : {', '.join(DECISIONS)})"
+            )
+        mismatch = (given != "") & ((given == "autre") != model_autre)
+        if mismatch.any():
+            raise InvalidCallsFrame(
+                f"colonnes « decision » et « autre » (ou code) incohérentes aux lignes {_rows(mismatch)} "
+                "(attendu : « autre » si et seulement si decision = autre)"
+            )
+        decision = given.where(given != "", derived).astype(str)
+    else:
+        decision = derived
+    calls["decision"] = decision
+    calls["novelty_autre"] = decision == "autre"
+    calls["to_confirm"] = decision == "to_confirm"
+    if "agent_code" in calls.columns:
+        agent = calls["agent_code"].astype("string").str.strip().fillna("")
+        calls["agent_code"] = agent.astype(str)
+    else:
+        calls["agent_code"] = ""
+    calls["agent_autre"] = calls["agent_code"] == AUTRE
+    calls["autre"] = calls["novelty_autre"] | calls["agent_autre"]
+
+
 def prepare_calls(
     frame: pd.DataFrame, *, granularity: Granularity = "week", require_text: bool = False
 ) -> pd.DataFrame:
@@ -119,8 +164,7 @@ def prepare_calls(
         raise InvalidCallsFrame(f"confidence hors de [0, 1] ou illisible aux lignes {_rows(bad)}")
     calls["confidence"] = confidence.astype(float)
 
-    calls["autre"] = _parse_bool(calls["autre"]) if "autre" in calls.columns else calls["code"] == AUTRE
-    calls["autre"] = calls["autre"] | (calls["code"] == AUTRE)
+    _prepare_outcomes(calls)
     for column in ("site", "channel"):
         if column in calls.columns:
             calls[column] = calls[column].astype("string").str.strip().fillna(UNKNOWN_GROUP).replace("", UNKNOWN_GROUP)

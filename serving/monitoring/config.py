@@ -35,6 +35,7 @@ class HealthConfig(_Section):
     rise_points: float = Field(gt=0.0, le=1.0)
     max_share: float = Field(gt=0.0, le=1.0)
     max_new_themes: int = Field(ge=0)
+    max_to_confirm_share: float | None = Field(gt=0.0, le=1.0)  # None (null in YAML): no « modèle à vérifier » alarm
 
 
 class VolumeConfig(_Section):

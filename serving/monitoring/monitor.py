@@ -13,7 +13,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from serving.monitoring._format import number, pct
-from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table
+from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table, to_confirm_alerts
 from serving.monitoring.calls import PERIOD, Granularity, prepare_calls
 from serving.monitoring.config import DriftConfig, MonitoringConfig, default_config
 from serving.monitoring.emerging import detect_emerging
@@ -163,7 +163,12 @@ def run_monitoring(
     )
     volumes = volume_table(calls, granularity, settings=config.volume)
     alerts: dict[str, list[Alert]] = {}
-    for alert in autre_alerts(shares, config) + volume_alerts(volumes, config.volume, reason_labels=reason_labels):
+    found_alerts = (
+        to_confirm_alerts(shares, config)
+        + autre_alerts(shares, config)
+        + volume_alerts(volumes, config.volume, reason_labels=reason_labels)
+    )
+    for alert in found_alerts:
         alerts.setdefault(alert.period, []).append(alert)
 
     registry = registry.copy() if registry is not None else ClusterRegistry()
@@ -222,6 +227,8 @@ def run_monitoring(
                 start=row.period_start.date().isoformat(),
                 n_calls=int(row.n_calls),
                 n_autre=int(row.n_autre),
+                n_to_confirm=int(row.n_to_confirm),
+                n_autre_agent=int(row.n_autre_agent),
                 clusters=tuple(found),
                 alerts=(
                     *period_alerts,

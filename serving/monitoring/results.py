@@ -4,6 +4,7 @@
 
     {"granularity": "week",
      "periods": [{"period": "2024-W10", "start": "2024-03-04", "n_calls": 812, "n_autre": 61, "autre_share": 0.0751,
+                  "n_autre_agent": 4, "n_to_confirm": 203, "to_confirm_share": 0.25,
                   "clusters": [{"id": "E0003", "size": 14, "keywords": [...], "examples": [...], "call_ids": [...],
                                 "novelty": 0.62, "growth": 7.5, "signal": "strong", "first_seen": "2024-W10",
                                 "parent_code": null, "nearest_code": "paiement_non_recu", "trend": [...], ...}],
@@ -26,6 +27,7 @@ AlertKind = Literal[
     "autre_above_target",  # « autre » share above its target
     "autre_rise",  # « autre » share well above its own baseline, in one site or channel (or overall)
     "model_health",  # « autre » jumped everywhere at once: preprocessing or model problem, not a new need
+    "model_doubt",  # « modèle à vérifier »: too many calls sent « à confirmer » (the model hesitates)
     "volume_spike",  # a known reason well above its baseline volume
     "volume_drop",  # a known reason well below its baseline volume
     "emerging_reason",  # a new cluster among « autre » / low-confidence calls graded weak or strong
@@ -186,13 +188,19 @@ class PeriodReport:
     period: str
     start: str  # ISO date of the period's first day
     n_calls: int
-    n_autre: int
+    n_autre: int  # outside the base: the model's novelty « autre » + the agents' own « autre » choices
     clusters: tuple[EmergingCluster, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    n_to_confirm: int = 0  # sent « à confirmer » (the model hesitated): not in n_autre
+    n_autre_agent: int = 0  # of n_autre: the agent chose « autre » where the model did not
 
     @property
     def autre_share(self) -> float:
         return self.n_autre / self.n_calls if self.n_calls else 0.0
+
+    @property
+    def to_confirm_share(self) -> float:
+        return self.n_to_confirm / self.n_calls if self.n_calls else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -201,6 +209,9 @@ class PeriodReport:
             "n_calls": self.n_calls,
             "n_autre": self.n_autre,
             "autre_share": _clean(self.autre_share),
+            "n_autre_agent": self.n_autre_agent,
+            "n_to_confirm": self.n_to_confirm,
+            "to_confirm_share": _clean(self.to_confirm_share),
             "clusters": [cluster.to_dict() for cluster in self.clusters],
             "alerts": [alert.to_dict() for alert in self.alerts],
         }
@@ -214,6 +225,8 @@ class PeriodReport:
             n_autre=int(data["n_autre"]),
             clusters=tuple(EmergingCluster.from_dict(item) for item in data.get("clusters", ())),
             alerts=tuple(Alert.from_dict(item) for item in data.get("alerts", ())),
+            n_to_confirm=int(data.get("n_to_confirm", 0)),
+            n_autre_agent=int(data.get("n_autre_agent", 0)),
         )
 
 

@@ -47,10 +47,19 @@
     return `erreur ${status}`;
   }
 
+  function shownChoices(answer) {
+    // « À confirmer » : the prediction set (it holds the right reason 9 times out of 10), with the
+    // probabilities the model gave; otherwise the top suggestions (for « hors base », the closest reasons).
+    if (answer.decision !== "to_confirm" || !answer.prediction_set.length) return answer.suggestions;
+    const known = new Map(answer.suggestions.map((s) => [s.code, s.confidence]));
+    return answer.prediction_set.map((r) => ({ code: r.code, label: r.label, confidence: known.get(r.code) }));
+  }
+
   function renderSuggestions(answer) {
     list.replaceChildren();
-    shownCodes = answer.suggestions.map((s) => s.code);
-    for (const suggestion of answer.suggestions) {
+    const choices = shownChoices(answer);
+    shownCodes = choices.map((s) => s.code);
+    for (const suggestion of choices) {
       const item = document.createElement("li");
       const button = document.createElement("button");
       button.type = "button";
@@ -67,19 +76,29 @@
       text.append(label, code);
       const confidence = document.createElement("span");
       confidence.className = "confidence";
-      confidence.textContent = `${Math.round(suggestion.confidence * 100)} %`;
+      confidence.textContent =
+        suggestion.confidence === undefined ? "" : `${Math.round(suggestion.confidence * 100)} %`;
       button.append(text, confidence);
-      button.setAttribute("aria-label", `${suggestion.label}, confiance ${confidence.textContent}`);
+      button.setAttribute(
+        "aria-label",
+        confidence.textContent ? `${suggestion.label}, confiance ${confidence.textContent}` : suggestion.label,
+      );
       button.addEventListener("click", () => choose(suggestion.code, suggestion.label, button));
       item.append(button);
       list.append(item);
     }
     if (answer.degraded) {
       setState("Suggestions indisponibles pour le moment : qualifiez l'appel avec la liste ci-dessous.", "warn");
-    } else if (answer.autre) {
-      setState("Aucun motif sûr : l'appel relève peut-être de « autre ». Vérifiez les propositions.", "warn");
+    } else if (answer.decision === "autre") {
+      setState(
+        "Hors base : cet appel ne ressemble à aucun motif de la base. Motifs les plus proches ci-dessous ; " +
+          "sinon, retenez « autre ».",
+        "warn",
+      );
+    } else if (answer.decision === "to_confirm") {
+      setState(`À confirmer : le bon motif est très probablement parmi ces ${choices.length}. Choisissez-le.`, "warn");
     } else {
-      setState(`${answer.suggestions.length} motif(s) suggéré(s).`);
+      setState(`Motif sûr : ${choices.length} motif(s) suggéré(s), le premier en tête.`);
     }
     const hint = answer.self_service;
     selfService.hidden = !hint;
