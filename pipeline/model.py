@@ -344,10 +344,8 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         for row, score, code in zip(proba, novelty, codes, strict=True):
             order = np.argsort(-row, kind="stable")
             top = tuple(Suggestion(str(self.classes_[i]), float(row[i])) for i in order[:k])
-            if set_at is None:
-                members = order[:1]
-            else:  # a reason enters the set when 1 − p ≤ threshold; the top reason is always in it
-                members = order[: max(1, int(np.sum(1.0 - row <= set_at)))]
+            # A reason enters the set when 1 − p ≤ threshold (a prefix of `order`); the top reason is always in it.
+            members = order[:1] if set_at is None else order[: max(1, int(np.sum(1.0 - row <= set_at)))]
             decision: Decision
             if code == AUTRE:
                 decision = "autre"

@@ -13,15 +13,16 @@ from training.evaluate import coverage_curve, evaluate, expected_calibration_err
 CLASSES = ["a", "b", "c"]
 
 
-def _pred(top: list[tuple[str, float]], *, autre: bool = False) -> Prediction:
+def _pred(top: list[tuple[str, float]], *, autre: bool = False, members: tuple[str, ...] = ()) -> Prediction:
     suggestions = tuple(Suggestion(code, p) for code, p in top)
-    return Prediction("autre" if autre else top[0][0], top[0][1], autre, suggestions)
+    decision = "autre" if autre else "to_confirm" if len(members) > 1 else "confident"
+    return Prediction("autre" if autre else top[0][0], top[0][1], autre, suggestions, decision, members)
 
 
 # truth → a, a, b, c, x (unknown), y (unknown)
 PREDICTIONS = [
     _pred([("a", 0.9), ("b", 0.05), ("c", 0.05)]),  # right
-    _pred([("b", 0.6), ("a", 0.3), ("c", 0.1)]),  # wrong, a in top 3
+    _pred([("b", 0.6), ("a", 0.3), ("c", 0.1)], members=("b", "a")),  # to confirm: wrong top, a in the set
     _pred([("b", 0.8), ("a", 0.1), ("c", 0.1)]),  # right
     _pred([("a", 0.4), ("c", 0.35), ("b", 0.25)], autre=True),  # abstains on a known label: wrong, c in top 3
     _pred([("b", 0.5), ("a", 0.3), ("c", 0.2)], autre=True),  # abstains on an unknown label: right
@@ -41,6 +42,12 @@ def test_open_set_metrics_by_hand() -> None:
     assert report.known_accuracy == pytest.approx(2 / 4)
     assert report.selective_accuracy == pytest.approx(2 / 4)
     assert report.n_unknown == 2 and report.unknown_labels == ("x", "y")
+    assert report.forced_accuracy == pytest.approx(2 / 6)  # top code right: notes 1 and 3
+    assert report.false_autre_rate == pytest.approx(1 / 4)  # the known c sent to « autre »
+    assert (report.confident_rate, report.confident_accuracy) == (pytest.approx(3 / 6), pytest.approx(2 / 3))
+    assert report.to_confirm_rate == pytest.approx(1 / 6)
+    assert report.set_coverage == pytest.approx(3 / 4)  # no set given: the top code stands for it (misses c)
+    assert report.mean_set_size == pytest.approx(7 / 6)
     per_class = {c.code: c for c in report.per_class}
     assert (per_class["b"].precision, per_class["b"].recall, per_class["b"].support) == (0.5, 1.0, 1)
     assert per_class["autre"].support == 2
@@ -54,11 +61,18 @@ def test_open_set_metrics_by_hand() -> None:
 
 def test_json_keys_for_scripts() -> None:
     open_set = json.loads(score_predictions(PREDICTIONS, LABELS, classes=CLASSES).to_json())
-    assert list(open_set)[:8] == [
+    assert list(open_set)[:15] == [
         "accuracy",
         "macro_f1",
         "top3_accuracy",
         "autre_rate",
+        "forced_accuracy",
+        "false_autre_rate",
+        "confident_rate",
+        "confident_accuracy",
+        "to_confirm_rate",
+        "set_coverage",
+        "mean_set_size",
         "open_f1",
         "known_accuracy",
         "ece",
@@ -66,7 +80,7 @@ def test_json_keys_for_scripts() -> None:
     ]
     assert set(open_set["per_class"]["a"]) == {"precision", "recall", "f1", "support"}
     closed = score_predictions(PREDICTIONS[:4], LABELS[:4], classes=CLASSES).to_dict()
-    assert "open_f1" not in closed and "known_accuracy" not in closed
+    assert closed["open_f1"] is None and closed["known_accuracy"] is None  # no unknown note: not measurable
     assert closed["accuracy"] == pytest.approx(2 / 4)
     # closed set: an abstention lowers recall of the true class but « autre » is not a class of the mean
     assert closed["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)

@@ -54,7 +54,7 @@ def test_train_logs_everything_and_registers_a_champion(trained: dict) -> None:
     assert tags["training_data_sha256"] == first.manifest.training_data.sha256
     assert tags["training_data_rows"] == str(first.data.rows)
     assert params["training.split.evaluation_fraction"] == "0.2"
-    assert "abstention.target_precision" in params and params["abstention.holdout_rounds"] == "1"  # --config
+    assert "decision.alpha" in params and params["abstention.holdout_rounds"] == "1"  # --config
     assert metrics["macro_f1"] == pytest.approx(first.report.macro_f1)
     assert {"open_f1", "known_accuracy", "threshold", "rows_evaluation"} <= set(metrics)
     loaded = load_model(first.model_dir, expected_taxonomy_ref="national@1.1.0")

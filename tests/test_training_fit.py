@@ -1,4 +1,4 @@
-"""fit_model: the final model gets a threshold chosen on simulated unknown reasons, never on its own training."""
+"""fit_model: the final model gets its three gates from cross-fitted scores, never from its own training notes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from pipeline.model import AUTRE, ReasonModel
-from training.fit import fit_model, mix_weights, simulate_open_set
+from training.fit import fit_model, fold_assignment, simulate_open_set
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reason_model")]
+
+FAST = {"abstention": {"holdout_rounds": 1}, "classifier": {"cv": 3}}
 
 
 @pytest.fixture(scope="module")
@@ -20,32 +22,47 @@ def notes(data_dir: Path) -> pd.DataFrame:
     return pd.read_csv(data_dir / "pipeline" / "notes.csv")
 
 
-def test_fit_model_calibrates_abstention_and_reports_it(notes: pd.DataFrame, data_dir: Path) -> None:
+def test_fit_model_calibrates_the_three_gates_and_reports_them(notes: pd.DataFrame, data_dir: Path) -> None:
     reason_texts = yaml.safe_load((data_dir / "pipeline" / "reason_texts.yaml").read_text("utf-8"))
-    config = {"abstention": {"holdout_rounds": 2, "target_precision": 0.8}}
+    config = {"abstention": {"holdout_rounds": 2}, "decision": {"alpha": 0.1, "set_coverage": 0.8}}
     model = fit_model(list(notes.text), list(notes.reason), reason_texts, config)
     assert isinstance(model, ReasonModel)
     report = model.abstention_
-    assert report["n_unknown"] > 0 and report["rounds"] == 2
-    assert model.threshold_ == report["threshold"]
+    assert report["n_calibration"] == len(notes) and report["folds"] == 5
+    assert report["novelty"]["level"] == pytest.approx(0.1)
+    assert report["prediction_set"]["level"] == pytest.approx(0.2)
+    # 20 calibration notes: the novelty gate can fire at α = 10 % (1/21 < 0.1), and the model uses its threshold
+    assert model.threshold_ == report["novelty"]["threshold"]
+    assert model.set_threshold_ == report["prediction_set"]["threshold"]
+    assert model.confident_threshold_ == report["confident"]["threshold"]
     assert model.max_prob_weight_ == report["max_prob_weight"]
-    assert 0.0 <= report["coverage"] <= 1.0
     assert list(model.classes_[model.predict_proba(list(notes.text)).argmax(axis=1)]) == list(notes.reason)
-    assert model.predict(["", "Paiement non reçu ce mois"])[0] == AUTRE
+    (empty, known) = model.suggest(["", "Paiement non reçu ce mois"])
+    assert (empty.decision, empty.code) == ("autre", AUTRE)
+    assert known.decision in ("confident", "to_confirm") and known.prediction_set[0] == known.code
 
 
-def test_fit_model_with_two_reasons_keeps_the_default_threshold(notes: pd.DataFrame) -> None:
-    two = notes[notes.reason.isin(["rdv_prise", "dossier_etat"])]
-    model = fit_model(list(two.text), list(two.reason))
+def test_too_few_notes_to_cross_fit_keep_the_config_gates(notes: pd.DataFrame) -> None:
+    four = notes.groupby("reason").head(1)
+    model = fit_model(list(four.text), list(four.reason), None, FAST)
     assert "skipped" in model.abstention_
-    assert model.threshold_ == 0.5
+    assert (model.threshold_, model.confident_threshold_, model.set_threshold_) == (0.9, 0.9, 0.9)
 
 
-def test_mix_weights_give_unknown_notes_the_expected_share() -> None:
-    unknown = np.array([True] * 30 + [False] * 10)
-    weights = mix_weights(unknown, 0.2)
-    assert weights[unknown].sum() / weights.sum() == pytest.approx(0.2)
-    assert weights.sum() == pytest.approx(40)
+def test_with_two_reasons_the_weight_is_not_chosen_but_the_gates_are(notes: pd.DataFrame) -> None:
+    two = notes[notes.reason.isin(["rdv_prise", "dossier_etat"])]
+    model = fit_model(list(two.text), list(two.reason), None, FAST)
+    assert "weight_skipped" in model.abstention_ and "skipped" not in model.abstention_
+    assert model.max_prob_weight_ == 0.5  # the config's
+    assert model.abstention_["n_calibration"] == len(two)
+
+
+def test_folds_spread_reasons_with_one_note() -> None:
+    labels = ["a"] * 10 + [f"rare_{i}" for i in range(10)]
+    folds = fold_assignment(labels, 5, random_state=0)
+    assert sorted(np.bincount(folds[:10], minlength=5)) == [2, 2, 2, 2, 2]  # stratified
+    assert len(set(folds[10:].tolist())) > 1  # singletons are not all in the same fold
+    np.testing.assert_array_equal(folds, fold_assignment(labels, 5, random_state=0))
 
 
 def test_notes_labelled_autre_are_simulated_unknowns_not_a_class(notes: pd.DataFrame) -> None:
@@ -57,3 +74,4 @@ def test_notes_labelled_autre_are_simulated_unknowns_not_a_class(notes: pd.DataF
     assert int(scores.unknown.sum()) == 5 + 2
     model = fit_model(texts, labels, None, config)
     assert AUTRE not in model.classes_
+    assert model.abstention_["n_calibration"] == len(notes)  # « autre » notes never calibrate the known gates

@@ -71,10 +71,8 @@ def gate_threshold(calibration: np.ndarray | list[float], level: float) -> Confo
     candidates = np.unique(scores)
     above_all = candidates[-1] + 1.0
     p_values = conformal_p_values(scores, np.append(candidates, above_all))
-    if p_values[-1] > level:  # even a score above every calibration score is not rare enough
-        threshold = math.inf
-    else:
-        threshold = float(candidates[p_values[:-1] > level].max())
+    # +inf when even a score above every calibration score is not rare enough
+    threshold = math.inf if p_values[-1] > level else float(candidates[p_values[:-1] > level].max())
     flagged = int((scores > threshold).sum())
     return ConformalGate(
         threshold=threshold,

@@ -3,13 +3,22 @@
 Open-set evaluation: a test label the model does not know (not in `classes_`, or the label « autre » itself) is the
 truth « autre » — the right answer for such a note is to abstain. Definitions, so scripts and people agree:
 
-- `accuracy`: share of notes whose final prediction (a code, or « autre » when the model abstains) equals the truth.
+Each prediction has a decision (`confident`, `to_confirm` or `autre`, see `pipeline.predictions.Prediction`).
+
+- `accuracy` (product accuracy): share of notes handled right — a known reason with the decision confident or
+  to_confirm and the right top code, or a truly unknown note sent to « autre ».
+- `forced_accuracy`: share of notes whose top code is right, whatever the decision (truly unknown notes are wrong).
+- `false_autre_rate`: share of notes of known reasons sent to « autre » (the gate promises at most α, 5 %).
+- `confident_rate` / `confident_accuracy`: share of notes auto-coded, and the accuracy of their code.
+- `to_confirm_rate`: share of notes left to confirm.
+- `set_coverage` / `mean_set_size`: share of notes of known reasons whose reason is in the prediction set (promised
+  ≥ 1 − β, 90 %), and the mean number of codes in the set (over all notes).
 - `macro_f1`: unweighted mean of per-class F1 over the classes present in the truth (« autre » included when some
   truth is « autre »). A class predicted but absent from the truth does not add a zero to the mean; its wrong
   predictions still lower the recall of the true classes.
 - `top3_accuracy`: a known note is a hit when its label is among the model's 3 best codes (abstention ignored); a
   note whose truth is « autre » is a hit when the model abstains.
-- `autre_rate`: share of notes predicted « autre ».
+- `autre_rate`: share of notes sent to « autre ».
 - `open_f1` (only when the truth holds « autre »): F1 of the « autre » class seen as a binary task — predicted
   « autre » vs truly unknown. `known_accuracy`: accuracy on the notes whose label the model knows (an abstention
   on them is an error).
@@ -77,6 +86,13 @@ class EvaluationReport:
     known_accuracy: float | None = None
     selective_accuracy: float | None = None
     threshold: float | None = None
+    forced_accuracy: float = 0.0
+    false_autre_rate: float | None = None
+    confident_rate: float = 0.0
+    confident_accuracy: float | None = None
+    to_confirm_rate: float = 0.0
+    set_coverage: float | None = None
+    mean_set_size: float = 0.0
     taxonomy_ref: str | None = None
     model_version: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -89,10 +105,16 @@ class EvaluationReport:
             "macro_f1": self.macro_f1,
             "top3_accuracy": self.top3_accuracy,
             "autre_rate": self.autre_rate,
+            "forced_accuracy": self.forced_accuracy,
+            "false_autre_rate": self.false_autre_rate,
+            "confident_rate": self.confident_rate,
+            "confident_accuracy": self.confident_accuracy,
+            "to_confirm_rate": self.to_confirm_rate,
+            "set_coverage": self.set_coverage,
+            "mean_set_size": self.mean_set_size,
+            "open_f1": self.open_f1,
+            "known_accuracy": self.known_accuracy,
         }
-        if self.n_unknown:
-            out["open_f1"] = self.open_f1
-            out["known_accuracy"] = self.known_accuracy
         out.update(
             ece=self.ece,
             per_class={c.code: {k: v for k, v in asdict(c).items() if k != "code"} for c in self.per_class},
@@ -128,6 +150,13 @@ class EvaluationReport:
             "open_f1": self.open_f1,
             "known_accuracy": self.known_accuracy,
             "selective_accuracy": self.selective_accuracy,
+            "forced_accuracy": self.forced_accuracy,
+            "false_autre_rate": self.false_autre_rate,
+            "confident_rate": self.confident_rate,
+            "confident_accuracy": self.confident_accuracy,
+            "to_confirm_rate": self.to_confirm_rate,
+            "set_coverage": self.set_coverage,
+            "mean_set_size": self.mean_set_size,
         }
         return {name: float(v) for name, v in values.items() if v is not None}
 
@@ -209,7 +238,20 @@ def score_predictions(
         open_f1 = float(f1_score(unknown, is_autre, zero_division=0))
         known_accuracy = float(np.mean(correct[known_rows])) if known_rows.any() else None
     kept = ~is_autre
+    decisions = np.asarray([_decision(p) for p in predictions], dtype=object)
+    confident = decisions == "confident"
+    sets = [
+        tuple(p.prediction_set) or (codes[:1] if codes else ()) for p, codes in zip(predictions, top_codes, strict=True)
+    ]
+    in_set = np.asarray([truth[i] in sets[i] for i in range(n)])
     return EvaluationReport(
+        forced_accuracy=float(np.mean(top1_correct)),
+        false_autre_rate=float(np.mean(is_autre[known_rows])) if known_rows.any() else None,
+        confident_rate=float(np.mean(confident)),
+        confident_accuracy=float(np.mean(top1_correct[confident])) if confident.any() else None,
+        to_confirm_rate=float(np.mean(decisions == "to_confirm")),
+        set_coverage=float(np.mean(in_set[known_rows])) if known_rows.any() else None,
+        mean_set_size=float(np.mean([len(s) for s in sets])),
         n=n,
         accuracy=float(np.mean(correct)),
         macro_f1=float(f1_score(truth, predicted, labels=truth_classes, average="macro", zero_division=0)),
@@ -231,6 +273,11 @@ def score_predictions(
         known_accuracy=known_accuracy,
         selective_accuracy=float(np.mean(correct[kept])) if kept.any() else None,
     )
+
+
+def _decision(prediction: Prediction) -> str:
+    """The prediction's decision; « autre » wins over a decision a caller forgot to set (`autre=True`)."""
+    return "autre" if prediction.autre or prediction.code == AUTRE else prediction.decision
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, *, bins: int = ECE_BINS) -> float:

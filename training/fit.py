@@ -31,7 +31,6 @@ from training.conformal import gate_threshold
 from training.errors import CalibrationError, InvalidSplit
 from training.split import open_set_split
 
-
 UNREACHABLE = 1.0 + 1e-9  # a top-1 probability threshold no note reaches: nothing is auto-coded
 
 
@@ -116,7 +115,7 @@ class CrossFitScores:
     classes: np.ndarray
 
 
-def fold_assignment(labels: Sequence[str], folds: int, random_state: int) -> np.ndarray:
+def fold_assignment(labels: Sequence[str] | np.ndarray, folds: int, random_state: int) -> np.ndarray:
     """Stratified folds that also work with one note per reason: each reason's notes are shuffled and dealt to the
     folds in turn, starting from a random fold (so reasons with few notes do not all land in fold 0)."""
     rng = np.random.default_rng(random_state)
@@ -156,10 +155,10 @@ def cross_fit(
         if len(held) == 0:
             continue
         inner = ReasonModel(config=cfg, redactor=redactor).fit(
-            [texts[index] for index in rows[train]], array[train], reason_texts=reason_texts
+            [texts[index] for index in rows[train]], list(array[train]), reason_texts=reason_texts
         )
         scored = inner.score_parts([texts[index] for index in rows[held]], always_similarity=True)
-        columns = [column[str(code)] for code in inner.classes_]
+        columns = np.asarray([column[str(code)] for code in inner.classes_], dtype=np.intp)
         proba[np.ix_(held, columns)] = scored.proba
         similarity[held] = scored.similarity
         has_words[held] = scored.has_words

@@ -13,6 +13,7 @@ Everything in between is a pure function of `training.split`, `training.fit`, `t
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -333,7 +334,7 @@ def train_and_register(
     uri = resolve_tracking_uri(tracking_uri)
     taxonomy_id, taxonomy_version = split_taxonomy_ref(space.ref)
     abstention = dict(getattr(model, "abstention_", {}) or {})
-    sizes = {"train": len(train), "validation": int(abstention.get("n_validation", 0)), "evaluation": len(evaluation)}
+    sizes = {"train": len(train), "validation": int(abstention.get("n_calibration", 0)), "evaluation": len(evaluation)}
     resolved_model_config = getattr(model, "config_", None) or model_config  # the model's defaults + overrides
     params = tracking.flatten_params({"training": settings, **resolved_model_config})
     params.update(
@@ -354,14 +355,8 @@ def train_and_register(
         "rows_used": float(data.rows),
         "rows_unknown_label": float(sum(unknown_labels.values())),
         **{f"rows_{name}": float(n) for name, n in sizes.items()},
-        **{
-            f"calibration_{name}": float(abstention[name])
-            for name in ("precision", "coverage", "target_precision", "max_prob_weight", "novelty_auc")
-            if isinstance(abstention.get(name), int | float)
-        },
+        **calibration_metrics(abstention),
     }
-    if "reached" in abstention:
-        metrics["calibration_reached"] = float(bool(abstention["reached"]))
     tags = {
         "taxonomy_id": taxonomy_id or "",
         "taxonomy_version": taxonomy_version or "",
@@ -436,3 +431,16 @@ def evaluate_file(
     data = read_labelled(data_path, text_col=text_col, label_col=label_col)
     codes = [loaded.label_to_code(label) for label in data.labels]
     return evaluate(loaded.model, data.texts, codes)
+
+
+def calibration_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """The numbers of the three gates' calibration (`model.abstention_`) as flat MLflow metrics."""
+    out: dict[str, float] = {}
+    for name in ("max_prob_weight", "novelty_auc", "alpha", "set_coverage", "out_of_fold_accuracy"):
+        if isinstance(report.get(name), int | float):
+            out[f"calibration_{name}"] = float(report[name])
+    for gate in ("novelty", "prediction_set", "confident"):
+        for key, value in (report.get(gate) or {}).items():
+            if isinstance(value, bool) or (isinstance(value, int | float) and math.isfinite(value)):
+                out[f"calibration_{gate}_{key}"] = float(value)
+    return out

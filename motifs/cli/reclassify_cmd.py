@@ -211,7 +211,8 @@ def print_summary(summary: ReclassifySummary) -> None:
             f"{_number(summary.methods.get('crosswalk', 0))} par table de correspondance, "
             f"{_number(summary.methods.get('model', 0))} par le modèle",
         )
-    table.add_row("Dont « autre »", _number(summary.autre))
+    table.add_row("Dont « autre » (hors base)", _number(summary.autre))
+    table.add_row("Dont « à confirmer »", _number(summary.to_confirm))
     labels = {**ERROR_LABELS, **BATCH_ERROR_LABELS, "unknown_taxonomy": "taxonomie d'origine inconnue"}
     kinds = ", ".join(f"{n} {labels.get(code, code)}" for code, n in sorted(summary.quarantined.items()))
     table.add_row("En quarantaine", f"{_number(summary.quarantined_rows)}" + (f" ({kinds})" if kinds else ""))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -128,18 +128,14 @@ def print_train_result(result: TrainResult) -> None:
     sizes = result.split_sizes
     kind = "temporel (les plus récentes en évaluation)" if result.split_kind == "time" else "stratifié par motif"
     _console.print(f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['evaluation']} évaluation")
-    _console.print(f"[bold]Seuil d'abstention[/] : {_number(result.manifest.threshold)}")
     calibration = result.abstention
     if "skipped" in calibration:
-        _console.print(f"  [yellow]seuil par défaut de la configuration[/] : {calibration['skipped']}")
-    elif calibration:
-        reached = "atteinte" if calibration.get("reached") else "[yellow]non atteinte[/]"
         _console.print(
-            f"  choisi sur {calibration.get('n_validation', '?')} notes de validation tirées de l'apprentissage "
-            f"({calibration.get('rounds', '?')} tirages, motifs mis de côté pour simuler « autre ») : "
-            f"précision visée {_number(calibration.get('target_precision'))}, {reached} "
-            f"{_number(calibration.get('precision'))}, couverture {_number(calibration.get('coverage'))}"
+            f"[bold]Décisions[/] : [yellow]seuils par défaut de la configuration[/] : {calibration['skipped']}"
         )
+    elif calibration:
+        for line in decision_summary(calibration):
+            _console.print(line)
     _console.print(f"Entraînement : {result.fit_seconds:.1f} s")
     _console.print(render_evaluation(result.report, title="Évaluation (jeu tenu à l'écart)"))
     _console.print(
@@ -154,6 +150,28 @@ def print_train_result(result: TrainResult) -> None:
         f"[{colour}]{promotion.alias}[/] : {promotion.reason}"
     )
     _console.print(f"Pour voir le suivi : {mlflow_ui_command(result.tracking_uri)}", soft_wrap=True)
+
+
+def decision_summary(calibration: dict[str, Any]) -> list[str]:
+    """The three gates in French, from `model.abstention_` (calibrated on out-of-fold notes of the training data)."""
+    novelty, members, confident = calibration["novelty"], calibration["prediction_set"], calibration["confident"]
+    low, high = novelty.get("rate_interval") or (None, None)
+    reached = "atteinte" if confident.get("reached") else "[yellow]non atteinte : rien n'est qualifié d'office[/]"
+    return [
+        f"[bold]Décisions[/] calibrées sur {calibration.get('n_calibration', '?')} notes hors pli "
+        f"({calibration.get('folds', '?')} plis) :",
+        f"  « autre » (hors base) : nouveauté > {_number(novelty.get('threshold'))} — au plus "
+        f"{_pct(calibration.get('alpha'))} des notes de motifs connus (attendu {_pct(low)}–{_pct(high)})",
+        f"  « à confirmer » : ensemble de motifs contenant le bon dans {_pct(calibration.get('set_coverage'))} des cas "
+        f"(hors pli : {_pct(1 - members['expected_rate'] if 'expected_rate' in members else None)})",
+        f"  « sûr » : probabilité ≥ {_number(confident.get('threshold'))} et un seul motif dans l'ensemble — précision "
+        f"visée {_pct(confident.get('target'))}, {reached} {_pct(confident.get('precision'))} "
+        f"({_pct(confident.get('share'))} des notes)",
+    ]
+
+
+def _pct(value: object) -> str:
+    return f"{100 * value:.1f} %" if isinstance(value, int | float) else "—"
 
 
 def _number(value: object) -> str:

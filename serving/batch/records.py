@@ -10,9 +10,11 @@ Columns of the output (CSV, Parquet or JSON Lines, in this order):
 | `call_id` | the call's identifier, as read |
 | `timestamp` | when the call happened, local time of Europe/Paris without offset (as `pipeline.calls` reads it) |
 | `site`, `channel` | as read (empty when absent) |
-| `reason` | the retained code, or `autre` when the model abstains |
+| `reason` | the most probable known reason, or `autre` when the note is outside the base |
 | `confidence` | calibrated probability of the top reason (for a code migrated by the crosswalk: see `serving.batch`) |
-| `autre` | true when the model abstained (or the code is `autre`) |
+| `autre` | true when the note is outside the base (`decision` = `autre`) |
+| `decision` | `confident` (auto-coded), `to_confirm` (pick from `prediction_set`) or `autre` (outside the base) |
+| `prediction_set` | JSON list of codes holding the true reason with the calibrated probability (90 % by default) |
 | `top_k` | JSON list `[{"code": …, "confidence": …}]`, best first |
 | `method` | `model` (scored by the model) or `crosswalk` (code migrated by the taxonomy's crosswalk) |
 | `model_version`, `taxonomy_version` | pinned for the whole run (taxonomy ref, e.g. `national@1.1.0`) |
@@ -42,6 +44,8 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
     "reason",
     "confidence",
     "autre",
+    "decision",
+    "prediction_set",
     "top_k",
     "method",
     "model_version",
@@ -60,6 +64,8 @@ _TYPES: dict[str, pa.DataType] = {
     "reason": _STRING,
     "confidence": pa.float64(),
     "autre": pa.bool_(),
+    "decision": _STRING,
+    "prediction_set": _STRING,
     "top_k": _STRING,
     "method": _STRING,
     "model_version": _STRING,
@@ -115,6 +121,8 @@ def record_row(record: PredictionRecord, extra: dict[str, Any] | None = None) ->
         "reason": record.code,
         "confidence": float(record.confidence),
         "autre": bool(record.autre),
+        "decision": record.decision,
+        "prediction_set": json.dumps(list(record.prediction_set), ensure_ascii=False),
         "top_k": top_k_json(record.top_k),
         "method": record.method,
         "model_version": record.model_version,
@@ -136,6 +144,8 @@ def frame_records(frame: pd.DataFrame, *, source: str = "batch") -> Iterator[Pre
     """Output rows → the store's records (inverse of `record_row`; the redacted text when the frame holds it)."""
     called_at = paris_aware(pd.to_datetime(frame["timestamp"]))
     texts = frame[TEXT_COLUMN].tolist() if TEXT_COLUMN in frame.columns else [None] * len(frame)
+    decisions = frame["decision"].tolist() if "decision" in frame.columns else [None] * len(frame)
+    sets = frame["prediction_set"].tolist() if "prediction_set" in frame.columns else ["[]"] * len(frame)
     for i, (
         call_id,
         site,
@@ -176,4 +186,6 @@ def frame_records(frame: pd.DataFrame, *, source: str = "batch") -> Iterator[Pre
             channel=str(channel) or None,
             redacted_text=texts[i],
             method=str(method),  # type: ignore[arg-type]
+            decision=decisions[i] or None,
+            prediction_set=tuple(json.loads(sets[i] or "[]")),
         )

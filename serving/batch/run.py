@@ -128,6 +128,7 @@ class ReclassifySummary:
     quarantined_rows: int = 0
     methods: dict[str, int] = field(default_factory=dict)
     autre: int = 0
+    to_confirm: int = 0
     seconds: float = 0.0  # the whole run, model loading included
     scoring_seconds: float = 0.0  # from the first chunk handed to the engine to the last result
     resumed: bool = False
@@ -376,6 +377,7 @@ def _fill_counts(summary: ReclassifySummary, totals: Totals, quarantine: Quarant
     summary.output_rows = totals.rows
     summary.methods = dict(totals.methods)
     summary.autre = totals.autre
+    summary.to_confirm = totals.to_confirm
     summary.quarantined = dict(quarantine.counts)
     summary.quarantined_rows = quarantine.rows
 
@@ -388,6 +390,7 @@ def _counts(summary: ReclassifySummary) -> dict[str, Any]:
         "quarantined": summary.quarantined,
         "methods": summary.methods,
         "autre": summary.autre,
+        "to_confirm": summary.to_confirm,
     }
 
 
@@ -402,5 +405,6 @@ def _already_done(summary: ReclassifySummary, sink: FileSink | DbSink, started: 
     summary.quarantined = dict(counts.get("quarantined", {}))
     summary.methods = dict(counts.get("methods", {}))
     summary.autre = int(counts.get("autre", 0))
+    summary.to_confirm = int(counts.get("to_confirm", 0))
     summary.seconds = time.perf_counter() - started
     return summary

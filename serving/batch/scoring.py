@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.calls import TIMEZONE
-from pipeline.predictions import Prediction, Suggestion
+from pipeline.predictions import Decision, Prediction, Suggestion
 from serving.batch.records import (
     OUTPUT_COLUMNS,
     RESCORE_COLUMNS,
@@ -266,7 +266,18 @@ def _among_candidates(prediction: Any, candidates: Sequence[str], k: int) -> Any
         return prediction
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     top = tuple(Suggestion(code, min(1.0, value / total)) for code, value in ranked[:k])
-    return Prediction(code=top[0].code, confidence=top[0].confidence, autre=False, top_k=top)
+    offered = tuple(code for code in prediction.prediction_set if code in candidates) or (top[0].code,)
+    decision: Decision = "confident" if prediction.decision == "confident" and len(offered) == 1 else "to_confirm"
+    return Prediction(
+        code=top[0].code,
+        confidence=top[0].confidence,
+        autre=False,
+        top_k=top,
+        decision=decision,
+        prediction_set=offered,
+        novelty=prediction.novelty,
+        novelty_threshold=prediction.novelty_threshold,
+    )
 
 
 @dataclass
@@ -344,6 +355,7 @@ class _Migrations:
                     confidence=confidence,
                     autre=False,
                     top_k=(Suggestion(migration.code, confidence),),
+                    prediction_set=(migration.code,),
                 )
             elif migration.status is MigrationStatus.REQUALIFY and migration.candidates:
                 plan.candidates[i] = tuple(c for c in migration.candidates if c in known)

@@ -55,11 +55,13 @@ class Totals:
     rows: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     autre: int = 0
+    to_confirm: int = 0
 
     def add(self, frame: pd.DataFrame) -> None:
         self.rows += len(frame)
         self.methods.update(frame["method"].tolist())
         self.autre += int(frame["autre"].sum())
+        self.to_confirm += int((frame["decision"] == "to_confirm").sum())
 
 
 class QuarantineWriter:
@@ -220,7 +222,7 @@ class FileSink:
                 with pq.ParquetWriter(path, self.schema) as writer:
                     for part in self.parts.parts():
                         table = pq.read_table(part, schema=self.schema)
-                        totals.add(table.select(["method", "autre"]).to_pandas())
+                        totals.add(table.select(["method", "autre", "decision"]).to_pandas())
                         writer.write_table(table)
                 return
             with TableWriter(path) as writer:

@@ -15,6 +15,7 @@ this interpreter when unset, and this process's `sys.path` is passed on in `PYTH
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -34,7 +35,10 @@ from serving.batch.scoring import ChunkProcessor, ChunkResult, LocalNotesScorer,
 from serving.errors import SparkUnavailable
 
 INPUT_SCHEMA = "pos long, text string"
-RESULT_SCHEMA = "pos long, redacted string, code string, confidence double, autre boolean, top_k string, error string"
+RESULT_SCHEMA = (
+    "pos long, redacted string, code string, confidence double, autre boolean, decision string, prediction_set string, "
+    "novelty double, novelty_threshold double, top_k string, error string"
+)
 MIN_NOTES_PER_TASK = 500
 _SCORERS: dict[str, LocalNotesScorer] = {}  # per Spark Python worker: model name → scorer, loaded once
 
@@ -105,10 +109,26 @@ def _score_partition(name: str, sha256: str, k: int, batches: Iterator[pd.DataFr
                 "code": [None if s.prediction is None else str(s.prediction.code) for s in scored],
                 "confidence": [np.nan if s.prediction is None else float(s.prediction.confidence) for s in scored],
                 "autre": [False if s.prediction is None else bool(s.prediction.autre) for s in scored],
+                "decision": [None if s.prediction is None else s.prediction.decision for s in scored],
+                "prediction_set": [
+                    None if s.prediction is None else json.dumps(list(s.prediction.prediction_set)) for s in scored
+                ],
+                "novelty": [_float(None if s.prediction is None else s.prediction.novelty) for s in scored],
+                "novelty_threshold": [
+                    _float(None if s.prediction is None else s.prediction.novelty_threshold) for s in scored
+                ],
                 "top_k": [None if s.prediction is None else top_k_json(s.prediction.top_k) for s in scored],
                 "error": [s.error for s in scored],
             }
         )
+
+
+def _float(value: float | None) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None or not math.isfinite(float(value)) else float(value)
 
 
 class SparkNotesScorer:
@@ -134,11 +154,15 @@ class SparkNotesScorer:
         if len(result) != len(texts) or not np.array_equal(result["pos"].to_numpy(), np.arange(len(texts))):
             raise SparkUnavailable(f"Spark a renvoyé {len(result)} résultat(s) pour {len(texts)} note(s)")
         out: list[Scored] = []
-        for redacted, code, confidence, autre, top_k, error in zip(
+        for redacted, code, confidence, autre, decision, members, novelty, novelty_at, top_k, error in zip(
             result["redacted"].tolist(),
             result["code"].tolist(),
             result["confidence"].tolist(),
             result["autre"].tolist(),
+            result["decision"].tolist(),
+            result["prediction_set"].tolist(),
+            result["novelty"].tolist(),
+            result["novelty_threshold"].tolist(),
             result["top_k"].tolist(),
             result["error"].tolist(),
             strict=True,
@@ -149,7 +173,16 @@ class SparkNotesScorer:
                 out.append(Scored(redacted))
             else:
                 top = tuple(Suggestion(s.code, s.confidence) for s in parse_top_k(str(top_k)))
-                prediction = Prediction(str(code), float(confidence), bool(autre), top)
+                prediction = Prediction(
+                    str(code),
+                    float(confidence),
+                    bool(autre),
+                    top,
+                    decision=decision,
+                    prediction_set=tuple(json.loads(members or "[]")),
+                    novelty=_optional(novelty),
+                    novelty_threshold=_optional(novelty_at),
+                )
                 out.append(Scored(redacted, prediction))
         return out
 
