@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,26 @@ class Manifest(BaseModel):
     # from-data taxonomies: dataset label → reason code (codes are slugs of labels), so evaluation data keeps its
     # original labels. Labels are category names, never notes.
     label_codes: dict[str, str] | None = None
+    # The model's calibration report (`model.abstention_`, written by `training.fit`): α, and per gate (novelty,
+    # prediction_set, confident) its threshold and what it promises — e.g. novelty.rate_interval, the expected share
+    # of known-reason notes sent to « autre ». Serving reads it here without importing training. Absent (None) for
+    # models saved before the three outcomes.
+    calibration: dict[str, Any] | None = None
+
+
+def _json_safe(value: Any) -> Any:
+    """A JSON-ready copy of a calibration report: numpy numbers → Python, tuples → lists, NaN/±inf → None."""
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -153,6 +174,7 @@ def save_model(
     taxonomy_ref = getattr(model, "taxonomy_ref", None)
     taxonomy_id, taxonomy_version = split_taxonomy_ref(taxonomy_ref)
     threshold = getattr(model, "threshold_", None)
+    calibration = getattr(model, "abstention_", None)
     manifest = Manifest(
         sha256=hashlib.sha256(payload).hexdigest(),
         size_bytes=len(payload),
@@ -168,6 +190,7 @@ def save_model(
         threshold=None if threshold is None else float(threshold),
         training_data=training_data,
         label_codes=dict(label_codes) if label_codes else None,
+        calibration=_json_safe(calibration) if isinstance(calibration, Mapping) and calibration else None,
     )
     with atomic_file(directory / MODEL_FILE) as handle:
         handle.write(payload)

@@ -7,6 +7,8 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -158,7 +160,25 @@ def test_cli_on_files_writes_the_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "E0001" in result.output and "motifs review list --scope week" in result.output
     assert "Notes anonymisées reprises de la sortie de reclassification" in result.output
+    assert "« à confirmer »" in result.output and "non compté dans « autre »" in result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert _theme_clusters(data)
     bad = CliRunner().invoke(build_app(), ["emerging", "--calls", str(calls), "--from", "hier"])
     assert isinstance(bad.exception, NoMonitoringData) and "AAAA-MM-JJ" in str(bad.exception)
+
+
+def test_files_with_decisions_keep_to_confirm_out_of_autre(tmp_path: Path) -> None:
+    """A reclassification output with the three outcomes: the calls the model hesitated on are reported apart (JSON
+    and the stored run), the « autre » share is the one of the calls outside the base."""
+    calls, predictions = write_files(stream(), tmp_path)
+    table = pd.read_csv(predictions)
+    doubt = ~table["autre"] & (table.index % 4 == 0)
+    table["decision"] = np.where(table["autre"], "autre", np.where(doubt, "to_confirm", "confident"))
+    table.to_csv(predictions, index=False)
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    outcome = _run(calls=calls, predictions=predictions, database_url=url)
+    w15 = outcome.report.to_dict()["periods"][-1]
+    assert w15["autre_share"] == pytest.approx(10 / 50)  # as without decisions
+    assert w15["n_to_confirm"] > 0 and w15["to_confirm_share"] == pytest.approx(w15["n_to_confirm"] / 50)
+    assert sum(p.n_to_confirm for p in outcome.report.periods) == int(doubt.sum())
+    assert outcome.run is not None and outcome.run.periods[-1]["n_to_confirm"] == w15["n_to_confirm"]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from serving.monitoring import autre_alerts, autre_share_table, default_config, prepare_calls
+from serving.monitoring import (
+    autre_alerts,
+    autre_share_table,
+    default_config,
+    prepare_calls,
+    run_monitoring,
+    to_confirm_alerts,
+)
 from tests._monitoring import calls
 
 CONFIG = default_config()  # target 10 %, +5 points over 4 periods, z ≥ 2, ≥ 30 calls, health: ≥ 80 % of ≥ 2 sites
@@ -128,3 +136,88 @@ def test_days_are_compared_with_the_same_weekday() -> None:
     table = _table(calls([*mondays, *tuesdays], day_step=1), granularity="day")
     monday = table[(table["period"] == "2024-04-01") & (table["scope"] == "all")].iloc[0]
     assert monday.baseline_calls == 400 and monday.baseline_share == pytest.approx(0.05)
+
+
+# --- three outcomes: « autre » = novelty « autre » + the agents' « autre »; « à confirmer » apart -------------------
+
+
+def _outcomes(period: int, site: str, plan: dict[str, int]) -> pd.DataFrame:
+    """Calls of one site and week by outcome: `novelty` (the model's « autre »), `novelty_agent` (the same, the agent
+    also chose « autre »), `agent` (auto-coded, the agent chose « autre »), `to_confirm`, `to_confirm_agent` (the agent
+    chose « autre »), `to_confirm_known` (the agent picked a known code), `confident`."""
+    shapes = {
+        "novelty": ("autre", "autre", ""),
+        "novelty_agent": ("autre", "autre", "autre"),
+        "agent": ("attestation", "confident", "autre"),
+        "to_confirm": ("attestation", "to_confirm", ""),
+        "to_confirm_agent": ("attestation", "to_confirm", "autre"),
+        "to_confirm_known": ("attestation", "to_confirm", "paiement_non_recu"),
+        "confident": ("attestation", "confident", ""),
+    }
+    frames = []
+    for kind, count in plan.items():
+        code, decision, agent = shapes[kind]
+        block = calls([(period, site, code, count)])
+        frames.append(block.assign(decision=decision, agent_code=agent, confidence=0.3 if code == "autre" else 0.6))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_autre_share_counts_novelty_and_agent_autre_never_to_confirm() -> None:
+    frame = _outcomes(
+        0,
+        "Lille",
+        {
+            "novelty": 4,
+            "novelty_agent": 2,  # counted once
+            "agent": 3,
+            "to_confirm": 30,
+            "to_confirm_agent": 1,  # the agent's « autre » counts; the model's doubt does not
+            "to_confirm_known": 10,
+            "confident": 50,
+        },
+    )
+    row = _table(frame).set_index(["period", "scope", "group"]).loc[("2024-W10", "all", "ensemble")]
+    assert (row.n_calls, row.n_autre, row.n_autre_model, row.n_autre_agent) == (100, 10, 6, 4)
+    assert row.share == pytest.approx(0.10)
+    assert (row.n_to_confirm, row.to_confirm_share) == (41, pytest.approx(0.41))
+
+
+def test_a_model_in_doubt_raises_model_doubt_not_autre_alerts() -> None:
+    # 60 % « à confirmer », 4 % « autre »: a model to check, and nothing about « autre ».
+    frame = _outcomes(0, "Lille", {"novelty": 4, "to_confirm": 60, "confident": 36})
+    table = _table(frame)
+    alerts = autre_alerts(table, CONFIG) + to_confirm_alerts(table, CONFIG)
+    assert [(a.kind, a.severity, a.scope) for a in alerts] == [("model_doubt", "critical", {})]
+    doubt = alerts[0]
+    assert doubt.value == pytest.approx(0.60) and doubt.threshold == CONFIG.health.max_to_confirm_share
+    assert "Modèle à vérifier" in doubt.message and "« à confirmer »" in doubt.message
+    assert "pas comptés dans « autre »" in doubt.message
+    assert to_confirm_alerts(_table(_outcomes(0, "Lille", {"to_confirm": 40, "confident": 60})), CONFIG) == []
+    quiet = CONFIG.with_overrides({"health": {"max_to_confirm_share": None}})
+    assert to_confirm_alerts(table, quiet) == []
+    few = _table(_outcomes(0, "Lille", {"to_confirm": 20, "confident": 5}))  # 25 calls < min_calls
+    assert to_confirm_alerts(few, CONFIG) == []
+
+
+def test_to_confirm_alarm_does_not_fold_the_autre_alerts_of_its_period() -> None:
+    frame = _outcomes(0, "Lille", {"novelty": 20, "to_confirm": 60, "confident": 20})
+    table = _table(frame)
+    kinds = {a.kind for a in autre_alerts(table, CONFIG) + to_confirm_alerts(table, CONFIG)}
+    assert {"model_doubt", "autre_above_target"} <= kinds
+
+
+def test_run_monitoring_reports_both_shares_per_period() -> None:
+    frame = pd.concat(
+        [
+            _outcomes(0, "Lille", {"novelty": 5, "agent": 2, "to_confirm": 20, "confident": 73}),
+            _outcomes(1, "Lille", {"novelty": 5, "to_confirm": 70, "confident": 25}),
+        ],
+        ignore_index=True,
+    )
+    report = run_monitoring(frame, config=CONFIG, emerging=False).report
+    first, second = report.periods
+    assert (first.n_autre, first.n_autre_agent, first.n_to_confirm) == (7, 2, 20)
+    assert (second.n_autre, second.to_confirm_share) == (5, pytest.approx(0.70))
+    assert [a.kind for a in first.alerts] == [] and "model_doubt" in [a.kind for a in second.alerts]
+    period = report.to_dict()["periods"][1]
+    assert (period["n_to_confirm"], period["to_confirm_share"], period["autre_share"]) == (70, 0.7, 0.05)

@@ -74,3 +74,42 @@ def test_missing_columns_are_named_and_free_text_never_echoed() -> None:
         prepare_calls(pd.DataFrame({"call_id": ["a"], "text": [secret]}), require_text=True)
     assert "timestamp, code, confidence" in str(caught.value)
     assert secret not in str(caught.value)
+
+
+def test_outcome_columns_from_decision_and_agent_choice() -> None:
+    frame = prepare_calls(
+        pd.DataFrame(
+            {
+                "call_id": ["a", "b", "c", "d"],
+                "timestamp": ["2024-03-04 09:00"] * 4,
+                "code": ["autre", "attestation", "attestation", "attestation"],
+                "confidence": [0.2, 0.4, 0.95, 0.5],
+                "decision": ["autre", "to_confirm", "confident", ""],  # empty: derived (not « autre »: confident)
+                "agent_code": [None, "", "autre", "attestation"],
+            }
+        )
+    ).set_index("call_id")
+    assert frame["decision"].to_dict() == {"a": "autre", "b": "to_confirm", "c": "confident", "d": "confident"}
+    assert frame["novelty_autre"].to_dict() == {"a": True, "b": False, "c": False, "d": False}
+    assert frame["agent_autre"].to_dict() == {"a": False, "b": False, "c": True, "d": False}
+    assert frame["autre"].to_dict() == {"a": True, "b": False, "c": True, "d": False}  # never the to_confirm one
+    assert frame["to_confirm"].to_dict() == {"a": False, "b": True, "c": False, "d": False}
+
+
+def test_without_decision_the_old_autre_flag_decides() -> None:
+    frame = prepare_calls(pd.DataFrame(BASE | {"autre": ["oui", "oui"]})).set_index("call_id")
+    assert frame["decision"].to_dict() == {"a": "autre", "b": "autre"}
+    assert not frame["to_confirm"].any() and not frame["agent_autre"].any()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"decision": ["doute", "autre"]}, "valeur inconnue aux lignes 1"),
+        ({"decision": ["to_confirm", "to_confirm"]}, "incohérentes aux lignes 2"),  # code « autre », not autre
+        ({"decision": ["autre", "autre"], "autre": [False, True]}, "incohérentes aux lignes 1"),
+    ],
+)
+def test_decision_that_contradicts_autre_is_refused(extra: dict[str, list[object]], message: str) -> None:
+    with pytest.raises(InvalidCallsFrame, match=message):
+        prepare_calls(pd.DataFrame(BASE | extra))

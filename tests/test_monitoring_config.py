@@ -41,3 +41,13 @@ def test_bad_files_give_one_readable_line(tmp_path: Path, text: str, expected: s
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InvalidMonitoringConfig, match=expected):
         load_config(path)
+
+
+def test_to_confirm_alarm_threshold_is_configurable_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert default_config().health.max_to_confirm_share == 0.5
+    path = tmp_path / "suivi.yaml"
+    path.write_text("health:\n  max_to_confirm_share: null\n", encoding="utf-8")
+    assert load_config(path).health.max_to_confirm_share is None
+    path.write_text("health:\n  max_to_confirm_share: 1.5\n", encoding="utf-8")
+    with pytest.raises(InvalidMonitoringConfig, match=r"health\.max_to_confirm_share : valeur trop grande"):
+        load_config(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,9 +14,10 @@ from serving.monitoring import (
     SimpleLemmatizer,
     default_config,
     grade,
+    prepare_calls,
     run_monitoring,
 )
-from serving.monitoring.emerging import relative_novelty
+from serving.monitoring.emerging import pooled, relative_novelty
 from tests._monitoring import note_calls
 
 KNOWN = ("paiement_non_recu", "attestation", "rdv_prise", "situation_adresse")
@@ -274,3 +276,75 @@ def test_emerging_alerts_of_an_unexplained_health_alarm_are_folded_into_it(monke
     (health,) = [a for a in week.alerts if a.kind == "model_health"]
     assert not [a for a in week.alerts if a.kind.startswith("emerging")]
     assert health.details["emerging_alerts_folded"] >= 1
+
+
+# --- three outcomes: the pool takes « autre » (novelty or agent), not the model's doubt ----------------------------
+
+
+def test_pool_takes_autre_and_old_low_confidence_calls_never_to_confirm() -> None:
+    frame = pd.DataFrame(
+        {
+            "call_id": list("abcdef"),
+            "timestamp": ["2024-03-04 09:00"] * 6,
+            "code": ["autre", "attestation", "attestation", "attestation", "attestation", "attestation"],
+            "confidence": [0.2, 0.2, 0.3, 0.95, 0.3, 0.95],
+            "decision": ["autre", "to_confirm", "confident", "confident", "", "confident"],
+            "agent_code": ["", "", "", "", "", "autre"],
+        }
+    )
+    calls = prepare_calls(frame).set_index("call_id")
+    # a: novelty « autre »; c: auto-coded at 0.3 (older models); e: no decision (older output), 0.3; f: the agent
+    # chose « autre ». b, « à confirmer » at 0.2, is doubt between known reasons: not pooled as such.
+    assert pooled(calls, CONFIG.emerging).to_dict() == {
+        "a": True,
+        "b": False,
+        "c": True,
+        "d": False,
+        "e": True,
+        "f": True,
+    }
+
+
+def _doubt_run(decision: str) -> tuple[set[str], set[str]]:
+    """Ordinary `attestation` notes in weeks 4–5 (8 a week) with the given outcome: (their ids that ended in a
+    cluster, all their ids)."""
+    frame = pd.concat(
+        [
+            _stream(6, {}),
+            note_calls([(4, "attestation", "attestation", 8), (5, "attestation", "attestation", 8)], prefix="doute"),
+        ],
+        ignore_index=True,
+    )
+    block = frame["call_id"].str.startswith("doute")
+    frame["decision"] = np.where(frame["autre"], "autre", "confident")
+    frame.loc[block, "decision"] = decision
+    frame.loc[block, "confidence"] = 0.95 if decision == "confident" else 0.3
+    if decision == "autre":
+        frame.loc[block, ["code", "autre"]] = ["autre", True]
+    run = _run(frame)
+    clustered = {call_id for p in run.report.periods for c in p.clusters for call_id in c.call_ids}
+    ids = set(frame.loc[block, "call_id"])
+    return clustered & ids, ids
+
+
+def test_to_confirm_notes_are_not_in_the_autre_pool() -> None:
+    """Notes the model hesitated on are pooled exactly like auto-coded ones (only through the sub-theme path, when
+    unusual for their top reason) — while the same notes sent to « autre » are pooled and clustered."""
+    as_doubt, ids = _doubt_run("to_confirm")
+    as_confident, _ = _doubt_run("confident")
+    as_autre, _ = _doubt_run("autre")
+    assert as_doubt == as_confident == set()  # ordinary for their reason: no path takes them
+    assert len(as_autre) >= 5 and as_autre <= ids  # sent to « autre », they would have formed a group
+
+
+def test_to_confirm_notes_unusual_for_their_reason_still_join_as_a_subtheme() -> None:
+    """The sub-theme path keeps looking at « à confirmer » calls: a new theme the model hesitated on, under its top
+    reason, is found as when it was auto-coded."""
+    frame = _stream(5, {4: [("panne_paiement_en_ligne", "paiement_non_recu", 8)]})
+    frame["decision"] = np.where(frame["autre"], "autre", "confident")
+    planted = frame["call_id"].str.contains("panne_paiement")
+    frame.loc[planted, ["decision", "confidence"]] = ["to_confirm", 0.45]
+    week = next(p for p in _run(frame).report.periods if p.period == "2024-W14")
+    (cluster,) = [c for c in week.clusters if c.signal != "none"]
+    assert cluster.parent_code == "paiement_non_recu"
+    assert all("panne_paiement" in call_id for call_id in cluster.call_ids) and cluster.size >= 6

@@ -12,6 +12,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -20,6 +21,7 @@ from serving.errors import NoMonitoringData
 from serving.monitoring import SimpleLemmatizer, default_config
 from serving.reports import InvalidReportOptions, ReportRequest, ReportSources, run_report
 from serving.store import Database, ReviewDecisionRecord
+from tests._calibration import save_stand_in
 from tests._monitoring import note_calls
 from tests.review_support import store_predictions
 
@@ -198,7 +200,8 @@ def test_autre_chart_with_target_and_a_table_alternative(report) -> None:  # typ
     assert ">Lille</text>" in svg and ">Lyon</text>" in svg
     section = html[html.index('id="autre"') : html.index('id="hausses"')]
     assert "<table>" in section and "<caption>Part de « autre »" in section
-    assert section.count('<tr><th scope="row">semaine du ') == len(result.content.periods)
+    first_table = section[: section.index("</table>")]
+    assert first_table.count('<tr><th scope="row">semaine du ') == len(result.content.periods)
 
 
 def test_only_redacted_notes_reach_the_report(report, files) -> None:  # type: ignore[no-untyped-def]
@@ -301,3 +304,46 @@ def test_report_file_gets_the_usual_permissions(report) -> None:  # type: ignore
 
     result, _ = report
     assert stat.S_IMODE(result.path.stat().st_mode) == default_mode()
+
+
+def test_autre_share_beside_its_expected_error_rate_and_the_to_confirm_share(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The reclassification output carries the three outcomes: the 10 `rdv_prise` calls of each week went
+    « à confirmer ». They stay out of « autre »; their share is reported apart, and the model's calibration (--model)
+    gives the expected false-« autre » rate next to the « autre » share."""
+    calls, predictions, _ = files
+    table = pd.read_csv(predictions)
+    table["decision"] = np.where(table["autre"], "autre", np.where(table["reason"] == "rdv_prise", "to_confirm", ""))
+    with_decisions = tmp_path / "predictions-decisions.csv"
+    table.to_csv(with_decisions, index=False)
+    model = save_stand_in(tmp_path / "modele", version="modele-test-1")
+    sources = ReportSources(calls=calls, predictions=with_decisions, model=str(model))
+    result = run_report(_request(tmp_path / "r.html"), sources, config=CONFIG, lemmatizer=_lemmatizer())
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    content = result.content
+    to_confirm = sum(p.n_to_confirm for p in content.periods)
+    assert to_confirm == 5 * 10 == content.coverage.n_to_confirm  # 5 weeks of 10 rdv_prise calls
+    assert sum(p.n_autre for p in content.periods) == 5 * 2 + 19  # as without decisions: doubt is not « autre »
+    autre_fact = next(f.text for f in content.facts if f.text.startswith("Part des appels classés « autre »"))
+    assert "dont attendu par erreur : 5\u202f% (intervalle 3,2–7,1\u202f%)" in autre_fact
+    assert "« à confirmer »" in autre_fact and "non compté dans « autre »" in autre_fact
+    section = html[html.index('id="autre"') : html.index('id="hausses"')]
+    assert "<caption>« autre » et « à confirmer » par semaine" in section
+    assert "calibré sur 412 notes" in section and "inconnu" not in section
+    assert section.count('<tr><th scope="row">semaine du ') == 2 * len(content.periods)  # both tables
+    # Another model's calibration does not describe these calls.
+    other = save_stand_in(tmp_path / "autre-modele", version="modele-test-2")
+    with pytest.raises(InvalidReportOptions, match="n'est pas celui qui a noté les appels"):
+        run_report(
+            _request(tmp_path / "x.html"),
+            ReportSources(calls=calls, predictions=with_decisions, model=str(other)),
+            config=CONFIG,
+            lemmatizer=_lemmatizer(),
+        )
+
+
+def test_without_model_the_expected_rate_is_unknown(report) -> None:  # type: ignore[no-untyped-def]
+    result, html = report
+    autre_fact = next(f.text for f in result.content.facts if f.text.startswith("Part des appels classés « autre »"))
+    assert "dont attendu par erreur : inconnu (modèle non précisé : option --model de motifs report)" in autre_fact
+    section = html[html.index('id="autre"') : html.index('id="hausses"')]
+    assert "inconnue (modèle non précisé" in section

@@ -73,7 +73,8 @@ def emerging(
         ),
     ] = True,
 ) -> None:
-    """Part de « autre », alertes et motifs émergents par période ; identifiants de clusters stables.
+    """Part de « autre » (hors base) et part « à confirmer », alertes et motifs émergents par période ;
+    identifiants de clusters stables.
 
     Lit la base (table des prédictions) par défaut, ou un export d'appels et sa sortie de reclassification. Le
     registre des clusters est repris de la base et mis à jour : relancer donne les mêmes identifiants, et une
@@ -104,7 +105,7 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
         _console.print(escape(line))
     report = outcome.report
     table = Table(title=f"Suivi « {outcome.scope} »", show_lines=False)
-    for column in ("Période", "Appels", "« autre »", "Clusters (fort / faible)", "Alertes"):
+    for column in ("Période", "Appels", "« autre »", "« à confirmer »", "Clusters (fort / faible)", "Alertes"):
         table.add_column(column)
     for period in report.periods:
         strong = sum(1 for c in period.clusters if c.signal == "strong")
@@ -113,10 +114,16 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
             period.period,
             str(period.n_calls),
             f"{period.autre_share:.1%}".replace(".", ","),
+            f"{period.to_confirm_share:.1%}".replace(".", ","),
             f"{len(period.clusters)} ({strong} / {weak})",
             str(len(period.alerts)),
         )
     _console.print(table)
+    _console.print(
+        "« autre » : appels hors base (nouveauté détectée par le modèle, ou choix « autre » de l'agent) ; "
+        "« à confirmer » : le modèle hésite entre motifs connus — indicateur de qualité du modèle, non compté dans "
+        "« autre »."
+    )
     last = report.periods[-1]
     signals = [c for c in last.clusters if c.signal != "none"]
     for cluster in sorted(signals, key=lambda c: (c.signal != "strong", -c.size)):

@@ -61,6 +61,14 @@ def report(
             "--model-version", help="Base : version du modèle à lire (défaut : celle qui a noté le plus d'appels)."
         ),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Modèle qui a noté les appels (dossier, ou models:/motifs-reasons@champion) : sa calibration donne "
+            "la part de « autre » attendue par erreur, affichée à côté de la part observée (sinon « inconnu »).",
+        ),
+    ] = None,
     review_url: Annotated[
         str | None,
         typer.Option(
@@ -74,7 +82,8 @@ def report(
     ] = None,
 ) -> None:
     """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
-    site, motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
+    site (avec la part attendue par erreur selon la calibration du modèle, --model) et part « à confirmer », motifs
+    en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
 
     Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
     le suivi est enregistré comme par motifs emerging (mêmes identifiants de groupes que l'interface de revue).
@@ -83,6 +92,8 @@ def report(
 
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --site lyon --predictions motifs.parquet
     --calls appels.csv --out rapport-lyon.html
+
+    Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --model motifs-data/modele --out rapport.html
     """
     request = ReportRequest(
         start=parse_day(start, "--from"),
@@ -93,7 +104,7 @@ def report(
         review_url=review_url,
     )
     sources = ReportSources(
-        calls=calls, predictions=predictions, database_url=database_url, model_version=model_version
+        calls=calls, predictions=predictions, database_url=database_url, model_version=model_version, model=model
     )
     result = run_report(request, sources, config_path=config, version=__version__)
     print_result(result)

@@ -1,10 +1,11 @@
-"""Demand monitoring: « autre » share and alerts, volume alerts on known reasons, emerging reasons with stable ids.
+"""Demand monitoring: « autre » share and alerts, « à confirmer » share (model quality), volume alerts on known
+reasons, emerging reasons with stable ids.
 
 Pure library code on pandas DataFrames (a CSV of predictions or the store's calls): see `calls` for the input
 contract, `defaults.yaml` for every threshold, `results` for the JSON output, `docs/MONITORING.md` for the method.
 """
 
-from serving.monitoring.autre import autre_alerts, autre_share_table
+from serving.monitoring.autre import autre_alerts, autre_share_table, to_confirm_alerts
 from serving.monitoring.calls import AUTRE, Granularity, prepare_calls
 from serving.monitoring.config import MonitoringConfig, default_config, load_config
 from serving.monitoring.emerging import detect_emerging, grade
@@ -49,6 +50,7 @@ __all__ = [
     "prepare_calls",
     "reason_labels",
     "run_monitoring",
+    "to_confirm_alerts",
     "volume_alerts",
     "volume_table",
 ]

@@ -204,10 +204,10 @@ def to_confirm_alerts(table: pd.DataFrame, config: MonitoringConfig) -> list[Ale
                 baseline=None,
                 threshold=limit,
                 message=(
-                    f"Modèle à vérifier : il hésite sur {pct(row.to_confirm_share)} des appels, envoyés « à confirmer » "
-                    f"({row.n_to_confirm} sur {row.n_calls}), au-delà de {pct(limit)}. Ces appels ne sont pas comptés "
-                    "dans « autre » ; un modèle qui hésite autant est dépassé (les notes ont changé) ou a appris sur "
-                    "trop peu d'exemples : l'évaluer sur des notes récentes et le réentraîner."
+                    f"Modèle à vérifier : il hésite sur {pct(row.to_confirm_share)} des appels, envoyés "
+                    f"« à confirmer » ({row.n_to_confirm} sur {row.n_calls}), au-delà de {pct(limit)}. Ces appels ne "
+                    "sont pas comptés dans « autre » ; un modèle qui hésite autant est dépassé (les notes ont changé) "
+                    "ou a appris sur trop peu d'exemples : l'évaluer sur des notes récentes et le réentraîner."
                 ),
                 details={"n_calls": int(row.n_calls), "n_to_confirm": int(row.n_to_confirm)},
             )

@@ -3,15 +3,20 @@ every cluster as a weak or strong signal.
 
 Recent = the `window_periods` last periods (the current one and the one before by default), so a theme with a few
 calls a week forms a group within its first two weeks. The pool clustered for a period is:
-- the recent calls filed « autre » or with confidence < `low_confidence`;
-- the recent confident calls that are *unusual for their own reason* c: their novelty against c's references
-  (below) is ≥ 1 − `subthemes.unusual_quantile` — a new theme hiding inside a broad reason with high confidence
-  (a website outage filed under a payment reason, COVID-19 under « santé »).
-A new theme is usually split between « autre » and a few known reasons; pooling both keeps it in one cluster.
+- the recent « autre » calls: the model's novelty « autre » (outside the base) and the agents' own « autre »
+  choices (`calls.prepare_calls`), plus calls auto-coded with a confidence < `low_confidence` (only models from
+  before the three outcomes auto-coded such calls);
+- the recent calls filed under a known reason — auto-coded or « à confirmer » — that are *unusual for their own
+  reason* c (their top reason): their novelty against c's references (below) is ≥ 1 − `subthemes.unusual_quantile`
+  — a new theme hiding inside a broad reason with high confidence (a website outage filed under a payment reason,
+  COVID-19 under « santé »).
+« À confirmer » calls are not pooled as such: the model hesitated between known reasons, which is doubt, not
+novelty; only those unusual for their top reason join, through the second path. A new theme is usually split between
+« autre » and a few known reasons; pooling both keeps it in one cluster.
 
 References of a reason c = its taxonomy texts (`known_reasons[c]`: label and examples, see `sources.known_reasons`)
-plus up to `reference_calls_per_code` of its confident calls from the `growth_periods` periods before the window (never
-from the window itself, where the new theme may already be misfiled).
+plus up to `reference_calls_per_code` of its auto-coded (`confident`) calls from the `growth_periods` periods before
+the window (never from the window itself, where the new theme may already be misfiled).
 
 Novelty is relative, so it means the same whatever the pool size or the representation: for a call whose nearest
 reference has similarity s, novelty = the share of references whose own nearest other reference is more similar than
@@ -105,10 +110,16 @@ def _stable_sample(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     return frame.loc[keys.sort_values(kind="mergesort").index[:limit]].sort_index()
 
 
+def pooled(calls: pd.DataFrame, settings: EmergingConfig) -> pd.Series:
+    """The calls pooled as such for clustering (see the module docstring): « autre » (novelty or agent), and calls
+    auto-coded below `low_confidence` (older models). Never the « à confirmer » ones as such."""
+    return calls["autre"] | ((calls["decision"] == "confident") & (calls["confidence"] < settings.low_confidence))
+
+
 def _weighted_sample(calls: pd.DataFrame, settings: EmergingConfig) -> pd.DataFrame:
     """The calls to embed, with a `weight` column (calls each kept row stands for): every « autre »/low-confidence
     call up to `max_candidates`, every confident call of a reason up to `subthemes.max_calls_per_reason`."""
-    low = calls["autre"] | (calls["confidence"] < settings.low_confidence)
+    low = pooled(calls, settings)
     groups = [calls[low], *(group for _, group in calls[~low].groupby("code", sort=True))]
     limits = [settings.max_candidates] + [settings.subthemes.max_calls_per_reason] * (len(groups) - 1)
     parts = []
@@ -222,7 +233,7 @@ def _find_clusters(
     recent, sub = space.recent, settings.subthemes
     if space.n_recent == 0:
         return []
-    low = (recent["autre"] | (recent["confidence"] < settings.low_confidence)).to_numpy()
+    low = pooled(recent, settings).to_numpy()
     in_pool = low.copy()
     confident_codes = recent["code"].to_numpy()
     if sub.enabled:
@@ -319,7 +330,12 @@ def detect_emerging(
     starts: list[pd.Timestamp] = sorted(calls[PERIOD_START].unique())
     label_of = dict(zip(calls[PERIOD_START], calls[PERIOD], strict=False))
     analysed = set(starts)
-    confident = ~calls["autre"] & (calls["confidence"] >= settings.low_confidence) & (calls["code"] != AUTRE)
+    confident = (
+        (calls["decision"] == "confident")
+        & ~calls["autre"]
+        & (calls["confidence"] >= settings.low_confidence)
+        & (calls["code"] != AUTRE)
+    )
     out: dict[str, list[EmergingCluster]] = {}
     for start in starts:
         label = label_of[start]

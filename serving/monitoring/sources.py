@@ -7,7 +7,7 @@ read a `Taxonomy` into the texts novelty is measured against and the labels of t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,14 +17,31 @@ from taxonomy import AUTRE, Taxonomy
 if TYPE_CHECKING:
     from serving.store import PredictionRecord
 
-COLUMNS = ("call_id", "timestamp", "site", "channel", "text", "code", "confidence", "autre", "top_k")
+COLUMNS = (
+    "call_id",
+    "timestamp",
+    "site",
+    "channel",
+    "text",
+    "code",
+    "confidence",
+    "autre",
+    "decision",
+    "agent_code",
+    "top_k",
+)
 
 
-def calls_from_predictions(records: Iterable[PredictionRecord]) -> pd.DataFrame:
+def calls_from_predictions(
+    records: Iterable[PredictionRecord], agent_choices: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """The store's predictions (e.g. `db.predictions.iter_between(start, end, model_version=…)`) as monitoring input.
 
     Filter on one model version: the store keeps one row per (call, model version), the contract one per call.
+    `agent_choices`: call id → the code the agent finally chose (`db.feedback.latest_choices(call_ids)`); a call
+    whose agent chose « autre » counts in the « autre » share whatever the model said.
     """
+    choices = agent_choices or {}
     rows = [
         (
             record.call_id,
@@ -35,6 +52,8 @@ def calls_from_predictions(records: Iterable[PredictionRecord]) -> pd.DataFrame:
             record.code,
             record.confidence,
             record.autre,
+            record.decision,
+            choices.get(record.call_id, ""),
             [{"code": item.code, "confidence": item.confidence} for item in record.top_k],
         )
         for record in records

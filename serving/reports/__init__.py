@@ -10,6 +10,7 @@ same loaders, the store's cluster registry, saved back), `content` decides what 
 `templates/` draw it, `charts` draws the SVG. See docs/REPORTS.md.
 """
 
+from serving.reports.calibration import AutreCalibration, calibration_from_manifest, read_calibration
 from serving.reports.content import ClusterView, Coverage, Fact, ReportContent, build_report, review_link, synthesis
 from serving.reports.errors import InvalidReportInput, InvalidReportOptions, NoCallsInRange, ReportError
 from serving.reports.generate import (
@@ -24,6 +25,7 @@ from serving.reports.generate import (
 from serving.reports.render import render_report
 
 __all__ = [
+    "AutreCalibration",
     "ClusterView",
     "Coverage",
     "Fact",
@@ -36,8 +38,10 @@ __all__ = [
     "ReportResult",
     "ReportSources",
     "build_report",
+    "calibration_from_manifest",
     "first_day_read",
     "make_report",
+    "read_calibration",
     "render_report",
     "report_taxonomy",
     "review_link",

@@ -18,6 +18,7 @@ import pandas as pd
 from serving.monitoring import AUTRE, MonitoringConfig, MonitoringRun
 from serving.monitoring.results import Alert, EmergingCluster
 from serving.reports import formatting as fmt
+from serving.reports.calibration import AutreCalibration
 from taxonomy import Taxonomy
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -32,7 +33,7 @@ STATUS_LABELS = {
 }
 # Alert families, in the order of the report (most serious first).
 ALERT_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("health", "Alarmes de santé de la chaîne de qualification", ("model_health",)),
+    ("health", "Alarmes de santé de la chaîne de qualification", ("model_health", "model_doubt")),
     (
         "emerging",
         "Motifs émergents, sous-thèmes et dérive de rédaction",
@@ -43,6 +44,7 @@ ALERT_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 KIND_LABELS = {
     "model_health": "alarme de santé",
+    "model_doubt": "modèle à vérifier",
     "emerging_reason": "motif émergent",
     "emerging_subtheme": "nouveau sous-thème",
     "text_drift": "dérive de rédaction",
@@ -64,11 +66,17 @@ class PeriodInfo:
     title: str  # semaine du 12/01/2026
     short: str  # 12/01
     n_calls: int
-    n_autre: int
+    n_autre: int  # outside the base: the model's novelty « autre » + the agents' own « autre » choices
+    n_to_confirm: int = 0  # sent « à confirmer » (the model hesitated): a model-quality indicator, not « autre »
+    n_autre_agent: int = 0  # of n_autre: chosen « autre » by the agent where the model had not
 
     @property
     def autre_share(self) -> float:
         return self.n_autre / self.n_calls if self.n_calls else 0.0
+
+    @property
+    def to_confirm_share(self) -> float:
+        return self.n_to_confirm / self.n_calls if self.n_calls else 0.0
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,7 @@ class Coverage:
     generated_at: dt.datetime
     review_url: str | None = None
     scope: str = ""  # the monitoring scope the cluster ids belong to (`week`, `week@lyon`)
+    n_to_confirm: int = 0  # calls sent « à confirmer » (not in n_autre)
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,8 @@ class ReportContent:
     more_clusters: tuple[ClusterView, ...]
     granularity_label: str
     thresholds: Mapping[str, Any] = field(default_factory=dict)
+    calibration: AutreCalibration = field(default_factory=AutreCalibration)  # expected false-« autre » rate
+    max_to_confirm_share: float | None = None  # « modèle à vérifier » above this « à confirmer » share
 
     @property
     def n_alerts(self) -> int:
@@ -231,10 +242,12 @@ def build_report(
     config: MonitoringConfig,
     coverage: Coverage,
     redact: Callable[[str], str],
+    calibration: AutreCalibration | None = None,
 ) -> ReportContent:
     """The report's content. `calls` = the monitoring input restricted to the report's dates, after
     `serving.monitoring.prepare_calls` (columns `period`, `code`, `autre`, `site`…); `redact` is applied to every note
-    shown."""
+    shown; `calibration`: the model's expected false-« autre » rate (« inconnu » when None)."""
+    calibration = calibration or AutreCalibration()
     granularity = run.report.granularity
     periods = tuple(
         PeriodInfo(
@@ -244,6 +257,8 @@ def build_report(
             short=fmt.period_short(dt.date.fromisoformat(p.start), granularity),
             n_calls=p.n_calls,
             n_autre=p.n_autre,
+            n_to_confirm=p.n_to_confirm,
+            n_autre_agent=p.n_autre_agent,
         )
         for p in run.report.periods
     )
@@ -271,6 +286,7 @@ def build_report(
         labels=labels,
         config=config,
         coverage=coverage,
+        calibration=calibration,
     )
     where = f" — site {coverage.site}" if coverage.site else ""
     return ReportContent(
@@ -297,6 +313,8 @@ def build_report(
             "weak": config.emerging.grading.weak,
             "strong": config.emerging.grading.strong,
         },
+        calibration=calibration,
+        max_to_confirm_share=config.health.max_to_confirm_share,
     )
 
 
@@ -471,17 +489,19 @@ def synthesis(
     labels: Mapping[str, str],
     config: MonitoringConfig,
     coverage: Coverage,
+    calibration: AutreCalibration | None = None,
 ) -> list[Fact]:
     """The 3–5 facts a service director reads first: volume, « autre » share, then at most 3 events, most serious
     first (health alarm, strong emerging reason, drift of the notes' wording, strong sub-theme, critical volume
     spike, then the weak ones)."""
     gran = coverage.granularity
     facts = [_volume_fact(periods, reasons, coverage)]
-    autre_fact = _autre_fact(periods, series, config, gran)
+    autre_fact = _autre_fact(periods, series, config, gran, calibration or AutreCalibration())
     if autre_fact is not None:
         facts.append(autre_fact)
     events: list[tuple[float, Fact]] = []
     events += _health_facts(alerts, titles, gran)
+    events += _doubt_facts(alerts, titles, gran)
     events += _cluster_facts(clusters, gran)
     events += _drift_facts(alerts, titles, gran)
     events += _spike_facts(alerts, titles, labels, gran)
@@ -506,8 +526,14 @@ def _volume_fact(periods: Sequence[PeriodInfo], reasons: Sequence[ReasonRow], co
 
 
 def _autre_fact(
-    periods: Sequence[PeriodInfo], series: Sequence[AutreSeries], config: MonitoringConfig, gran: str
+    periods: Sequence[PeriodInfo],
+    series: Sequence[AutreSeries],
+    config: MonitoringConfig,
+    gran: str,
+    calibration: AutreCalibration,
 ) -> Fact | None:
+    """The « autre » share (outside the base) with the rate the model is expected to send there by mistake, then
+    the « à confirmer » share (model doubt), which is never part of it."""
     overall = next((s for s in series if s.group == ALL_SITES), None)
     if overall is None or not periods:
         return None
@@ -517,13 +543,23 @@ def _autre_fact(
     if not present:
         return None
     (first, first_share), (last, last_share) = present[0], present[-1]
-    text = f"Part des appels classés « autre » : {fmt.pct(share)} sur la période, pour une cible de {fmt.pct(target)}"
+    text = (
+        f"Part des appels classés « autre » (hors base) : {fmt.pct(share)} sur la période, "
+        f"{calibration.expected_phrase()}, pour une cible de {fmt.pct(target)}"
+    )
     if len(present) > 1:
         text += (
             f" ({fmt.pct(first_share or 0.0)} {fmt.at_period(first.title, gran)}, "
             f"{fmt.pct(last_share or 0.0)} {fmt.at_period(last.title, gran)})"
         )
     text += "."
+    calls = sum(p.n_calls for p in periods)
+    to_confirm = sum(p.n_to_confirm for p in periods)
+    if to_confirm:
+        text += (
+            f" À part, {fmt.pct(to_confirm / calls)} des appels ont été envoyés « à confirmer » (le modèle hésitait "
+            "entre motifs connus) : un indicateur de qualité du modèle, non compté dans « autre »."
+        )
     above = [s for s in series if s.group != ALL_SITES and s.total_share > s.target]
     if above:
         names = ", ".join(s.group for s in sorted(above, key=lambda s: -s.total_share)[:3])
@@ -555,6 +591,20 @@ def _health_facts(alerts: Sequence[Alert], titles: Mapping[str, str], gran: str)
     if explained:
         text += " Une partie de la hausse tient dans quelques groupes émergents : un nouveau besoin est aussi possible."
     return [(1000.0, Fact(text, "critical"))]
+
+
+def _doubt_facts(alerts: Sequence[Alert], titles: Mapping[str, str], gran: str) -> list[tuple[float, Fact]]:
+    doubt = [a for a in alerts if a.kind == "model_doubt"]
+    if not doubt:
+        return []
+    worst = max(doubt, key=lambda a: a.value or 0.0)
+    text = (
+        f"Modèle à vérifier {_span([a.period for a in doubt], titles, gran)} : il hésite entre motifs connus sur "
+        f"jusqu'à {fmt.pct(worst.value or 0.0)} des appels, envoyés « à confirmer » (au-delà de "
+        f"{fmt.pct(worst.threshold or 0.0)}). Ces appels ne sont pas comptés dans « autre » ; évaluer le modèle sur "
+        "des notes récentes et le réentraîner."
+    )
+    return [(900.0, Fact(text, "critical"))]
 
 
 def _cluster_facts(clusters: Sequence[ClusterView], gran: str) -> list[tuple[float, Fact]]:

@@ -100,3 +100,14 @@ def unit(granularity: str, n: int = 1) -> str:
     """« semaine(s) », « jour(s) », « mois »."""
     word = {"week": "semaine", "day": "jour", "month": "mois"}.get(granularity, granularity)
     return word if n == 1 or word == "mois" else word + "s"
+
+
+def pct_short(share: float) -> str:
+    """0.05 → « 5 % », 0.032 → « 3,2 % » (no « ,0 » for whole percents)."""
+    value = share * 100
+    return decimal(value, 0 if abs(value - round(value)) < 0.05 else 1) + NNBSP + "%"
+
+
+def pct_range(low: float, high: float) -> str:
+    """(0.031, 0.072) → « 3,1–7,2 % »; (0.03, 0.07) → « 3–7 % »."""
+    return pct_short(low).removesuffix(NNBSP + "%") + "–" + pct_short(high)

@@ -4,6 +4,7 @@ calls ─ store (one model version) or files (calls export + reclassification ou
     └ serving.review.emerging.monitor_emerging: the scope's cluster registry from the store, run_monitoring,
       registry + snapshots + run saved back (store only) — so the report's cluster ids are the review UI's
     └ the « autre » and volume tables behind the charts (run_monitoring without clustering, same calls)
+    └ the expected false-« autre » rate from the model's manifest (`--model`, `calibration.py`), else « inconnu »
     └ build_report (pure) ─ render_report (Jinja2) ─ atomic write of the HTML file
 """
 
@@ -23,6 +24,7 @@ from pipeline.files import atomic_file
 from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
 from serving.monitoring.calls import GRANULARITIES
 from serving.redaction import default_redactor
+from serving.reports.calibration import AutreCalibration, read_calibration
 from serving.reports.content import Coverage, ReportContent, build_report
 from serving.reports.errors import InvalidReportOptions, NoCallsInRange
 from serving.reports.render import render_report
@@ -104,15 +106,23 @@ def make_report(
     redact: Callable[[str], str] | None = None,
     version: str = "",
     monitored: EmergingOutcome | None = None,
+    calibration: AutreCalibration | None = None,
 ) -> ReportResult:
     """Monitor `source` (history included) like `motifs emerging` — from and back to the store's registry when
     `db` is given — and write the report of [request.start, request.end].
 
     `monitored`: the outcome of `motifs emerging` just run on this same `source` and range (the main job does it):
-    reused instead of monitoring the calls a second time."""
+    reused instead of monitoring the calls a second time. `calibration`: the scoring model's expected false-« autre »
+    rate (`read_calibration`); refused when it belongs to another model version than the calls'."""
     from serving.monitoring import load_config
 
     request.check()
+    calibration = calibration or AutreCalibration()
+    if calibration.model_version and source.model_version and calibration.model_version != source.model_version:
+        raise InvalidReportOptions(
+            f"--model : le modèle {calibration.model_version} n'est pas celui qui a noté les appels "
+            f"({source.model_version}) ; donner le dossier du modèle {source.model_version}"
+        )
     started = time.perf_counter()
     config = config or load_config()
     taxonomy = taxonomy or report_taxonomy(source.taxonomy_ref)
@@ -160,6 +170,7 @@ def make_report(
         granularity=request.granularity,
         n_calls=n_calls,
         n_autre=int(in_range["autre"].sum()),
+        n_to_confirm=int(in_range["to_confirm"].sum()),
         first_call=in_range["timestamp"].min().to_pydatetime(),
         last_call=in_range["timestamp"].max().to_pydatetime(),
         sites=_counts(in_range["site"]),
@@ -173,7 +184,13 @@ def make_report(
         scope=outcome.scope,
     )
     content = build_report(
-        run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or default_redactor().redact
+        run,
+        in_range,
+        taxonomy=taxonomy,
+        config=config,
+        coverage=coverage,
+        redact=redact or default_redactor().redact,
+        calibration=calibration,
     )
     with atomic_file(request.out, "w") as handle:  # never a half-written report
         handle.write(render_report(content, version=version))
@@ -199,6 +216,9 @@ class ReportSources:
     predictions: Path | None = None
     database_url: str | None = None  # None = MOTIFS_DATABASE_URL, else motifs-data/motifs.db
     model_version: str | None = None  # store only; default: the version that scored the most calls
+    # The model that scored the calls (directory or models:/ URI): its manifest gives the expected false-« autre »
+    # rate shown beside the « autre » share. None: shown as « inconnu ».
+    model: str | None = None
 
     def check(self) -> None:
         if (self.calls is None) != (self.predictions is None):
@@ -233,19 +253,30 @@ def run_report(
     request.check()
     sources.check()
     config = config or load_config(config_path)
+    calibration = read_calibration(sources.model) if sources.model else None
     if monitored is not None:
         return make_report(
-            request, monitored.source, config=config, version=version, lemmatizer=lemmatizer, monitored=monitored
+            request,
+            monitored.source,
+            config=config,
+            version=version,
+            lemmatizer=lemmatizer,
+            monitored=monitored,
+            calibration=calibration,
         )
     first = first_day_read(request, config)
     if sources.calls is not None and sources.predictions is not None:
         source = calls_from_files(sources.calls, sources.predictions, site=request.site, start=first, end=request.end)
-        return make_report(request, source, config=config, version=version, lemmatizer=lemmatizer)
+        return make_report(
+            request, source, config=config, version=version, lemmatizer=lemmatizer, calibration=calibration
+        )
     db = Database.open(sources.database_url)
     try:
         source = calls_from_store(
             db, start=first, end=request.end, site=request.site, model_version=sources.model_version
         )
-        return make_report(request, source, db=db, config=config, version=version, lemmatizer=lemmatizer)
+        return make_report(
+            request, source, db=db, config=config, version=version, lemmatizer=lemmatizer, calibration=calibration
+        )
     finally:
         db.close()

@@ -47,6 +47,7 @@ from serving.store import (
     MonitoringRunRecord,
     monitoring_scope,
 )
+from taxonomy import AUTRE
 
 LOCAL_TZ = ZoneInfo(TIMEZONE)
 NOTES_PER_SNAPSHOT = 200  # redacted notes kept per cluster and period: what « rattacher » turns into examples
@@ -142,13 +143,18 @@ def calls_from_store(
     if not records:
         raise NoMonitoringData("aucune prédiction pour ce site et cette période")
     refs = Counter(record.taxonomy_version for record in records)
+    # The agents' own choices: a call whose latest feedback is « autre » counts as « autre » whatever the model said.
+    choices = db.feedback.latest_choices(record.call_id for record in records)
     summary = [f"Base {db.safe_url} : {len(records)} appel(s) notés par le modèle {model_version}."]
+    chose_autre = sum(1 for code in choices.values() if code == AUTRE)
+    if chose_autre:
+        summary.append(f"{chose_autre} appel(s) classés « autre » par l'agent lui-même, comptés dans « autre ».")
     if len(versions) > 1:
         summary.append(
             f"Autres modèles présents sur la période (ignorés) : {', '.join(sorted(set(versions) - {model_version}))}."
         )
     return EmergingInput(
-        frame=calls_from_predictions(records),
+        frame=calls_from_predictions(records, choices),
         source="store",
         model_version=model_version,
         taxonomy_ref=refs.most_common(1)[0][0],
@@ -212,7 +218,18 @@ def calls_from_files(
     frame = merged[
         [
             c
-            for c in ("call_id", "timestamp", "site", "channel", "text", "code", "confidence", "autre", "top_k")
+            for c in (
+                "call_id",
+                "timestamp",
+                "site",
+                "channel",
+                "text",
+                "code",
+                "confidence",
+                "autre",
+                "decision",
+                "top_k",
+            )
             if c in merged.columns
         ]
     ]
@@ -248,7 +265,9 @@ def _read_predictions(path: Path) -> pd.DataFrame:
             "colonnes call_id, reason, confidence, autre, top_k)"
         )
     wanted = ["call_id", code_column, "confidence"] + [
-        name for name in ("autre", "top_k", "model_version", "taxonomy_version", "redacted_text") if name in header
+        name
+        for name in ("autre", "decision", "top_k", "model_version", "taxonomy_version", "redacted_text")
+        if name in header
     ]
     parts = [chunk.frame[[c for c in wanted if c in chunk.frame.columns]] for chunk in iter_table(spec)]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=wanted)
@@ -349,6 +368,9 @@ def run_record(
             "n_calls": p.n_calls,
             "n_autre": p.n_autre,
             "autre_share": round(p.autre_share, 6),
+            "n_autre_agent": p.n_autre_agent,
+            "n_to_confirm": p.n_to_confirm,
+            "to_confirm_share": round(p.to_confirm_share, 6),
         }
         for p in report.periods
     )
