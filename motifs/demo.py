@@ -96,7 +96,13 @@ class DemoJobSettings:
         return {"format": STATE_FORMAT, "rows": self.rows, "seed": self.seed}
 
     def model_key(self) -> dict[str, Any]:
-        return {"train_rows": self.train_rows, "train_weeks": self.train_weeks, "taxonomy": TAXONOMY}
+        # `decisions`: a model trained before the three outcomes (confident / to_confirm / autre) is trained again.
+        return {
+            "train_rows": self.train_rows,
+            "train_weeks": self.train_weeks,
+            "taxonomy": TAXONOMY,
+            "decisions": "three_outcomes.v1",
+        }
 
 
 class DemoProgress(Protocol):
@@ -549,7 +555,11 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
     report_path = out_dir / REPORT_FILE
     written = run_report(
         ReportRequest(start=start, end=end, out=report_path, review_url=REVIEW_LINK),
-        ReportSources(database_url=settings.database, model_version=model["model_version"]),
+        ReportSources(
+            database_url=settings.database,
+            model_version=model["model_version"],
+            model=str(settings.out_dir / MODEL_DIR),
+        ),
         config=config,
         version=__version__,
         lemmatizer=lemmatizer,

@@ -311,12 +311,15 @@ def train_and_register(
     model_config = {key: value for key, value in config.items() if key != "training"}
     started = time.perf_counter()
     signal, used, ignored = with_reviewed_examples(reason_texts(space.taxonomy), reviewed_examples or {}, known)
+    rows = [i for i in train if codes[i] in known]
     model = fit_model(
-        [data.texts[i] for i in train if codes[i] in known],
-        [codes[i] for i in train if codes[i] in known],
+        [data.texts[i] for i in rows],
+        [codes[i] for i in rows],
         signal,
         model_config,
         redactor=Redactor(),  # first step of the model: no personal data in vocabularies or exemplars
+        # calibration folds follow time when the file has timestamps (decision.folds_by)
+        times=None if data.timestamps is None else [data.timestamps[i] for i in rows],
     )
     fit_seconds = time.perf_counter() - started
     model.taxonomy_ref = space.ref

@@ -20,6 +20,7 @@ _ALERTS_FR = {
     "autre_above_target": "« autre » au-dessus de la cible",
     "autre_rise": "hausse de « autre »",
     "model_health": "santé du modèle",
+    "model_doubt": "modèle à vérifier (trop de « à confirmer »)",
     "volume_spike": "pic de volume",
     "volume_drop": "baisse de volume",
     "emerging_reason": "motif émergent",
