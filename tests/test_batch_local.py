@@ -319,6 +319,8 @@ def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame
             assert [s["code"] for s in body["suggestions"]] == [t["code"] for t in top]
             assert [s["confidence"] for s in body["suggestions"]] == pytest.approx([t["confidence"] for t in top])
             assert body["autre"] == bool(row.autre)
+            assert body["decision"] == row.decision
+            assert [item["code"] for item in body["prediction_set"]] == json.loads(row.prediction_set)
             assert (body["model_version"], body["taxonomy_version"]) == (row.model_version, row.taxonomy_version)
 
     def stored(url: str) -> dict[str, tuple]:
@@ -326,7 +328,8 @@ def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame
         try:
             return {
                 call_id: tuple(
-                    (r.code, r.confidence, r.autre, r.top_k, r.redacted_text, r.model_version, r.taxonomy_version)
+                    (r.code, r.confidence, r.autre, r.decision, r.prediction_set, r.top_k, r.redacted_text)
+                    + (r.model_version, r.taxonomy_version)
                     for r in database.predictions.get(call_id)
                 )
                 for call_id in sample.call_id
@@ -336,7 +339,9 @@ def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame
 
     from_api, from_batch = stored(api_db), stored(batch_db)
     assert from_api == from_batch
-    assert "<EMAIL>" in from_batch[sample.call_id.iat[3]][0][4]
+    assert "<EMAIL>" in from_batch[sample.call_id.iat[3]][0][6]
+    decisions = {rows[0][3] for rows in from_batch.values()}
+    assert decisions <= {"confident", "to_confirm", "autre"} and len(decisions) >= 2  # the fields are really filled
 
 
 # --------------------------------------------------------------------------------------------------- database

@@ -94,7 +94,8 @@ class PredictionRecord:
             channel=channel,
             redacted_text=redacted_text,
             decision=prediction.decision,
-            prediction_set=tuple(prediction.prediction_set),
+            # as the API shows it: « hors base » has no set to confirm (the closest reasons stay in top_k)
+            prediction_set=() if prediction.decision == "autre" else tuple(prediction.prediction_set),
         )
 
 
