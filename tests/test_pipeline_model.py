@@ -216,3 +216,30 @@ def test_unknown_component_versions_are_refused_before_fitting() -> None:
         ReasonModel(config={"classifier": {"calibration": "isotonic.v9"}}).fit(["a", "b"], ["x", "y"])
     with pytest.raises(InvalidConfig, match="classifieur inconnu"):
         ReasonModel(config={"classifier": {"name": "forest.v1"}}).fit(["une note", "autre note"], ["x", "y"])
+
+
+def test_three_outcomes_follow_the_gates(model: ReasonModel) -> None:
+    notes = ["voudrait un rdv avec un conseiller", ""]
+    fitted = copy.copy(model)
+    fitted.threshold_, fitted.confident_threshold_, fitted.set_threshold_ = 0.99, 0.0, 0.0  # sets of one code
+    sure, empty = fitted.suggest(notes)
+    assert (sure.decision, sure.prediction_set, sure.autre) == ("confident", (sure.code,), False)
+    assert (empty.decision, empty.code, empty.autre) == ("autre", AUTRE, True)  # no word: always outside the base
+    fitted.set_threshold_ = 1.0  # every reason enters the set: the model « hesitates »
+    (hesitant, _) = fitted.suggest(notes)
+    assert hesitant.decision == "to_confirm" and len(hesitant.prediction_set) == len(model.classes_)
+    assert hesitant.prediction_set[0] == hesitant.code == sure.code
+    fitted.set_threshold_, fitted.confident_threshold_ = 0.0, 1.01  # no probability reaches the confident gate
+    assert fitted.suggest(notes)[0].decision == "to_confirm"
+    fitted.threshold_ = 0.0  # every note with words is novel
+    (novel, _) = fitted.suggest(notes)
+    assert (novel.decision, novel.code) == ("autre", AUTRE)
+    assert novel.novelty is not None and novel.novelty > novel.novelty_threshold == 0.0
+
+
+def test_a_model_saved_before_the_three_outcomes_keeps_its_old_behaviour(model: ReasonModel) -> None:
+    old = copy.copy(model)
+    del old.confident_threshold_, old.set_threshold_  # what a pickle of that time holds
+    kept, empty = old.suggest(["voudrait un rdv avec un conseiller", ""])
+    assert (kept.decision, kept.prediction_set) == ("confident", (kept.code,))
+    assert empty.decision == "autre"
