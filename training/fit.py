@@ -17,12 +17,15 @@ fitted on all the data and given the gates.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 
+from pipeline.classifier import fit_temperature
 from pipeline.model import ReasonModel
 from pipeline.settings import resolve_config
 from taxonomy import AUTRE
@@ -31,6 +34,7 @@ from training.conformal import gate_threshold
 from training.errors import CalibrationError, InvalidSplit
 from training.split import open_set_split
 
+MISSING_LOGIT = -1e3  # log-probability of a reason a fold's model never saw
 UNREACHABLE = 1.0 + 1e-9  # a top-1 probability threshold no note reaches: nothing is auto-coded
 
 
@@ -52,10 +56,13 @@ def simulate_open_set(
     config: Mapping[str, Any],
     *,
     redactor: Any = None,
+    temperature: float | None = None,
 ) -> SimulatedScores:
     """Scores of inner models on known-reason validation notes and on notes of reasons they never saw (held-out
-    reasons, plus the notes labelled « autre » when the data has some)."""
+    reasons, plus the notes labelled « autre » when the data has some). With `temperature` (from `cross_fit`), the
+    inner models use it instead of fitting their own by cross-validation (5 fewer fits each)."""
     cfg = resolve_config(config)
+    inner_cfg = cfg if temperature is None else _without_temperature_cv(cfg)
     settings = cfg["abstention"]
     rows = np.asarray([index for index, label in enumerate(labels) if label != AUTRE])
     autre_rows = [index for index, label in enumerate(labels) if label == AUTRE]
@@ -71,9 +78,11 @@ def simulate_open_set(
         known = set(split.known)
         inner_texts = [texts[index] for index in rows[split.train]]
         inner_reasons = {code: list(values) for code, values in (reason_texts or {}).items() if code in known}
-        inner = ReasonModel(config=cfg, redactor=redactor).fit(
-            inner_texts, array[split.train], reason_texts=inner_reasons
+        inner = ReasonModel(config=inner_cfg, redactor=redactor).fit(
+            inner_texts, list(array[split.train]), reason_texts=inner_reasons
         )
+        if temperature is not None:
+            inner.classifier_.temperature_ = temperature
         validation = np.concatenate([split.validation_known, split.validation_unknown])
         # Notes labelled « autre » in the data are real out-of-scope notes: unknown in every round, never trained on.
         validation_texts = [texts[index] for index in rows[validation]] + [texts[index] for index in autre_rows]
@@ -113,11 +122,22 @@ class CrossFitScores:
     has_words: np.ndarray
     truth: np.ndarray  # index of the true reason in `classes`
     classes: np.ndarray
+    temperature: float  # fitted on the out-of-fold scores; the final model uses it
 
 
-def fold_assignment(labels: Sequence[str] | np.ndarray, folds: int, random_state: int) -> np.ndarray:
+def fold_assignment(
+    labels: Sequence[str] | np.ndarray, folds: int, random_state: int, *, times: Sequence[Any] | None = None
+) -> np.ndarray:
     """Stratified folds that also work with one note per reason: each reason's notes are shuffled and dealt to the
-    folds in turn, starting from a random fold (so reasons with few notes do not all land in fold 0)."""
+    folds in turn, starting from a random fold (so reasons with few notes do not all land in fold 0).
+
+    With `times`, folds are consecutive periods instead (the notes sorted by time, cut in `folds` blocks): each note
+    is then scored by a model that never saw its period, as production notes are — their topics drift."""
+    if times is not None:
+        order = np.argsort(np.asarray(times), kind="stable")
+        out = np.empty(len(order), dtype=int)
+        out[order] = np.arange(len(order)) * folds // max(1, len(order))
+        return out
     rng = np.random.default_rng(random_state)
     array = np.asarray(labels, dtype=object)
     out = np.zeros(len(array), dtype=int)
@@ -134,9 +154,13 @@ def cross_fit(
     config: Mapping[str, Any],
     *,
     redactor: Any = None,
+    times: Sequence[Any] | None = None,
 ) -> CrossFitScores:
     """Scores of every known-reason note by the model of the folds it was not in (cross-conformal calibration).
-    Taxonomy texts stay in every fold's training data: they are known at training time, like in production."""
+    Taxonomy texts stay in every fold's training data: they are known at training time, like in production.
+
+    The folds' models skip their own temperature cross-validation: their out-of-fold scores are exactly what the
+    temperature needs, so it is fitted once here (log-loss), and `proba` uses it."""
     cfg = resolve_config(config)
     folds = int(cfg["decision"]["folds"])
     rows = np.asarray([index for index, label in enumerate(labels) if label != AUTRE])
@@ -144,8 +168,10 @@ def cross_fit(
     classes = np.asarray(sorted(set(array.tolist()) | {str(c) for c in (reason_texts or {}) if c != AUTRE}))
     if len(rows) < folds or len(set(array.tolist())) < 2:
         raise InvalidSplit(f"{len(rows)} notes de motifs connus : trop peu pour {folds} plis de calibration")
-    assignment = fold_assignment(array, folds, int(cfg["random_state"]))
-    proba = np.zeros((len(rows), len(classes)))
+    by_time = times is not None and cfg["decision"]["folds_by"] == "time"
+    known_times = [times[index] for index in rows] if by_time and times is not None else None
+    assignment = fold_assignment(array, folds, int(cfg["random_state"]), times=known_times)
+    logits = np.full((len(rows), len(classes)), MISSING_LOGIT)
     similarity = np.zeros(len(rows))
     has_words = np.zeros(len(rows), dtype=bool)
     column = {code: index for index, code in enumerate(classes)}
@@ -154,16 +180,27 @@ def cross_fit(
         train = np.flatnonzero(assignment != fold)
         if len(held) == 0:
             continue
-        inner = ReasonModel(config=cfg, redactor=redactor).fit(
+        inner = ReasonModel(config=_without_temperature_cv(cfg), redactor=redactor).fit(
             [texts[index] for index in rows[train]], list(array[train]), reason_texts=reason_texts
         )
         scored = inner.score_parts([texts[index] for index in rows[held]], always_similarity=True)
         columns = np.asarray([column[str(code)] for code in inner.classes_], dtype=np.intp)
-        proba[np.ix_(held, columns)] = scored.proba
+        # softmax at temperature 1 → log-probabilities: the class scores up to a per-note constant, which softmax
+        # ignores; a reason the fold's model never saw keeps MISSING_LOGIT (as the temperature CV does).
+        logits[np.ix_(held, columns)] = np.log(np.clip(scored.proba, 1e-300, None))
         similarity[held] = scored.similarity
         has_words[held] = scored.has_words
     truth = np.asarray([column[code] for code in array])
-    return CrossFitScores(proba, similarity, has_words, truth, classes)
+    temperature = fit_temperature(logits, truth)
+    proba = softmax(logits / temperature, axis=1)
+    return CrossFitScores(proba, similarity, has_words, truth, classes, temperature)
+
+
+def _without_temperature_cv(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The config with the classifier's temperature cross-validation off (the caller sets the temperature)."""
+    out = copy.deepcopy(dict(cfg))
+    out["classifier"] = {**out["classifier"], "cv": 1}
+    return out
 
 
 def confident_gate(top: np.ndarray, correct: np.ndarray, precision: float) -> dict[str, Any]:
@@ -214,6 +251,7 @@ def fit_model(
     config: Mapping[str, Any] | None = None,
     *,
     redactor: Any = None,
+    times: Sequence[Any] | None = None,
 ) -> ReasonModel:
     """A `ReasonModel` fitted on all the data, with its three gates calibrated on out-of-fold scores.
 
@@ -223,17 +261,29 @@ def fit_model(
     """
     cfg = resolve_config(config)
     report: dict[str, Any] = {}
+    scores: CrossFitScores | None = None
+    try:
+        scores = cross_fit(texts, labels, reason_texts, cfg, redactor=redactor, times=times)
+    except InvalidSplit as error:
+        report["skipped"] = str(error)
+    temperature = None if scores is None else scores.temperature
     weight, auc = float(cfg["abstention"]["max_prob_weight"]), None
     try:
-        weight, auc = choose_weight(simulate_open_set(texts, labels, reason_texts, cfg, redactor=redactor), cfg)
+        simulated = simulate_open_set(texts, labels, reason_texts, cfg, redactor=redactor, temperature=temperature)
+        weight, auc = choose_weight(simulated, cfg)
     except (InvalidSplit, CalibrationError) as error:
         report["weight_skipped"] = str(error)
-    try:
-        report.update(calibrate_decisions(cross_fit(texts, labels, reason_texts, cfg, redactor=redactor), weight, cfg))
-    except (InvalidSplit, CalibrationError) as error:
-        report["skipped"] = str(error)
+    if scores is not None:
+        try:
+            report.update(calibrate_decisions(scores, weight, cfg), temperature=temperature)
+        except CalibrationError as error:
+            report["skipped"] = str(error)
     report["novelty_auc"] = auc
-    model = ReasonModel(config=cfg, redactor=redactor).fit(texts, labels, reason_texts=reason_texts)
+    final_cfg = cfg if temperature is None else _without_temperature_cv(cfg)
+    model = ReasonModel(config=final_cfg, redactor=redactor).fit(texts, labels, reason_texts=reason_texts)
+    if temperature is not None:
+        model.classifier_.temperature_ = temperature
+        model.config_ = cfg  # the temperature comes from cross-fitting; the config stays the user's
     model.max_prob_weight_ = weight
     if "skipped" not in report:
         model.threshold_ = _finite(report["novelty"]["threshold"], 1.0)
