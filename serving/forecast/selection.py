@@ -1,9 +1,9 @@
 """Forecast one series: choose its method by rolling-origin cross-validation, then intervals from the same errors.
 
-Origins are the last `cv_origins` multiples of the horizon before the end of the history; each method is fitted on
-the history up to an origin and scored on the next `horizon` periods (MAE in calls). The method with the lowest mean
-MAE over the origins wins; a method needing more history than the first origin offers sits out. The mean of the two
-best methods is scored too (a combination often beats both) and wins when it does.
+Origins are the last `cv_origins` multiples of the CV horizon (the horizon, at least `cv_horizon`) before the end of
+the history; each method is fitted on the history up to an origin and scored on the next CV-horizon periods (MAE in
+calls). The method with the lowest mean MAE over the origins wins; a method needing more history than the first origin
+offers sits out. The mean of the two best methods is scored too (a combination often beats both) and wins when it does.
 Short or sparse series skip the contest: `naive`.
 
 Intervals are empirical (split-conformal style): the quantiles of the chosen method's cross-validation errors on the
@@ -69,7 +69,8 @@ def forecast_series(
     name: str, y: np.ndarray, design: Design, horizon: int, settings: ForecastSettings
 ) -> SeriesForecast:
     end = design.n_history
-    origins = [end - k * horizon for k in range(settings.cv_origins, 0, -1)]
+    cv_horizon = max(horizon, getattr(settings.cv_horizon, design.period))
+    origins = [end - k * cv_horizon for k in range(getattr(settings.cv_origins, design.period), 0, -1)]
     origins = [o for o in origins if o >= METHODS["naive"].min_history(design)]
     reason = ""
     if is_sparse(y, settings):
@@ -85,11 +86,11 @@ def forecast_series(
 
     # every method is judged on the same origins: one needing more history than the first origin offers sits out
     predictions = {
-        method: [METHODS[method].fit_predict(y, design, origin, horizon) for origin in origins]
+        method: [METHODS[method].fit_predict(y, design, origin, cv_horizon) for origin in origins]
         for method in settings.methods
         if METHODS[method].min_history(design) <= origins[0]
     }
-    actuals = [y[origin : origin + horizon] for origin in origins]
+    actuals = [y[origin : origin + cv_horizon] for origin in origins]
     cv_mae = {m: _mae(actuals, p) for m, p in predictions.items()}
     ranked = sorted(cv_mae, key=lambda m: (cv_mae[m], m != "naive"))
     if len(ranked) >= 2:

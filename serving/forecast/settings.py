@@ -23,7 +23,8 @@ class ForecastSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     levels: tuple[float, float]
-    cv_origins: int = Field(ge=1, le=12)
+    cv_origins: PerPeriod
+    cv_horizon: PerPeriod
     min_history: PerPeriod
     min_model_history: PerPeriod
     sparse_zero_share: float = Field(ge=0, le=1)
