@@ -57,7 +57,10 @@ def forecast(
         str | None, typer.Option("--from", help="Base : premier jour de l'historique (aaaa-mm-jj).")
     ] = None,
     end: Annotated[
-        str | None, typer.Option("--to", help="Base : dernier jour de l'historique, inclus (défaut : hier).")
+        str | None,
+        typer.Option(
+            "--to", help="Base : dernier jour de l'historique, inclus (défaut : hier, ou dimanche dernier par semaine)."
+        ),
     ] = None,
     site: Annotated[str | None, typer.Option("--site", help="Base : limiter aux appels d'un site.")] = None,
     database_url: Annotated[
@@ -96,14 +99,14 @@ def forecast(
             period=checked,
         )
     else:
-        from serving.forecast.store import volumes_from_store
+        from serving.forecast.store import last_complete_day, volumes_from_store
         from serving.store import Database
 
         if driver_cols:
             raise InvalidForecastOptions("--driver-col demande --volumes (la base ne porte pas de facteur explicatif)")
         db = Database.open(database_url)
         try:
-            last = _day(end, "--to") or dt.date.today() - dt.timedelta(days=1)
+            last = _day(end, "--to") or last_complete_day(checked)
             data = volumes_from_store(
                 db, period=checked, start=_day(start, "--from"), end=last, site=site, model_version=model_version
             )

@@ -2,8 +2,14 @@
 rolling-origin cross-validation among statsmodels models and a naive fallback, French public and school holidays as
 calendar effects, intervals from the cross-validation errors, reasons reconciled to the total (docs/FORECAST.md)."""
 
-from serving.forecast.errors import ForecastError, InvalidForecastOptions, InvalidVolumes, SeriesTooShort
-from serving.forecast.run import ForecastResult, forecast_volumes, write_forecast
+from serving.forecast.errors import (
+    ForecastError,
+    InvalidForecastOptions,
+    InvalidVolumes,
+    SeriesTooShort,
+    UnknownSeries,
+)
+from serving.forecast.run import ForecastResult, forecast_one, forecast_volumes, write_forecast
 from serving.forecast.settings import ForecastSettings, load_settings
 from serving.forecast.volumes import TOTAL, Period, Volumes, prepare_volumes, read_volumes, volumes_from_records
 
@@ -16,7 +22,9 @@ __all__ = [
     "InvalidVolumes",
     "Period",
     "SeriesTooShort",
+    "UnknownSeries",
     "Volumes",
+    "forecast_one",
     "forecast_volumes",
     "load_settings",
     "prepare_volumes",

@@ -19,3 +19,7 @@ class SeriesTooShort(ForecastError):
 
 class InvalidForecastOptions(ForecastError):
     """Options that do not fit together (period, horizon, output format…)."""
+
+
+class UnknownSeries(ForecastError):
+    """A series asked for by name (a reason code) has no call in the history."""

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.files import atomic_path
 from serving.forecast.design import build_design
-from serving.forecast.errors import InvalidForecastOptions, InvalidVolumes, SeriesTooShort
+from serving.forecast.errors import InvalidForecastOptions, InvalidVolumes, SeriesTooShort, UnknownSeries
 from serving.forecast.reconcile import reconcile
 from serving.forecast.selection import SeriesForecast, forecast_series
 from serving.forecast.settings import ForecastSettings, load_settings
@@ -143,3 +143,29 @@ def write_forecast(table: pd.DataFrame, out: str | Path) -> Path:
 
     atomic_path(path, write)
     return path
+
+
+def forecast_one(
+    volumes: Volumes, reason: str | None, horizon: int, *, settings: ForecastSettings | None = None
+) -> ForecastResult:
+    """One series only — `reason`, or the total when None — with no reconciliation (that needs every reason): the
+    fast path of `GET /v1/forecast`. An unknown reason (no call in the history) is refused."""
+    if reason is None:
+        counts = volumes.counts.sum(axis=1).to_frame(TOTAL)
+    elif reason in volumes.counts.columns:
+        counts = volumes.counts[[reason]]
+    else:
+        raise UnknownSeries(f"aucun appel du motif {reason[:64]} dans l'historique (attendu : un code déjà prédit)")
+    result = forecast_volumes(
+        Volumes(counts=counts, period=volumes.period, drivers=volumes.drivers, by_reason=False),
+        horizon,
+        settings=settings,
+    )
+    return ForecastResult(
+        table=result.table,
+        methods={reason or TOTAL: result.methods[TOTAL]},
+        cv_mae={reason or TOTAL: result.cv_mae[TOTAL]},
+        notes=result.notes,
+        period=result.period,
+        history_end=result.history_end,
+    )

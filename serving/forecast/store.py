@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,4 +42,11 @@ def volumes_from_store(
             f"(modèles présents : {', '.join(sorted(versions))})"
         )
     records = db.predictions.iter_between(low, high, site=site, model_version=model_version)
-    return volumes_from_records(records, period=period, first=start, last=end)
+    volumes = volumes_from_records(records, period=period, first=start, last=end)
+    return replace(volumes, model_version=model_version)
+
+
+def last_complete_day(period: Period, today: date | None = None) -> date:
+    """Yesterday for days; last Sunday for weeks (the current week is not over: its count would look like a drop)."""
+    today = today or date.today()
+    return today - timedelta(days=1 if period == "day" else today.weekday() + 1)

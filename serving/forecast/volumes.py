@@ -38,6 +38,7 @@ class Volumes:
     period: Period
     drivers: pd.DataFrame | None = None  # index: period starts from the first period, past the history if known
     by_reason: bool = True  # False: one series only (the total), no per-reason split
+    model_version: str | None = None  # read from the store: the model whose predictions are counted
 
     @property
     def last_start(self) -> pd.Timestamp:
@@ -228,7 +229,11 @@ def volumes_from_records(
     long = pd.DataFrame([(day, code, n) for (day, code), n in tally.items()], columns=["date", "code", "calls"])
     long["start"] = period_start(pd.to_datetime(long["date"]), period)
     wide = long.pivot_table(index="start", columns="code", values="calls", aggfunc="sum", fill_value=0.0)
-    low = period_start(pd.DatetimeIndex([pd.Timestamp(first)]), period)[0] if first else wide.index.min()
+    # the series starts with the first stored call (before it the store knew nothing, not zero calls), and runs to
+    # `last`: empty periods at the end are real zeros
+    low = wide.index.min()
+    if first is not None:
+        low = max(low, period_start(pd.DatetimeIndex([pd.Timestamp(first)]), period)[0])
     high = period_start(pd.DatetimeIndex([pd.Timestamp(last)]), period)[0] if last else wide.index.max()
     wide = wide.reindex(period_range(low, high, period), fill_value=0.0).astype(float)
     wide.columns = [str(c) for c in wide.columns]
