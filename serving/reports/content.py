@@ -18,6 +18,7 @@ import pandas as pd
 from serving.monitoring import AUTRE, MonitoringConfig, MonitoringRun
 from serving.monitoring.results import Alert, EmergingCluster
 from serving.reports import formatting as fmt
+from serving.reports.forecasts import ForecastSection
 from taxonomy import Taxonomy
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -204,6 +205,7 @@ class ReportContent:
     more_clusters: tuple[ClusterView, ...]
     granularity_label: str
     thresholds: Mapping[str, Any] = field(default_factory=dict)
+    forecasts: ForecastSection | None = None  # « Prévisions » (serving.reports.forecasts), filled by make_report
 
     @property
     def n_alerts(self) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from serving.monitoring.calls import GRANULARITIES
 from serving.redaction import default_redactor
 from serving.reports.content import Coverage, ReportContent, build_report
 from serving.reports.errors import InvalidReportOptions, NoCallsInRange
+from serving.reports.forecasts import forecast_section
 from serving.reports.render import render_report
 from serving.review.emerging import (
     EmergingInput,
@@ -175,6 +176,8 @@ def make_report(
     content = build_report(
         run, in_range, taxonomy=taxonomy, config=config, coverage=coverage, redact=redact or default_redactor().redact
     )
+    labels = {reason.code: reason.label for reason in taxonomy.reasons}
+    content = replace(content, forecasts=forecast_section(calls, end=request.end, labels=labels))
     with atomic_file(request.out, "w") as handle:  # never a half-written report
         handle.write(render_report(content, version=version))
     return ReportResult(
