@@ -7,7 +7,10 @@ cross-validation to choose a method), then the 28 days are scored. Reported: MAE
 baselines (mean of the last 4 same weekdays, seasonal naive = same weekday last week, same day last year = 364 days
 before), 80 % and 95 % interval coverage, time per origin.
 
-    PYTHONPATH=. python benchmarks/forecast.py [--write]     # --write appends the section to docs/BENCHMARKS.md
+    PYTHONPATH=. python benchmarks/forecast.py [--series 50] [--no-compare] [--write]
+
+`--write` appends the section to docs/BENCHMARKS.md; `--series N` also times N synthetic daily series (scale);
+statsforecast's AutoETS / AutoTheta / MSTL run on the same origins when the package is installed.
 """
 
 from __future__ import annotations
@@ -40,7 +43,65 @@ def baselines(history: pd.Series, future: pd.DatetimeIndex) -> dict[str, np.ndar
     }
 
 
-def run(path: Path) -> str:
+def statsforecast_rows(series: pd.Series) -> list[str]:
+    """The same origins with statsforecast's models on log1p(calls), when the package is installed (not a dependency:
+    measured to choose the library, docs/FORECAST.md)."""
+    try:
+        from statsforecast import StatsForecast
+        from statsforecast.models import MSTL, AutoETS, AutoTheta
+    except ImportError:
+        return ["statsforecast absent : comparaison ignorée (pip install statsforecast pour la refaire)."]
+    frame = pd.DataFrame({"unique_id": "appels", "ds": series.index, "y": np.log1p(series.to_numpy())})
+    models = {
+        "statsforecast AutoETS (saison 7)": lambda: AutoETS(season_length=7),
+        "statsforecast AutoTheta (saison 7)": lambda: AutoTheta(season_length=7),
+        "statsforecast MSTL (7, 365) + AutoETS": lambda: MSTL(
+            season_length=[7, 365], trend_forecaster=AutoETS(model="ZZN")
+        ),
+    }
+    rows = []
+    for name, make in models.items():
+        errors, inside, started = [], [], time.perf_counter()
+        for k in range(ORIGINS, 0, -1):
+            origin = len(series) - k * HORIZON
+            out = StatsForecast(models=[make()], freq="D").forecast(df=frame.iloc[:origin], h=HORIZON, level=[80])
+            mean_col, low_col, high_col = (c for c in out.columns if c not in ("unique_id", "ds"))
+            actual = series.to_numpy()[origin : origin + HORIZON]
+            errors.append(float(np.mean(np.abs(actual - np.expm1(out[mean_col].to_numpy())))))
+            low, high = np.expm1(out[low_col].to_numpy()), np.expm1(out[high_col].to_numpy())
+            inside.append(float(np.mean((actual >= low) & (actual <= high))))
+        per = ", ".join(f"{v:.0f}" for v in errors)
+        rows.append(
+            f"| {name} | {np.mean(errors):.0f} | {per} | couverture 80 % : {np.mean(inside):.2f} ; "
+            f"{(time.perf_counter() - started) / ORIGINS:.1f} s par origine |"
+        )
+    return rows
+
+
+def scaling(n_series: int) -> str:
+    """Time and peak memory of `forecast_volumes` on `n_series` synthetic daily reasons over two years."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=730, freq="D")
+    shape = np.array([1.3, 1.1, 1.0, 1.0, 0.9, 0.4, 0.1])[days.weekday]
+    season = 1 + 0.3 * np.sin(2 * np.pi * days.dayofyear.to_numpy() / 365.25)
+    counts = pd.DataFrame(
+        {f"motif_{i:04d}": rng.poisson(rng.uniform(1, 60) * shape * season) for i in range(n_series)}, index=days
+    ).astype(float)
+    tracemalloc.start()
+    started = time.perf_counter()
+    forecast_volumes(Volumes(counts=counts, period="day"), HORIZON)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return (
+        f"Échelle : {n_series} motifs synthétiques × 730 jours + total, horizon {HORIZON} j : {seconds:.0f} s "
+        f"({seconds / (n_series + 1):.2f} s par série), pic de mémoire Python (tracemalloc) {peak:.0f} Mo."
+    )
+
+
+def run(path: Path, *, compare: bool = True, n_series: int = 0) -> str:
     volumes = read_volumes(path, time_col="date", count_col="calls", period="day")
     series = volumes.counts["total"]
     errors: dict[str, list[float]] = {}
@@ -76,6 +137,10 @@ def run(path: Path) -> str:
     for name, values in errors.items():
         per = ", ".join(f"{v:.0f}" for v in values)
         lines.append(f"| {name} | {np.mean(values):.0f} | {per} | {np.mean(values) / best_naive:.2f} |")
+    if compare:
+        lines += ["", "Autre bibliothèque, mêmes origines (choix de la bibliothèque) :", ""]
+        lines += ["| méthode | MAE moyenne | MAE par origine | remarques |", "| --- | ---: | --- | --- |"]
+        lines += statsforecast_rows(series)
     lines += [
         "",
         f"Méthode choisie à chaque origine (validation croisée interne) : {', '.join(methods)}.",
@@ -84,18 +149,22 @@ def run(path: Path) -> str:
         f"Temps par origine (choix de méthode compris) : {np.mean(seconds):.1f} s.",
         "",
     ]
+    if n_series:
+        lines += [scaling(n_series), ""]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="append the section to docs/BENCHMARKS.md")
+    parser.add_argument("--no-compare", action="store_true", help="skip the statsforecast comparison")
+    parser.add_argument("--series", type=int, default=0, help="also time N synthetic daily series (scale)")
     args = parser.parse_args()
     path = shared_datasets() / DATASET / "case_data_calls.csv"
     if not path.exists():
         print(f"jeu de données absent : {path} — benchmark ignoré")
         return
-    section = run(path)
+    section = run(path, compare=not args.no_compare, n_series=args.series)
     print(section)
     if args.write:
         with (REPO_ROOT / "docs" / "BENCHMARKS.md").open("a", encoding="utf-8") as handle:
