@@ -221,3 +221,53 @@ def test_read_volumes_reads_semicolon_bom_day_first(tmp_path: Path) -> None:
         "2016-02-09"
     )
     assert volumes.counts[TOTAL].iloc[31] == 101  # 1 February
+
+
+def test_cli_from_the_store_counts_one_model_version(tmp_path: Path) -> None:
+    from serving.store import Database, PredictionRecord, ScoredCode
+
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    db = Database.open(url)
+    frame = daily_volumes(150)
+    records = []
+    for row in frame.itertuples():
+        day = dt.date.fromisoformat(row.date)
+        for i in range(int(row.appels)):
+            for version in ("m1", "m2") if row.motif == "attestation" and i == 0 else ("m1",):
+                records.append(
+                    PredictionRecord(
+                        call_id=f"{row.date}-{row.motif}-{i}",
+                        called_at=dt.datetime.combine(day, dt.time(8, i % 60), tzinfo=dt.UTC),
+                        code=str(row.motif),
+                        confidence=0.9,
+                        autre=False,
+                        top_k=(ScoredCode(str(row.motif), 0.9),),
+                        model_version=version,
+                        taxonomy_version="national@1.1.0",
+                        source="batch",
+                    )
+                )
+    db.predictions.add_many(records)
+    db.close()
+    out = tmp_path / "prev.csv"
+    last = frame["date"].max()
+    result = CliRunner().invoke(
+        build_app(),
+        ["forecast", "--database-url", url, "--to", last, "--horizon", "7", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert set(table["reason"]) == {TOTAL, "attestation", "rdv_prise", "reclamation"}
+    assert table["date"].min() == (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()
+    per_day = table[table["reason"] != TOTAL].groupby("date")["forecast"].sum()
+    total = table[table["reason"] == TOTAL].set_index("date")["forecast"]
+    np.testing.assert_allclose(per_day.loc[total.index], total, atol=0.05)
+    # m1 scored every call, m2 one a day: the history is m1's counts, no call counted twice
+    from serving.forecast.store import volumes_from_store
+
+    db = Database.open(url)
+    volumes = volumes_from_store(db, period="day", end=dt.date.fromisoformat(last))
+    db.close()
+    assert volumes.model_version == "m1"
+    expected = frame.pivot_table(index="date", columns="motif", values="appels", aggfunc="sum")
+    np.testing.assert_array_equal(volumes.counts["attestation"].to_numpy(), expected["attestation"].to_numpy())

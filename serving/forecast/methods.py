@@ -39,11 +39,12 @@ class MethodSpec:
     min_history: Callable[[Design], int]  # periods of history the method needs
 
 
-def _useful(columns: np.ndarray, end: int) -> np.ndarray:
-    """Regressors that vary over the history (a column constant there cannot be estimated)."""
+def _useful(columns: np.ndarray, end: int, *, skip: int = 0) -> np.ndarray:
+    """Regressors that vary over the rows fitted (a column constant there cannot be estimated); an AR(1) fit skips
+    its first row."""
     if columns.shape[1] == 0:
         return columns
-    keep = np.ptp(columns[:end], axis=0) > 0
+    keep = np.ptp(columns[skip:end], axis=0) > 0
     return columns[:, keep]
 
 
@@ -64,7 +65,7 @@ def naive(y: np.ndarray, design: Design, end: int, horizon: int) -> np.ndarray:
 
 
 def _autoreg(y: np.ndarray, exog: np.ndarray, end: int, horizon: int) -> np.ndarray:
-    exog = _useful(exog, end)
+    exog = _useful(exog, end, skip=1)
     log_y = np.log1p(y[:end])
     if exog.shape[1] == 0:
         model = AutoReg(log_y, lags=1, trend="c").fit()
