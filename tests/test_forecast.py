@@ -271,3 +271,11 @@ def test_cli_from_the_store_counts_one_model_version(tmp_path: Path) -> None:
     assert volumes.model_version == "m1"
     expected = frame.pivot_table(index="date", columns="motif", values="appels", aggfunc="sum")
     np.testing.assert_array_equal(volumes.counts["attestation"].to_numpy(), expected["attestation"].to_numpy())
+
+
+def test_weekly_driver_is_summed_over_days_once_per_date() -> None:
+    frame = daily_volumes(140)
+    frame["courrier"] = pd.to_datetime(frame["date"]).dt.weekday.eq(0).astype(float)  # 1 every Monday, every reason
+    volumes = prepare_volumes(frame, count_col="appels", by_col="motif", driver_cols=["courrier"], period="week")
+    assert volumes.drivers is not None
+    assert volumes.drivers["courrier"].tolist() == [1.0] * 20  # one Monday a week, not one per reason row

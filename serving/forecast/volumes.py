@@ -153,14 +153,14 @@ def prepare_volumes(
     wide = wide.reindex(full, fill_value=0.0).astype(float)
     wide.columns = [str(c) for c in wide.columns]
     wide.columns.name = None
-    drivers = _drivers(data, dates=starts, driver_cols=driver_cols, numbers=numbers, full=full, period=period)
+    drivers = _drivers(data, days=dates, driver_cols=driver_cols, numbers=numbers, full=full, period=period)
     return Volumes(counts=wide, period=period, drivers=drivers, by_reason=by_col is not None)
 
 
 def _drivers(
     data: pd.DataFrame,
     *,
-    dates: pd.DatetimeIndex,
+    days: pd.Series,
     driver_cols: Sequence[str],
     numbers: pd.Series,
     full: pd.DatetimeIndex,
@@ -178,9 +178,11 @@ def _drivers(
                 f"colonne {name} (facteur explicatif) : valeur non numérique ligne(s) {_rows(unreadable, numbers)}"
             )
         values[name] = parsed.to_numpy()
-    table = pd.DataFrame(values, index=dates)
-    # one value per period: the same for every series of a date, summed over the days of a week
-    per_day = table.groupby(level=0).max() if period == "day" else table.groupby(level=0).sum(min_count=1)
+    table = pd.DataFrame(values, index=pd.DatetimeIndex(days).normalize())
+    # one value per day (repeated on the rows of every series of that day), then summed over the days of a week
+    per_day = table.groupby(level=0).max()
+    if period == "week":
+        per_day = per_day.groupby(period_start(per_day.index, "week")).sum(min_count=1)
     gaps = per_day.reindex(full).isna().any(axis=1)
     if gaps.any():
         first = gaps[gaps].index[0].date().isoformat()

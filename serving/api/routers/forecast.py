@@ -19,6 +19,7 @@ from serving.api.schemas import ErrorOut, ValidationErrorOut
 from serving.forecast import ForecastError, SeriesTooShort, UnknownSeries, forecast_one
 from serving.forecast.store import last_complete_day, volumes_from_store
 from serving.forecast.volumes import Period
+from taxonomy.schema import CODE_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["prévisions"])
 HISTORY_DAYS = 730  # two years: yearly seasonality, bounded cost
@@ -43,7 +44,7 @@ HISTORY_DAYS = 730  # two years: yearly seasonality, bounded cost
 def get_forecast(
     resources: ResourcesDep,
     reason: str | None = Query(
-        default=None, max_length=64, pattern=r"^[a-z0-9_]+$", description="Code du motif ; absent : total des appels."
+        default=None, pattern=CODE_PATTERN, description="Code du motif ; absent : total des appels."
     ),
     horizon: int = Query(default=28, ge=1, le=90, description="Nombre de périodes à prévoir."),
     period: str = Query(default="day", pattern="^(day|week)$", description="day ou week."),
