@@ -17,6 +17,7 @@ from serving.forecast import (
     InvalidForecastOptions,
     InvalidVolumes,
     SeriesTooShort,
+    Volumes,
     forecast_volumes,
     prepare_volumes,
     read_volumes,
@@ -279,3 +280,23 @@ def test_weekly_driver_is_summed_over_days_once_per_date() -> None:
     volumes = prepare_volumes(frame, count_col="appels", by_col="motif", driver_cols=["courrier"], period="week")
     assert volumes.drivers is not None
     assert volumes.drivers["courrier"].tolist() == [1.0] * 20  # one Monday a week, not one per reason row
+
+
+def test_a_method_failing_on_a_series_sits_out_and_bands_are_never_narrower_than_poisson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from serving.forecast.methods import METHODS, MethodSpec
+
+    def broken(y: np.ndarray, design: object, end: int, horizon: int) -> np.ndarray:
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    spec = METHODS["ar_calendar"]
+    monkeypatch.setitem(METHODS, "ar_calendar", MethodSpec("ar_calendar", broken, spec.min_history))
+    days = pd.date_range("2024-01-01", periods=200, freq="D")
+    counts = pd.DataFrame({"flat": np.full(200, 40.0), "busy": 80 * WEEKDAY_SHAPE[days.weekday]}, index=days)
+    result = forecast_volumes(Volumes(counts=counts, period="day"), 7)
+    assert all("ar_calendar" not in scores for scores in result.cv_mae.values())
+    assert all("ar_calendar" not in method for method in result.methods.values())
+    flat = result.table[result.table["reason"] == "flat"]
+    # a perfectly flat history has zero CV error; the band still holds Poisson noise around ~40 calls
+    assert (flat["hi95"] - flat["lo95"] >= 20).all()

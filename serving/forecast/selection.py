@@ -8,7 +8,8 @@ Short or sparse series skip the contest: `naive`.
 
 Intervals are empirical (split-conformal style): the quantiles of the chosen method's cross-validation errors on the
 log1p scale, added to its forecast — so coverage is measured, not assumed from a model's Gaussian errors, and it is
-the same recipe for every method. Too few errors (< 10): Poisson quantiles around the forecast.
+the same recipe for every method — and never narrower than Poisson quantiles around the forecast (all there is with
+fewer than 10 errors).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from serving.forecast.methods import METHODS
 from serving.forecast.settings import ForecastSettings
 
 MIN_ERRORS = 10
+FIT_ERRORS = (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,13 @@ def _intervals(
     bounds = {}
     for level in levels:
         tail = (1 - level) / 2
+        # never narrower than Poisson noise around the forecast (a count is at least that uncertain)
+        low, high = poisson.ppf(tail, point), poisson.ppf(1 - tail, point)
         if len(log_errors) >= MIN_ERRORS:
             low_q, high_q = np.quantile(log_errors, [tail, 1 - tail])
             base = np.log1p(point)
-            low, high = np.expm1(base + min(low_q, 0.0)), np.expm1(base + max(high_q, 0.0))
-        else:
-            low, high = poisson.ppf(tail, point), poisson.ppf(1 - tail, point)
+            low = np.minimum(low, np.expm1(base + min(low_q, 0.0)))
+            high = np.maximum(high, np.expm1(base + max(high_q, 0.0)))
         bounds[level] = (np.clip(np.minimum(low, point), 0, None), np.maximum(high, point))
     return bounds
 
@@ -84,12 +87,15 @@ def forecast_series(
         errors = _naive_errors(y, design) if reason != "série creuse" else np.empty(0)
         return SeriesForecast(name, "naive", point, _intervals(point, errors, settings.levels), reason=reason)
 
-    # every method is judged on the same origins: one needing more history than the first origin offers sits out
-    predictions = {
-        method: [METHODS[method].fit_predict(y, design, origin, cv_horizon) for origin in origins]
-        for method in settings.methods
-        if METHODS[method].min_history(design) <= origins[0]
-    }
+    # every method is judged on the same origins: one needing more history than the first origin offers sits out,
+    # and so does one whose fit fails on this series (a degenerate history): the others still compete
+    predictions = {}
+    for method in settings.methods:
+        if METHODS[method].min_history(design) <= origins[0]:
+            try:
+                predictions[method] = [METHODS[method].fit_predict(y, design, o, cv_horizon) for o in origins]
+            except FIT_ERRORS:
+                continue
     actuals = [y[origin : origin + cv_horizon] for origin in origins]
     cv_mae = {m: _mae(actuals, p) for m, p in predictions.items()}
     ranked = sorted(cv_mae, key=lambda m: (cv_mae[m], m != "naive"))
@@ -98,8 +104,12 @@ def forecast_series(
         pair = f"{ranked[0]}+{ranked[1]}"
         predictions[pair] = [(a + b) / 2 for a, b in zip(predictions[ranked[0]], predictions[ranked[1]], strict=True)]
         cv_mae[pair] = _mae(actuals, predictions[pair])
-    chosen = min(cv_mae, key=lambda m: (cv_mae[m], m != "naive"))
-    point = np.mean([METHODS[part].fit_predict(y, design, end, horizon) for part in chosen.split("+")], axis=0)
+    for chosen in sorted(cv_mae, key=lambda m: (cv_mae[m], m != "naive")):
+        try:
+            point = np.mean([METHODS[part].fit_predict(y, design, end, horizon) for part in chosen.split("+")], axis=0)
+            break
+        except FIT_ERRORS:  # the winner fails on the full history: the next best (naive never fails)
+            continue
     log_errors = np.concatenate([np.log1p(a) - np.log1p(p) for a, p in zip(actuals, predictions[chosen], strict=True)])
     bounds = _intervals(point, log_errors, settings.levels)
     return SeriesForecast(name, chosen, point, bounds, cv_mae=cv_mae)
