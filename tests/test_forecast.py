@@ -300,3 +300,16 @@ def test_a_method_failing_on_a_series_sits_out_and_bands_are_never_narrower_than
     flat = result.table[result.table["reason"] == "flat"]
     # a perfectly flat history has zero CV error; the band still holds Poisson noise around ~40 calls
     assert (flat["hi95"] - flat["lo95"] >= 20).all()
+
+
+def test_unfinished_first_and_last_weeks_are_left_out_and_said() -> None:
+    frame = daily_volumes(150)
+    frame = frame[frame["date"] >= "2024-01-03"]  # Wednesday 3 January 2024 → Wednesday 29 May 2024
+    volumes = prepare_volumes(frame, count_col="appels", by_col="motif", period="week")
+    assert volumes.counts.index[0] == pd.Timestamp("2024-01-08") and volumes.counts.index[-1] == pd.Timestamp(
+        "2024-05-20"
+    )
+    result = forecast_volumes(volumes, 2)
+    assert result.table["date"].min() == dt.date(2024, 5, 27)
+    assert any(note.startswith("Première semaine incomplète (2024-01-03)") for note in result.notes)
+    assert any("Dernière semaine incomplète (jusqu'au 2024-05-29)" in note for note in result.notes)

@@ -106,7 +106,7 @@ def forecast_volumes(
     table = pd.concat([_frame(s, starts, settings.levels) for s in [total, *reasons]], ignore_index=True)
     if not volumes.by_reason:
         table = table.drop(columns="reason")
-    notes = []
+    notes = list(volumes.notes)
     if not design.school_holidays:
         notes.append(
             "Vacances scolaires non prises en compte : le calendrier fourni ne couvre pas toutes les années de la "
@@ -161,7 +161,7 @@ def forecast_one(
     else:
         raise UnknownSeries(f"aucun appel du motif {reason[:64]} dans l'historique (attendu : un code déjà prédit)")
     result = forecast_volumes(
-        Volumes(counts=counts, period=volumes.period, drivers=volumes.drivers, by_reason=False),
+        Volumes(counts=counts, period=volumes.period, drivers=volumes.drivers, by_reason=False, notes=volumes.notes),
         horizon,
         settings=settings,
     )

@@ -39,6 +39,7 @@ class Volumes:
     drivers: pd.DataFrame | None = None  # index: period starts from the first period, past the history if known
     by_reason: bool = True  # False: one series only (the total), no per-reason split
     model_version: str | None = None  # read from the store: the model whose predictions are counted
+    notes: tuple[str, ...] = ()  # what was done to the input, in French (e.g. an unfinished week left out)
 
     @property
     def last_start(self) -> pd.Timestamp:
@@ -153,8 +154,25 @@ def prepare_volumes(
     wide = wide.reindex(full, fill_value=0.0).astype(float)
     wide.columns = [str(c) for c in wide.columns]
     wide.columns.name = None
+    notes: list[str] = []
+    if period == "week":
+        wide, notes = _whole_weeks(wide, dates[known])
+        full = pd.DatetimeIndex(wide.index)
     drivers = _drivers(data, days=dates, driver_cols=driver_cols, numbers=numbers, full=full, period=period)
-    return Volumes(counts=wide, period=period, drivers=drivers, by_reason=by_col is not None)
+    return Volumes(counts=wide, period=period, drivers=drivers, by_reason=by_col is not None, notes=tuple(notes))
+
+
+def _whole_weeks(wide: pd.DataFrame, days: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out a first week not starting on Monday and a last week not ending on Sunday: a week with part of its
+    days looks like a drop (the days before or after the file are unknown, not zero)."""
+    notes = []
+    if days.min().weekday() != 0:
+        wide = wide.iloc[1:]
+        notes.append(f"Première semaine incomplète ({days.min().date().isoformat()}) laissée de côté.")
+    if days.max().weekday() != 6 and len(wide):
+        wide = wide.iloc[:-1]
+        notes.append(f"Dernière semaine incomplète (jusqu'au {days.max().date().isoformat()}) laissée de côté.")
+    return wide, notes
 
 
 def _drivers(
@@ -240,4 +258,8 @@ def volumes_from_records(
     wide = wide.reindex(period_range(low, high, period), fill_value=0.0).astype(float)
     wide.columns = [str(c) for c in wide.columns]
     wide.columns.name = None
-    return Volumes(counts=wide, period=period, by_reason=True)
+    notes: list[str] = []
+    if period == "week":
+        span = pd.Series(pd.to_datetime([max(long["date"].min(), first or dt.date.min), last or long["date"].max()]))
+        wide, notes = _whole_weeks(wide, span)
+    return Volumes(counts=wide, period=period, by_reason=True, notes=tuple(notes))
