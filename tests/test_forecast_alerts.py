@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from serving.forecast.alerts import forecast_volume_alerts
-from serving.monitoring import default_config, prepare_calls, volume_alerts, volume_table
+from serving.monitoring import default_config, prepare_calls, run_monitoring, volume_alerts, volume_table
+from serving.monitoring.volume_band import forecast_volume_alerts
 from tests._monitoring import calls
 
 SETTINGS = default_config().volume
@@ -55,3 +55,18 @@ def test_the_baseline_rule_still_flags_the_seasonal_peak() -> None:
     table = volume_table(seasonal, "week", settings=SETTINGS)
     last = table[table["period_start"] == table["period_start"].max()]
     assert len(_rdv_spikes(volume_alerts(last, SETTINGS))) == 1
+
+
+def test_run_monitoring_uses_the_band_when_configured() -> None:
+    banded = default_config().with_overrides({"volume": {"expected": "forecast"}})
+
+    def spikes(calls: pd.DataFrame, config) -> list:  # type: ignore[no-untyped-def,type-arg]
+        raw = calls.drop(columns=["period", "period_start"])
+        run = run_monitoring(raw, granularity="week", config=config, emerging=False, since=calls["period"].max())
+        return _rdv_spikes([a for p in run.report.periods for a in p.alerts])
+
+    seasonal = _calls(_week_index("2025-09-01"))
+    assert len(spikes(seasonal, default_config())) == 1  # baseline (the default): the « rentrée » is a spike
+    assert spikes(seasonal, banded) == []  # forecast band: it is the season
+    surge = _week_index("2025-03-10")
+    assert [a.period for a in spikes(_calls(surge, surge_week=surge), banded)] == ["2025-W11"]

@@ -14,7 +14,7 @@ A spike needs all of: ≥ `min_baseline_periods` baseline periods, observed ≥ 
 So 2 → 5 calls never alerts (5 < `min_count`, and z = (5 − 2) / sqrt(2) ≈ 2.1 < 3). Severity is "critical" when
 |z| ≥ `strong_z` and the ratio is beyond `strong_ratio`.
 
-Forecast band (optional): a table given columns `lo95`/`hi95` (`serving.forecast.alerts.with_forecast_band`: the
+Forecast band (`expected: forecast`): a table given columns `lo95`/`hi95` (`volume_band.with_forecast_band`: the
 expected value is then the forecast, the band its 95 % interval, which knows the season) judges those rows by the band
 instead of `min_z`: a spike is what leaves the band above, a drop below; `min_count`, `min_delta` and `min_ratio`
 still apply. Rows without a band keep the rule above.
