@@ -67,16 +67,30 @@ def test_reasons_add_up_to_the_total_and_bounds_hold() -> None:
     assert attestation.to_numpy()[weekdays == 0].mean() > 5 * attestation.to_numpy()[weekdays == 6].mean()
 
 
-def test_reconciliation_moves_every_reason_by_the_same_amount_and_stays_non_negative() -> None:
-    def series(name: str, values: list[float]) -> SeriesForecast:
+def test_reconciliation_shares_the_gap_by_uncertainty_and_stays_non_negative() -> None:
+    def series(name: str, values: list[float], spread: float) -> SeriesForecast:
         point = np.array(values)
-        return SeriesForecast(name, "naive", point, {0.8: (point - 1, point + 1), 0.95: (point - 2, point + 2)})
+        bounds = {
+            0.8: (point - 1.2816 * spread, point + 1.2816 * spread),
+            0.95: (point - 3 * spread, point + 3 * spread),
+        }
+        return SeriesForecast(name, "naive", point, bounds)
 
-    total, reasons = reconcile(series(TOTAL, [100.0, 10.0]), [series("a", [60.0, 0.5]), series("b", [31.0, 30.0])])
+    # equal uncertainty: OLS — every series moves by the same (100 − 91) / 3 = 3
+    total, reasons = reconcile(
+        series(TOTAL, [100.0, 10.0], 2.0), [series("a", [60.0, 0.5], 2.0), series("b", [31.0, 30.0], 2.0)]
+    )
     np.testing.assert_allclose(total.forecast, reasons[0].forecast + reasons[1].forecast)
-    assert reasons[0].forecast[0] - 60 == pytest.approx(3.0)  # (100 − 91) / 3
+    assert reasons[0].forecast[0] - 60 == pytest.approx(3.0) and total.forecast[0] == pytest.approx(97.0)
     assert reasons[0].forecast[1] == 0.0  # 0.5 − 6.83 clipped to 0; the total follows
     assert total.forecast[1] == pytest.approx(reasons[1].forecast[1])
+
+    # the uncertain reason absorbs most of the gap: σ² shares 1 (total), 1 (a), 16 (b) of 18
+    total, reasons = reconcile(series(TOTAL, [100.0], 1.0), [series("a", [60.0], 1.0), series("b", [22.0], 4.0)])
+    assert reasons[0].forecast[0] == pytest.approx(60 + 18 / 18) and reasons[1].forecast[0] == pytest.approx(22 + 16)
+    assert total.forecast[0] == pytest.approx(99.0)
+    low, high = reasons[1].bounds[0.8]
+    assert high[0] - low[0] == pytest.approx(2 * 1.2816 * 4.0)  # bounds move with their forecast
 
 
 def test_french_public_and_school_holidays() -> None:
