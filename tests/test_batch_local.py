@@ -328,8 +328,17 @@ def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame
         try:
             return {
                 call_id: tuple(
-                    (r.code, r.confidence, r.autre, r.decision, r.prediction_set, r.top_k, r.redacted_text)
-                    + (r.model_version, r.taxonomy_version)
+                    (
+                        r.code,
+                        r.confidence,
+                        r.autre,
+                        r.decision,
+                        r.prediction_set,
+                        r.top_k,
+                        r.redacted_text,
+                        r.model_version,
+                        r.taxonomy_version,
+                    )
                     for r in database.predictions.get(call_id)
                 )
                 for call_id in sample.call_id

@@ -54,7 +54,7 @@ TOPICS = {
     "sante": "médecin remboursement soins mutuelle ordonnance hôpital carte vitale",
     "impots": "impôt déclaration revenus avis taxe prélèvement fiscal réduction",
 }
-FILLER = "usager appel demande question dossier information souhaite savoir".split()
+FILLER = ["usager", "appel", "demande", "question", "dossier", "information", "souhaite", "savoir"]
 
 
 def synthetic(n_per_reason: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:

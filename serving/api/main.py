@@ -12,7 +12,7 @@ from serving.api import handlers
 from serving.api.guard import GuardMiddleware
 from serving.api.lifespan import make_lifespan
 from serving.api.resources import ResourceLoader, load_resources
-from serving.api.routers import agent, feedback, health, review, review_api, suggestions, taxonomy
+from serving.api.routers import agent, feedback, forecast, health, review, review_api, suggestions, taxonomy
 from serving.api.routers.agent import STATIC_DIR
 from serving.api.settings import Settings
 
@@ -22,7 +22,8 @@ Suggestions de **motifs d'appel** pour les agents des services publics, pendant 
 - `POST /v1/suggestions` : motifs probables d'une note, drapeau « autre », piste d'autonomie ;
 - `POST /v1/feedback` : motif finalement retenu par l'agent ;
 - `GET /v1/taxonomy` : base de motifs en vigueur (avec l'extension locale d'un site) ;
-- `GET /v1/review/clusters` : clusters émergents à revoir (pages de revue des analystes : `/revue`).
+- `GET /v1/review/clusters` : clusters émergents à revoir (pages de revue des analystes : `/revue`) ;
+- `GET /v1/forecast` : appels attendus par jour ou par semaine, pour un motif ou au total.
 
 Les notes sont anonymisées avant tout enregistrement et ne sont jamais journalisées ni reprises dans un message
 d'erreur.
@@ -33,6 +34,7 @@ TAGS = [
     {"name": "retours", "description": "Motifs choisis par les agents : la meilleure donnée d'entraînement."},
     {"name": "base de motifs", "description": "Codes et libellés que l'agent peut choisir."},
     {"name": "revue", "description": "Clusters émergents à revoir (lecture) ; les décisions se prennent sur /revue."},
+    {"name": "prévisions", "description": "Appels attendus par motif, d'après les appels enregistrés."},
     {"name": "santé", "description": "Sondes et versions."},
 ]
 
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, loader: ResourceLoader | Non
         feedback.router,
         taxonomy.router,
         review_api.router,
+        forecast.router,
         health.router,
         agent.router,
         review.router,

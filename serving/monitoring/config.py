@@ -50,6 +50,7 @@ class VolumeConfig(_Section):
     strong_ratio: float = Field(gt=1.0)
     drops: bool
     dimensions: tuple[Literal["site", "channel"], ...]
+    expected: Literal["baseline", "forecast"] = "baseline"  # forecast: judged against the forecast band
 
 
 class RepresentationConfig(_Section):

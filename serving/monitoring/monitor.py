@@ -162,6 +162,10 @@ def run_monitoring(
         calls, granularity, dimensions=dimensions, baseline_periods=config.autre.baseline_periods
     )
     volumes = volume_table(calls, granularity, settings=config.volume)
+    if config.volume.expected == "forecast":
+        from serving.monitoring.volume_band import banded_volume_table  # statsmodels, only when asked for
+
+        volumes = banded_volume_table(calls, volumes, granularity, since=since)
     alerts: dict[str, list[Alert]] = {}
     found_alerts = (
         to_confirm_alerts(shares, config)

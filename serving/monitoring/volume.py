@@ -13,6 +13,11 @@ A spike needs all of: ≥ `min_baseline_periods` baseline periods, observed ≥ 
 `min_delta`, ratio ≥ `min_ratio` (or nothing expected), z ≥ `min_z`; a drop the mirror image (expected ≥ `min_count`).
 So 2 → 5 calls never alerts (5 < `min_count`, and z = (5 − 2) / sqrt(2) ≈ 2.1 < 3). Severity is "critical" when
 |z| ≥ `strong_z` and the ratio is beyond `strong_ratio`.
+
+Forecast band (`expected: forecast`): a table given columns `lo95`/`hi95` (`volume_band.with_forecast_band`: the
+expected value is then the forecast, the band its 95 % interval, which knows the season) judges those rows by the band
+instead of `min_z`: a spike is what leaves the band above, a drop below; `min_count`, `min_delta` and `min_ratio`
+still apply. Rows without a band keep the rule above.
 """
 
 from __future__ import annotations
@@ -103,21 +108,25 @@ def volume_alerts(
     labels = reason_labels or {}
     ready = table[table["baseline_periods"] >= settings.min_baseline_periods]
     alerts: list[tuple[pd.Timestamp, float, Alert]] = []
+    banded = "hi95" in table.columns
     for row in ready.itertuples(index=False):
         expected, observed = float(row.expected), int(row.observed)
         nothing_expected = expected <= 0
+        in_band = banded and not pd.isna(row.hi95)
+        above = observed > row.hi95 if in_band else row.z >= settings.min_z
+        below = observed < row.lo95 if in_band else row.z <= -settings.min_z
         spike = (
             observed >= settings.min_count
             and observed - expected >= settings.min_delta
             and (nothing_expected or row.ratio >= settings.min_ratio)
-            and row.z >= settings.min_z
+            and above
         )
         drop = (
             settings.drops
             and expected >= settings.min_count
             and expected - observed >= settings.min_delta
             and row.ratio <= 1 / settings.min_ratio
-            and row.z <= -settings.min_z
+            and below
         )
         if not (spike or drop):
             continue
@@ -131,9 +140,14 @@ def volume_alerts(
         label = f" ({labels[row.code]})" if row.code in labels else ""
         where = "" if row.scope == ALL_SCOPE else f" {scope_phrase({str(row.scope): str(row.group)})}"
         factor = "motif absent des périodes précédentes" if nothing_expected else f"×{number(row.ratio)}"
+        band = (
+            f"hors de l'intervalle prévu à 95 % [{number(row.lo95)} – {number(row.hi95)}]"
+            if in_band
+            else f"écart normalisé {number(row.z)}"
+        )
         message = (
             f"{'Pic' if spike else 'Baisse'} du motif {row.code}{label}{where} : {observed} appels contre "
-            f"{number(expected)} attendus ({factor}, écart normalisé {number(row.z)})."
+            f"{number(expected)} attendus ({factor}, {band})."
         )
         alert = Alert(
             kind="volume_spike" if spike else "volume_drop",
@@ -149,7 +163,7 @@ def volume_alerts(
                 "z": float(row.z),
                 "total_calls": int(row.total),
                 "baseline_periods": int(row.baseline_periods),
-                "measure": settings.measure,
+                "measure": "forecast" if in_band else settings.measure,
             },
         )
         alerts.append((row.period_start, -abs(float(row.z)), alert))

@@ -19,6 +19,7 @@ from serving.monitoring import AUTRE, MonitoringConfig, MonitoringRun
 from serving.monitoring.results import Alert, EmergingCluster
 from serving.reports import formatting as fmt
 from serving.reports.calibration import AutreCalibration
+from serving.reports.forecasts import ForecastSection
 from taxonomy import Taxonomy
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -215,6 +216,7 @@ class ReportContent:
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     calibration: AutreCalibration = field(default_factory=AutreCalibration)  # expected false-« autre » rate
     max_to_confirm_share: float | None = None  # « modèle à vérifier » above this « à confirmer » share
+    forecasts: ForecastSection | None = None  # « Prévisions » (serving.reports.forecasts), filled by make_report
 
     @property
     def n_alerts(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from serving.redaction import default_redactor
 from serving.reports.calibration import AutreCalibration, read_calibration
 from serving.reports.content import Coverage, ReportContent, build_report
 from serving.reports.errors import InvalidReportOptions, NoCallsInRange
+from serving.reports.forecasts import forecast_section
 from serving.reports.render import render_report
 from serving.review.emerging import (
     EmergingInput,
@@ -192,6 +193,8 @@ def make_report(
         redact=redact or default_redactor().redact,
         calibration=calibration,
     )
+    labels = {reason.code: reason.label for reason in taxonomy.reasons}
+    content = replace(content, forecasts=forecast_section(calls, end=request.end, labels=labels))
     with atomic_file(request.out, "w") as handle:  # never a half-written report
         handle.write(render_report(content, version=version))
     return ReportResult(

@@ -100,7 +100,41 @@ def _charts(content: ReportContent) -> dict[str, Any]:
         "domains": domains,
         "reason_sparks": reason_sparks,
         "cluster_sparks": cluster_sparks,
+        "forecasts": _forecast_charts(content),
     }
+
+
+def _forecast_charts(content: ReportContent) -> dict[str, Markup]:
+    """Per series: the last weeks observed, then the forecast and its 95 % band (lines; the table has the numbers)."""
+    section = content.forecasts
+    if section is None:
+        return {}
+    charts = {}
+    for reason in section.reasons:
+        past, future = len(reason.history), len(reason.rows)
+        labels = [f"{start:%d/%m}" for start, _ in reason.history] + [f"{row.start:%d/%m}" for row in reason.rows]
+        # the forecast lines start at the last observed week, so they join the history
+        joint = [float(reason.history[-1][1])] if reason.history else []
+        lead: list[float | None] = [None] * (past - len(joint))
+        series = [
+            Series("observé", [float(n) for _, n in reason.history] + [None] * future),
+            Series("prévision", [*lead, *joint, *(row.forecast for row in reason.rows)]),
+            Series("haut 95 %", [*lead, *joint, *(row.hi95 for row in reason.rows)]),
+            Series("bas 95 %", [*lead, *joint, *(row.lo95 for row in reason.rows)]),
+        ]
+        charts[reason.code] = line_chart(
+            labels,
+            series,
+            title=f"{reason.label} : appels par semaine et prévision",
+            description=(
+                f"{past} semaines observées puis {future} semaines prévues, avec les bornes de l'intervalle à 95 % ; "
+                "les valeurs sont dans le tableau."
+            ),
+            ident=f"graphique-prevision-{reason.code}",
+            value_format=fmt.count,
+            height=240,
+        )
+    return charts
 
 
 def _axis_pct(value: float) -> str:
