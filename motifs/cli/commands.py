@@ -17,6 +17,7 @@ from motifs.cli import (
     serve_cmd,
     taxonomy_cmd,
     train_cmd,
+    users_cmd,
 )
 
 
@@ -34,3 +35,4 @@ def register(app: typer.Typer) -> None:
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
     train_cmd.register(app)
+    users_cmd.register(app)

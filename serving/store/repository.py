@@ -1,9 +1,10 @@
 """Repositories: the only place where serving code reads and writes the database (no SQL elsewhere).
 
 `Database.open(url)` creates the engine and migrates the schema; `db.predictions`, `db.feedback`, `db.monitoring`
-(cluster registry, runs, snapshots: `serving.store.monitoring`) and `db.review` (decisions, reviewed examples) are the
-repositories. Writes are short transactions that take the write lock up front on SQLite, insert rows sorted by key
-(no deadlock between concurrent PostgreSQL writers); predictions are idempotent on (call_id, model_version).
+(cluster registry, runs, snapshots: `serving.store.monitoring`), `db.review` (decisions, reviewed examples) and
+`db.users` (`serving.store.users`) are the repositories. Writes are short transactions that take the write lock up
+front on SQLite, insert rows sorted by key (no deadlock between concurrent PostgreSQL writers); predictions are
+idempotent on (call_id, model_version).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from serving.store.migrate import upgrade
 from serving.store.monitoring import MonitoringStore, ReviewStore
 from serving.store.records import CodeCount, FeedbackRecord, PredictionRecord, ScoredCode, Source
 from serving.store.schema import FeedbackRow, PredictionRow, utcnow
+from serving.store.users import UserStore
 
 OnConflict = Literal["replace", "keep"]
 _PREDICTIONS: Table = PredictionRow.__table__  # type: ignore[assignment]
@@ -40,6 +42,7 @@ class Database:
         self.feedback = FeedbackStore(engine)
         self.monitoring = MonitoringStore(engine)
         self.review = ReviewStore(engine)
+        self.users = UserStore(engine)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Database:
