@@ -68,3 +68,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _test_client_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API checks the Host header (TrustedHostMiddleware): Starlette's TestClient sends « testserver »."""
+    monkeypatch.setenv("MOTIFS_ALLOWED_HOSTS", '["testserver", "127.0.0.1", "localhost"]')

@@ -318,7 +318,7 @@ def test_concurrent_requests_each_get_their_own_answer(tmp_path: Path, model: Ke
 
     async def main() -> list[tuple[str, str]]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
 
             async def one(i: int, word: str) -> tuple[str, str]:
                 response = await http.post("/v1/suggestions", json={"text": f"{word} {i}", "call_id": f"C-{i}-{word}"})

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
+from serving.api.auth import require
 from serving.api.dependencies import ResourcesDep
 from serving.api.schemas import ErrorOut, FeedbackRequest, FeedbackResponse, ValidationErrorOut
 from serving.store import FeedbackRecord
 
-router = APIRouter(prefix="/v1", tags=["retours"])
+router = APIRouter(prefix="/v1", tags=["retours"], dependencies=[Depends(require("agent"))])
 
 
 @router.post(

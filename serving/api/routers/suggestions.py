@@ -7,8 +7,9 @@ import time
 from datetime import UTC, datetime
 from functools import partial
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Depends
 
+from serving.api.auth import require
 from serving.api.dependencies import ResourcesDep, SettingsDep
 from serving.api.guard import log_exception_safely
 from serving.api.handlers import TextTooLong
@@ -17,7 +18,7 @@ from serving.api.suggest import compute_suggestion, degraded_response, run_with_
 from serving.errors import ServingError
 from serving.store import Database, PredictionRecord
 
-router = APIRouter(prefix="/v1", tags=["suggestions"])
+router = APIRouter(prefix="/v1", tags=["suggestions"], dependencies=[Depends(require("agent"))])
 logger = logging.getLogger("motifs.api")
 
 
