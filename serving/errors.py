@@ -88,3 +88,7 @@ class InvalidUser(AuthError):
 
 class CallIdConflict(StoreError):
     """A call_id already holds a prediction from another source (e.g. a batch row): the API never overwrites it."""
+
+
+class ExposureRefused(AuthError):
+    """`motifs serve` asked to listen beyond this machine without authentication (no users, no OIDC)."""

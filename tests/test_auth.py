@@ -219,3 +219,45 @@ def test_oidc_tokens_are_verified_against_the_providers_keys(tmp_path: Path, rsa
             response = client.get("/v1/taxonomy", headers=bearer(token))
             assert response.status_code == 401, why
             assert "jeton OIDC" in response.json()["detail"]
+
+
+# --- safe defaults of `motifs serve` --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_serve_without_users_stays_on_the_loopback_and_says_so(host: str) -> None:
+    from serving.api.server import check_exposure
+
+    message = check_exposure(Settings(), host, active_users=0)
+    assert "Aucun utilisateur configuré" in message and "limité à cette machine" in message
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::", "motifs.exemple.fr"])
+def test_serve_refuses_another_interface_without_authentication(host: str) -> None:
+    from serving.api.server import check_exposure
+    from serving.errors import ExposureRefused
+
+    with pytest.raises(ExposureRefused, match="aucun utilisateur configuré"):
+        check_exposure(Settings(), host, active_users=0)
+    # With users, the public name must be an allowed host, or nobody could reach the service.
+    with pytest.raises(ExposureRefused, match="MOTIFS_ALLOWED_HOSTS"):
+        check_exposure(Settings(allowed_hosts=["localhost"]), host, active_users=2)
+    message = check_exposure(Settings(allowed_hosts=["motifs.exemple.fr"]), host, active_users=2)
+    assert message.startswith("Authentification exigée (2 utilisateur(s) actif(s))")
+    oidc = Settings(allowed_hosts=["motifs.exemple.fr"], oidc_issuer=ISSUER, oidc_audience="motifs")
+    assert "OIDC" in check_exposure(oidc, host, active_users=0)
+
+
+def test_motifs_serve_refuses_all_interfaces_without_users(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from motifs.cli.main import build_app
+    from pipeline.artifact import save_model
+    from serving.errors import ExposureRefused
+    from tests.api_doubles import KeywordModel
+
+    save_model(KeywordModel(), tmp_path / "model")
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    args = ["serve", "--model", str(tmp_path / "model"), "--host", "0.0.0.0", "--database-url", url]
+    result = CliRunner().invoke(build_app(), args)
+    assert isinstance(result.exception, ExposureRefused)
