@@ -216,6 +216,7 @@ def test_feedback_is_stored_and_unknown_codes_refused(client: TestClient, tmp_pa
         "chosen_code": "attestation",
         "national_code": "attestation",
         "taxonomy_version": "national@1.1.0",
+        "call_known": False,  # no suggestion was stored for A-1: kept, flagged (tests/test_call_ids.py)
     }
     local = client.post(
         "/v1/feedback", json={"call_id": "A-2", "chosen_code": "lyon_fsl_energie", "site": "metropole_lyon"}

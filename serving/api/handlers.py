@@ -51,6 +51,17 @@ class TextTooLong(OwnMessage):
         )
 
 
+class CallIdTaken(OwnMessage):
+    def __init__(self, call_id: str, sources: set[str]) -> None:
+        super().__init__(
+            status_code=409,
+            detail=(
+                f"l'appel {call_id} est déjà qualifié par une autre source ({', '.join(sorted(sources))}) : "
+                "la suggestion n'a pas été enregistrée (attendu : un call_id propre à l'appel en cours)"
+            ),
+        )
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}

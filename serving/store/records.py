@@ -95,6 +95,8 @@ class FeedbackRecord:
     site: str | None = None
     model_version: str | None = None
     created_at: datetime | None = field(default=None, compare=False)  # set by the store
+    # Set by the store: the call had a prediction when the feedback came (False: a call_id the store never saw).
+    call_known: bool | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.call_id:

@@ -19,8 +19,10 @@ each scope has its own cluster ids, since period labels of different granulariti
 - `review_decisions`: who decided what on a cluster and when (create a reason, attach to a reason, dismiss);
 - `reviewed_examples`: the redacted notes a decision turned into training examples of a reason.
 
-Users (revision 0003): `users` — a name, a role (agent, analyst, admin) and the SHA-256 of the user's token (the
-token itself is shown once and never stored); revoking keeps the row (decisions still name their author).
+Revision 0003: `users` — a name, a role (agent, analyst, admin) and the SHA-256 of the user's token (the token
+itself is shown once and never stored; revoking keeps the row: decisions still name their author); and
+`feedback.call_known` (was the call in the store when the feedback came: the API accepts feedback for any call_id
+but flags the unknown ones).
 
 Timestamps are stored in UTC and always returned timezone-aware.
 """
@@ -155,6 +157,9 @@ class FeedbackRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     taxonomy_version: Mapped[str] = mapped_column(String(VERSION_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    call_known: Mapped[bool | None] = mapped_column(
+        comment="the call had a prediction in the store when the feedback came (revision 0003; NULL before)"
+    )
 
     __table_args__ = (
         Index(None, "call_id"),

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import APIRouter, BackgroundTasks, Depends
+from starlette.concurrency import run_in_threadpool
 
 from serving.api.auth import require
 from serving.api.dependencies import ResourcesDep, SettingsDep
 from serving.api.guard import log_exception_safely
-from serving.api.handlers import TextTooLong
+from serving.api.handlers import CallIdTaken, TextTooLong
 from serving.api.schemas import ErrorOut, SuggestionRequest, SuggestionResponse, ValidationErrorOut
 from serving.api.suggest import compute_suggestion, degraded_response, run_with_timeout
 from serving.errors import ServingError
@@ -30,11 +31,13 @@ logger = logging.getLogger("motifs.api")
         "quand aucun motif n'atteint le seuil, et la piste d'autonomie (self-service) du premier motif. "
         "Avec `site`, l'extension locale de la base de motifs s'applique (libellés et motifs locaux). "
         "La note est anonymisée avant tout enregistrement et n'est jamais journalisée ; elle est enregistrée "
-        "(anonymisée) seulement si `call_id` est fourni. Si le modèle ne répond pas à temps "
+        "(anonymisée) seulement si `call_id` est fourni ; un `call_id` déjà qualifié par une autre source "
+        "(reclassification batch) est refusé (409) sans rien écraser. Si le modèle ne répond pas à temps "
         "(MOTIFS_REQUEST_TIMEOUT_S), la réponse est vide avec `degraded: true`."
     ),
     response_model=SuggestionResponse,
     responses={
+        409: {"model": ErrorOut, "description": "call_id déjà qualifié par une autre source (batch), rien d'écrasé."},
         413: {"model": ErrorOut, "description": "Note plus longue que MOTIFS_MAX_TEXT_LENGTH, ou requête trop lourde."},
         400: {"model": ErrorOut, "description": "Corps de requête illisible (pas du JSON UTF-8)."},
         422: {"model": ValidationErrorOut, "description": "Requête invalide (la valeur reçue n'est jamais reprise)."},
@@ -48,6 +51,10 @@ async def post_suggestions(
     if len(body.text) > settings.max_text_length:
         raise TextTooLong(len(body.text), settings.max_text_length)
     k = body.k or settings.top_k
+    if settings.store_suggestions and body.call_id is not None:
+        others = await run_in_threadpool(resources.database.predictions.other_sources, body.call_id, "api")
+        if others:
+            raise CallIdTaken(body.call_id, others)
     work = partial(compute_suggestion, resources, body, k=k, store=settings.store_suggestions, now=datetime.now(UTC))
     try:
         outcome = await run_with_timeout(resources.executor, work, settings.request_timeout_s)

@@ -1,4 +1,5 @@
-"""Users of the API and the review pages: name, role, SHA-256 of their token.
+"""Users of the API and the review pages (name, role, SHA-256 of their token); feedback flagged when its call is
+unknown to the store.
 
 Revision ID: 0003
 Revises: 0002
@@ -23,6 +24,15 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("feedback") as batch:
+        batch.add_column(
+            sa.Column(
+                "call_known",
+                sa.Boolean(),
+                nullable=True,
+                comment="the call had a prediction in the store when the feedback came (revision 0003; NULL before)",
+            )
+        )
     op.create_table(
         "users",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -47,3 +57,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("users")
+    with op.batch_alter_table("feedback") as batch:
+        batch.drop_column("call_known")
