@@ -10,6 +10,7 @@ from motifs.cli import (
     demo_data_cmd,
     emerging_cmd,
     evaluate_cmd,
+    models_cmd,
     reclassify_cmd,
     redact_cmd,
     report_cmd,
@@ -28,6 +29,7 @@ def register(app: typer.Typer) -> None:
     demo_data_cmd.register(app)
     emerging_cmd.register(app)
     evaluate_cmd.register(app)
+    models_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
     report_cmd.register(app)

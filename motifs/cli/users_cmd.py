@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,7 +23,7 @@ _DATABASE_HELP = "Base de données (défaut : MOTIFS_DATABASE_URL, sinon motifs-
 
 @app.command("add")
 def add_cmd(
-    name: str = typer.Argument(..., help="Nom de l'utilisateur (lettres, chiffres, « . _ @ - »)."),
+    name: Annotated[str, typer.Argument(help="Nom de l'utilisateur (lettres, chiffres, « . _ @ - »).")],
     role: str = typer.Option(..., "--role", help=f"Rôle : {', '.join(ROLES)}."),
     database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_HELP),
 ) -> None:
@@ -67,7 +69,7 @@ def list_cmd(
 
 @app.command("revoke")
 def revoke_cmd(
-    name: str = typer.Argument(..., help="Nom de l'utilisateur à révoquer."),
+    name: Annotated[str, typer.Argument(help="Nom de l'utilisateur à révoquer.")],
     database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_HELP),
 ) -> None:
     """Révoque un utilisateur : son jeton et ses sessions ouvertes cessent aussitôt de fonctionner.
