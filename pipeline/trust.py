@@ -54,9 +54,7 @@ def is_trusted(sha256: str, path: str | Path | None = None) -> bool:
     return sha256.lower() in trusted_hashes(path)
 
 
-def record_trusted(
-    sha256: str, *, model_version: str | None, origin: str, path: str | Path | None = None
-) -> Path:
+def record_trusted(sha256: str, *, model_version: str | None, origin: str, path: str | Path | None = None) -> Path:
     """Append `sha256` to the trusted record (idempotent: an already trusted hash is not written twice)."""
     digest = sha256.lower()
     if not _SHA256.match(digest):
