@@ -261,3 +261,45 @@ def test_motifs_serve_refuses_all_interfaces_without_users(tmp_path: Path) -> No
     args = ["serve", "--model", str(tmp_path / "model"), "--host", "0.0.0.0", "--database-url", url]
     result = CliRunner().invoke(build_app(), args)
     assert isinstance(result.exception, ExposureRefused)
+
+
+def test_oidc_keys_fetched_from_the_jwks_url(rsa_keys) -> None:  # type: ignore[no-untyped-def]
+    """The provider's jwks_uri, served here on the loopback (no network): PyJWKClient fetches and caches it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from serving.api.oidc import OidcVerifier
+    from serving.errors import AuthError
+
+    good, _ = rsa_keys
+    body = json.dumps(_jwks(good, "k1")).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/certs"
+        verifier = OidcVerifier(issuer=ISSUER, audience="motifs", jwks_url=url)
+        identity = verifier.verify(_token(good, roles="admin", preferred_username="chef"))
+        assert (identity.name, identity.role) == ("chef", "admin")
+        with pytest.raises(AuthError):
+            verifier.verify("a.b.c")
+    finally:
+        server.shutdown()
+    with pytest.raises(AuthError, match="MOTIFS_OIDC_AUDIENCE"):
+        OidcVerifier(issuer=ISSUER, audience=None, jwks_url="http://127.0.0.1:1/certs")
+    with pytest.raises(AuthError, match="un seul"):
+        OidcVerifier(issuer=ISSUER, audience="motifs")
+    with pytest.raises(AuthError, match="inconnu"):
+        OidcVerifier(issuer=ISSUER, audience="motifs", jwks=_jwks(good, "k1"), role_map={"x": "root"})
+    with pytest.raises(AuthError, match="JWKS vide"):
+        OidcVerifier(issuer=ISSUER, audience="motifs", jwks={"keys": []})

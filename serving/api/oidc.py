@@ -48,7 +48,10 @@ class OidcVerifier:
         self.issuer = issuer
         self.audience = audience
         self._client = jwt.PyJWKClient(jwks_url) if jwks_url is not None else None
-        self._keys = jwt.PyJWKSet.from_dict(dict(jwks)) if jwks is not None else None
+        try:
+            self._keys = jwt.PyJWKSet.from_dict(dict(jwks)) if jwks is not None else None
+        except jwt.PyJWTError:
+            raise AuthError("OIDC : jeu de clés JWKS vide ou illisible (MOTIFS_OIDC_JWKS_FILE)") from None
         self.roles_claim = roles_claim
         self.role_map = dict(role_map) if role_map else {role: role for role in ROLES}
         unknown = sorted(set(self.role_map.values()) - set(ROLES))
