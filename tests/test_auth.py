@@ -122,6 +122,8 @@ def test_review_pages_ask_for_a_login_and_decisions_carry_the_user_and_need_the_
     # The agents' page script uses the same session with the CSRF header.
     assert client.post("/v1/suggestions", json=NOTE).status_code == 403
     assert client.post("/v1/suggestions", json=NOTE, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert client.post("/deconnexion", data={}).status_code == 403  # another site cannot log the user out
+    assert client.get("/revue").status_code == 200
     client.post("/deconnexion", data={"csrf": csrf})
     assert client.get("/revue", follow_redirects=False).status_code == 303
 

@@ -87,7 +87,7 @@ def auth_enabled(settings: Settings, resources: Resources) -> bool:
     return settings.oidc_enabled or resources.database.users.count_active() > 0
 
 
-def _bearer(request: Request, resources: Resources, settings: Settings, header: str) -> Principal:
+def _bearer(request: Request, resources: Resources, header: str) -> Principal:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -105,7 +105,8 @@ def _bearer(request: Request, resources: Resources, settings: Settings, header: 
     return Principal(name=user.name, role=user.role, authenticated=True)
 
 
-def _from_session(request: Request, resources: Resources) -> Principal | None:
+def session_principal(request: Request, resources: Resources) -> Principal | None:
+    """The user of the request's web session, if it has one and they are still active."""
     session: dict[str, Any] = request.session
     user_id = session.get(SESSION_USER)
     if not isinstance(user_id, int):
@@ -126,8 +127,8 @@ def get_principal(request: Request, resources: ResourcesDep) -> Principal:
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization")
     if header:
-        return _bearer(request, resources, settings, header)
-    principal = _from_session(request, resources)
+        return _bearer(request, resources, header)
+    principal = session_principal(request, resources)
     if principal is not None:
         # Forms check their `csrf` field themselves (the body is theirs to read); scripts send the header.
         unsafe = request.method not in SAFE_METHODS and not request.url.path.startswith("/revue")

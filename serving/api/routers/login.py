@@ -20,7 +20,7 @@ from serving.api.auth import (
     PageAuthRequired,
     auth_enabled,
     csrf_matches,
-    get_principal,
+    session_principal,
 )
 from serving.api.dependencies import ResourcesDep, SettingsDep
 from serving.api.forms import read_form, same_origin
@@ -69,11 +69,8 @@ async def login(request: Request, resources: ResourcesDep) -> Response:
 @router.post("/deconnexion")
 async def logout(request: Request, resources: ResourcesDep) -> Response:
     form = await read_form(request, ("csrf",)) or {}
-    try:
-        principal = get_principal(request, resources)
-    except Exception:  # no valid session: nothing to close
-        principal = None
-    if principal is not None and principal.via_session and not csrf_matches(principal, form.get("csrf")):
+    principal = session_principal(request, resources)  # None: no valid session, nothing to close
+    if principal is not None and not csrf_matches(principal, form.get("csrf")):
         return page("review_base.html", 403, title="Refusé", nav="", error="jeton anti-CSRF absent ou invalide")
     request.session.clear()
     response = RedirectResponse("/connexion", status_code=303)
