@@ -89,6 +89,11 @@ class InvalidUser(AuthError):
 class CallIdConflict(StoreError):
     """A call_id already holds a prediction from another source (e.g. a batch row): the API never overwrites it."""
 
+    def __init__(self, call_id: str, sources: set[str]) -> None:
+        self.call_id = call_id
+        self.sources = sources
+        super().__init__(f"l'appel {call_id} est déjà qualifié par une autre source ({', '.join(sorted(sources))})")
+
 
 class ExposureRefused(AuthError):
     """`motifs serve` asked to listen beyond this machine without authentication (no users, no OIDC)."""

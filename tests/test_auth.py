@@ -305,3 +305,17 @@ def test_oidc_keys_fetched_from_the_jwks_url(rsa_keys) -> None:  # type: ignore[
         OidcVerifier(issuer=ISSUER, audience="motifs", jwks=_jwks(good, "k1"), role_map={"x": "root"})
     with pytest.raises(AuthError, match="JWKS vide"):
         OidcVerifier(issuer=ISSUER, audience="motifs", jwks={"keys": []})
+
+
+def test_adding_a_user_closes_the_open_mode_without_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'switch.db'}"
+    app = create_app(Settings(database_url=url), loader=lambda s: make_resources(s.database_url))
+    app.state.auth_switch.ttl_s = 0.2
+    with TestClient(app) as client:
+        assert client.get("/v1/taxonomy").status_code == 200
+        database = Database.open(url)
+        token = database.users.add("premier", "agent").token
+        database.close()
+        time.sleep(0.3)
+        assert client.get("/v1/taxonomy").status_code == 401
+        assert client.get("/v1/taxonomy", headers=bearer(token)).status_code == 200

@@ -7,19 +7,21 @@
   (form field `csrf`, or header `X-CSRF-Token` for the agents' page scripts).
 - Roles are ordered: agent (suggestions, feedback, taxonomy) < analyst (+ review, reports) < admin (everything).
 - Open mode: with no active user and no OIDC, every request is allowed as the local operator — `motifs serve` then
-  listens on the loopback only (`serving.api.server.check_exposure`). Adding a user closes it at once (checked per
-  request), no restart needed.
+  listens on the loopback only (`serving.api.server.check_exposure`). Adding a user closes it within a second
+  (`AuthSwitch`), no restart needed.
 - Rate limits apply per authenticated identity (`MOTIFS_RATE_LIMIT`), before the route runs.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from serving.api.dependencies import ResourcesDep
 from serving.api.handlers import OwnMessage
@@ -123,19 +125,40 @@ def csrf_matches(principal: Principal, sent: str | None) -> bool:
     return principal.csrf is not None and sent is not None and hmac.compare_digest(principal.csrf, sent)
 
 
-def get_principal(request: Request, resources: ResourcesDep) -> Principal:
+class AuthSwitch:
+    """Whether authentication is required (users or OIDC), re-read from the store at most once per `ttl_s`: in open
+    mode a request then costs no query and no thread hop (measured: docs/BENCHMARKS.md). A user added while the
+    service runs closes the open mode within `ttl_s`."""
+
+    def __init__(self, ttl_s: float = 1.0) -> None:
+        self.ttl_s = ttl_s
+        self._value: bool | None = None
+        self._checked_at = 0.0
+
+    async def enabled(self, settings: Settings, resources: Resources) -> bool:
+        if settings.oidc_enabled:
+            return True
+        now = time.monotonic()
+        if self._value is None or now - self._checked_at > self.ttl_s:
+            self._value = await run_in_threadpool(auth_enabled, settings, resources)
+            self._checked_at = now
+        return self._value
+
+
+async def get_principal(request: Request, resources: ResourcesDep) -> Principal:
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization")
     if header:
-        return _bearer(request, resources, header)
-    principal = session_principal(request, resources)
-    if principal is not None:
-        # Forms check their `csrf` field themselves (the body is theirs to read); scripts send the header.
-        unsafe = request.method not in SAFE_METHODS and not request.url.path.startswith("/revue")
-        if unsafe and not csrf_matches(principal, request.headers.get(CSRF_HEADER)):
-            raise Forbidden(principal.role, "jeton anti-CSRF absent ou invalide : recharger la page")
-        return principal
-    if not auth_enabled(settings, resources):
+        return await run_in_threadpool(_bearer, request, resources, header)
+    if SESSION_COOKIE in request.cookies:
+        principal = await run_in_threadpool(session_principal, request, resources)
+        if principal is not None:
+            # Forms check their `csrf` field themselves (the body is theirs to read); scripts send the header.
+            unsafe = request.method not in SAFE_METHODS and not request.url.path.startswith("/revue")
+            if unsafe and not csrf_matches(principal, request.headers.get(CSRF_HEADER)):
+                raise Forbidden(principal.role, "jeton anti-CSRF absent ou invalide : recharger la page")
+            return principal
+    if not await request.app.state.auth_switch.enabled(settings, resources):
         return OPEN
     raise Unauthenticated()
 
@@ -151,10 +174,10 @@ def _rate_limit(request: Request, principal: Principal) -> None:
         raise RateLimited(retry_after)
 
 
-def require(role: str) -> Callable[..., Principal]:
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency of the JSON routes: 401 without valid credentials, 403 below `role`, 429 over the rate limit."""
 
-    def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
         if not principal.may(role):
             raise Forbidden(role)
         _rate_limit(request, principal)
@@ -163,12 +186,12 @@ def require(role: str) -> Callable[..., Principal]:
     return dependency
 
 
-def require_page(role: str) -> Callable[..., Principal]:
+def require_page(role: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency of the web pages: the login form without a session, a French 403 page below `role`."""
 
-    def dependency(request: Request, resources: ResourcesDep) -> Principal:
+    async def dependency(request: Request, resources: ResourcesDep) -> Principal:
         try:
-            principal = get_principal(request, resources)
+            principal = await get_principal(request, resources)
         except Unauthenticated:
             raise PageAuthRequired(login=True, role=role) from None
         if not principal.may(role):

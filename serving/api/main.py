@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from serving.api import handlers
-from serving.api.auth import SESSION_COOKIE, PageAuthRequired
+from serving.api.auth import SESSION_COOKIE, AuthSwitch, PageAuthRequired
 from serving.api.guard import GuardMiddleware
 from serving.api.lifespan import make_lifespan
 from serving.api.oidc import OidcVerifier
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, loader: ResourceLoader | Non
     app.state.settings = settings
     app.state.resources = None
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
+    app.state.auth_switch = AuthSwitch()
     app.state.oidc = oidc_verifier(settings)
     handlers.install(app)
     app.add_exception_handler(PageAuthRequired, login.page_auth_required)

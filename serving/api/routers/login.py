@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from serving.api.auth import (
     CSRF_COOKIE,
@@ -52,7 +53,7 @@ async def login(request: Request, resources: ResourcesDep) -> Response:
         return page("login.html", 403, title="Connexion", nav="", suite=DEFAULT_NEXT, error="autre origine : refusé")
     form = await read_form(request, ("token", "suite")) or {}
     target = safe_next(form.get("suite"))
-    user = resources.database.users.authenticate(form.get("token", "").strip())
+    user = await run_in_threadpool(resources.database.users.authenticate, form.get("token", "").strip())
     if user is None:
         return page("login.html", 401, title="Connexion", nav="", suite=target, error="jeton inconnu ou révoqué")
     request.session.clear()  # a fresh session (and CSRF token) at each login: no session fixation
@@ -69,7 +70,7 @@ async def login(request: Request, resources: ResourcesDep) -> Response:
 @router.post("/deconnexion")
 async def logout(request: Request, resources: ResourcesDep) -> Response:
     form = await read_form(request, ("csrf",)) or {}
-    principal = session_principal(request, resources)  # None: no valid session, nothing to close
+    principal = await run_in_threadpool(session_principal, request, resources)  # None: no session to close
     if principal is not None and not csrf_matches(principal, form.get("csrf")):
         return page("review_base.html", 403, title="Refusé", nav="", error="jeton anti-CSRF absent ou invalide")
     request.session.clear()

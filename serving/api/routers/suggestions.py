@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import APIRouter, BackgroundTasks, Depends
-from starlette.concurrency import run_in_threadpool
 
 from serving.api.auth import require
 from serving.api.dependencies import ResourcesDep, SettingsDep
@@ -16,7 +15,7 @@ from serving.api.guard import log_exception_safely
 from serving.api.handlers import CallIdTaken, TextTooLong
 from serving.api.schemas import ErrorOut, SuggestionRequest, SuggestionResponse, ValidationErrorOut
 from serving.api.suggest import compute_suggestion, degraded_response, run_with_timeout
-from serving.errors import ServingError
+from serving.errors import CallIdConflict, ServingError
 from serving.store import Database, PredictionRecord
 
 router = APIRouter(prefix="/v1", tags=["suggestions"], dependencies=[Depends(require("agent"))])
@@ -51,13 +50,11 @@ async def post_suggestions(
     if len(body.text) > settings.max_text_length:
         raise TextTooLong(len(body.text), settings.max_text_length)
     k = body.k or settings.top_k
-    if settings.store_suggestions and body.call_id is not None:
-        others = await run_in_threadpool(resources.database.predictions.other_sources, body.call_id, "api")
-        if others:
-            raise CallIdTaken(body.call_id, others)
     work = partial(compute_suggestion, resources, body, k=k, store=settings.store_suggestions, now=datetime.now(UTC))
     try:
         outcome = await run_with_timeout(resources.executor, work, settings.request_timeout_s)
+    except CallIdConflict as exc:
+        raise CallIdTaken(exc.call_id, exc.sources) from None
     except TimeoutError:
         logger.warning("suggestion dégradée : pas de réponse du modèle en %.2f s", settings.request_timeout_s)
         return degraded_response(resources, body.site)
