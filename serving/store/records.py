@@ -208,7 +208,8 @@ class MonitoringRunRecord:
 
 @dataclass(frozen=True)
 class ReviewDecisionRecord:
-    """An analyst's decision on a cluster. `reviewer` is declared (header, setting or CLI option), not authenticated."""
+    """An analyst's decision on a cluster. `reviewer` is the logged-in user on the web pages when users exist,
+    otherwise declared (form field, setting or CLI option)."""
 
     scope: str
     cluster_id: str

@@ -79,7 +79,8 @@ class PredictionStore:
         return self.add_many([record], on_conflict=on_conflict)
 
     def add_many(self, records: Iterable[PredictionRecord], *, on_conflict: OnConflict = "replace") -> int:
-        """Write predictions in one transaction; returns how many rows were inserted or replaced.
+        """Write predictions in one transaction; returns how many rows were inserted or replaced (`"replace"`: rows
+        of another source, left as they were, are counted too).
 
         A (call_id, model_version) already present is replaced (`"replace"`: the latest note wins, a batch rerun
         rewrites identical rows) or left alone (`"keep"`: resuming a batch never touches finished rows). Within
