@@ -319,3 +319,17 @@ def test_adding_a_user_closes_the_open_mode_without_a_restart(tmp_path: Path) ->
         time.sleep(0.3)
         assert client.get("/v1/taxonomy").status_code == 401
         assert client.get("/v1/taxonomy", headers=bearer(token)).status_code == 200
+
+
+def test_the_caller_is_a_dependency_tests_can_swap(served) -> None:  # type: ignore[no-untyped-def]
+    from serving.api.auth import Principal, current_principal
+
+    client, _ = served
+    client.app.dependency_overrides[current_principal] = lambda: Principal("double", "agent", True)
+    try:
+        assert client.post("/v1/suggestions", json=NOTE).status_code == 200
+        assert client.get("/v1/review/clusters").status_code == 403
+        assert client.get("/revue").status_code == 403  # the pages use the same dependency
+    finally:
+        client.app.dependency_overrides.clear()
+    assert client.post("/v1/suggestions", json=NOTE).status_code == 401

@@ -145,7 +145,9 @@ class AuthSwitch:
         return self._value
 
 
-async def get_principal(request: Request, resources: ResourcesDep) -> Principal:
+async def current_principal(request: Request, resources: ResourcesDep) -> Principal | None:
+    """The caller, `OPEN` in open mode, None when the service requires credentials and none were given; invalid
+    credentials are refused here (401), whatever the mode. Tests swap it with `app.dependency_overrides`."""
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization")
     if header:
@@ -160,10 +162,10 @@ async def get_principal(request: Request, resources: ResourcesDep) -> Principal:
             return principal
     if not await request.app.state.auth_switch.enabled(settings, resources):
         return OPEN
-    raise Unauthenticated()
+    return None
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 
 def _rate_limit(request: Request, principal: Principal) -> None:
@@ -178,6 +180,8 @@ def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency of the JSON routes: 401 without valid credentials, 403 below `role`, 429 over the rate limit."""
 
     async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        if principal is None:
+            raise Unauthenticated()
         if not principal.may(role):
             raise Forbidden(role)
         _rate_limit(request, principal)
@@ -189,11 +193,9 @@ def require(role: str) -> Callable[..., Awaitable[Principal]]:
 def require_page(role: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency of the web pages: the login form without a session, a French 403 page below `role`."""
 
-    async def dependency(request: Request, resources: ResourcesDep) -> Principal:
-        try:
-            principal = await get_principal(request, resources)
-        except Unauthenticated:
-            raise PageAuthRequired(login=True, role=role) from None
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        if principal is None:
+            raise PageAuthRequired(login=True, role=role)
         if not principal.may(role):
             raise PageAuthRequired(login=False, role=role)
         _rate_limit(request, principal)
