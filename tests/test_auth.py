@@ -333,3 +333,16 @@ def test_the_caller_is_a_dependency_tests_can_swap(served) -> None:  # type: ign
     finally:
         client.app.dependency_overrides.clear()
     assert client.post("/v1/suggestions", json=NOTE).status_code == 401
+
+
+def test_login_attempts_are_limited_per_client(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'login.db'}"
+    database = Database.open(url)
+    token = database.users.add("a1", "analyst").token
+    database.close()
+    app = create_app(Settings(database_url=url, rate_limit="3/minute"), loader=lambda s: make_resources(s.database_url))
+    with TestClient(app) as client:
+        codes = [login(client, "faux").status_code for _ in range(3)]
+        assert codes == [401, 401, 401]
+        limited = login(client, token)  # even the right token waits: the attempts are counted, not the failures
+        assert limited.status_code == 429 and "trop de tentatives" in limited.text

@@ -53,6 +53,11 @@ async def login(request: Request, resources: ResourcesDep) -> Response:
         return page("login.html", 403, title="Connexion", nav="", suite=DEFAULT_NEXT, error="autre origine : refusé")
     form = await read_form(request, ("token", "suite")) or {}
     target = safe_next(form.get("suite"))
+    # Tokens are 256-bit random (no guessing), but each attempt costs a query: attempts are limited per client.
+    retry_after = request.app.state.rate_limiter.hit(f"connexion:{request.client.host if request.client else '?'}")
+    if retry_after is not None:
+        error = f"trop de tentatives de connexion : réessayer dans {retry_after} s"
+        return page("login.html", 429, title="Connexion", nav="", suite=target, error=error)
     user = await run_in_threadpool(resources.database.users.authenticate, form.get("token", "").strip())
     if user is None:
         return page("login.html", 401, title="Connexion", nav="", suite=target, error="jeton inconnu ou révoqué")
