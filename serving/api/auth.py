@@ -76,6 +76,14 @@ class RateLimited(OwnMessage):
         )
 
 
+# Documented on every protected JSON route (router `responses=`): what `require` may answer.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Jeton absent, inconnu, révoqué ou expiré (en-tête Authorization: Bearer JETON)."},
+    403: {"description": "Rôle insuffisant, ou jeton anti-CSRF absent d'une requête de session web."},
+    429: {"description": "Trop de requêtes pour ce jeton (MOTIFS_RATE_LIMIT) ; en-tête Retry-After."},
+}
+
+
 class PageAuthRequired(Exception):
     """A web page asked without a session (→ login form) or by a user without the role (→ 403 page)."""
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from serving.api.auth import require
+from serving.api.auth import AUTH_RESPONSES, require
 from serving.api.dependencies import ResourcesDep
 from serving.api.schemas import ErrorOut, FeedbackRequest, FeedbackResponse, ValidationErrorOut
 from serving.store import FeedbackRecord
 
-router = APIRouter(prefix="/v1", tags=["retours"], dependencies=[Depends(require("agent"))])
+router = APIRouter(prefix="/v1", tags=["retours"], dependencies=[Depends(require("agent"))], responses=AUTH_RESPONSES)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from functools import partial
 
 from fastapi import APIRouter, BackgroundTasks, Depends
 
-from serving.api.auth import require
+from serving.api.auth import AUTH_RESPONSES, require
 from serving.api.dependencies import ResourcesDep, SettingsDep
 from serving.api.guard import log_exception_safely
 from serving.api.handlers import CallIdTaken, TextTooLong
@@ -18,7 +18,9 @@ from serving.api.suggest import compute_suggestion, degraded_response, run_with_
 from serving.errors import CallIdConflict, ServingError
 from serving.store import Database, PredictionRecord
 
-router = APIRouter(prefix="/v1", tags=["suggestions"], dependencies=[Depends(require("agent"))])
+router = APIRouter(
+    prefix="/v1", tags=["suggestions"], dependencies=[Depends(require("agent"))], responses=AUTH_RESPONSES
+)
 logger = logging.getLogger("motifs.api")
 
 
