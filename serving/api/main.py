@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None, *, loader: ResourceLoader | Non
         secret_key=secret,
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_s,
-        same_site="strict",
+        # Lax: an agent opening the page from another intranet tool stays logged in; every POST needs the CSRF token.
+        same_site="lax",
         https_only=settings.secure_cookies,
     )
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
