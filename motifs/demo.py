@@ -315,6 +315,7 @@ def _train(
     settings: DemoJobSettings, training_file: Path, state: dict[str, Any], progress: DemoProgress
 ) -> tuple[dict[str, Any], bool]:
     from pipeline.artifact import read_manifest
+    from pipeline.trust import is_trusted
 
     model_dir = settings.out_dir / MODEL_DIR
     saved = state.get("model") or {}
@@ -328,6 +329,8 @@ def _train(
         saved.get("key") == settings.model_key()
         and saved.get("training_sha256") == training_sha
         and saved.get("artifact_sha256") == current
+        and current is not None
+        and is_trusted(current)  # a model made before trusted records existed (or not by us) is retrained
         and (settings.out_dir / MLFLOW_FILE).is_file()
     ):
         return saved, True

@@ -5,8 +5,12 @@ when it is written, and `load_model` reads the file's bytes once, checks their h
 trained on) and only then unpickles those same bytes. A file that does not match is never unpickled.
 
 The manifest alone proves only that the file was not changed after the manifest was written (corruption, a file
-swapped on disk). To vouch for the pair, give `expected_sha256` from a place the attacker cannot write: the MLflow
-registry stores it as the model version's tag `artifact_sha256` and `pipeline.mlflow_model.resolve_model` passes it.
+swapped on disk): whoever replaces the pickle can rewrite the manifest too. So the hash must ALSO be found in a
+trusted record before the bytes are unpickled: `expected_sha256` from a place the attacker cannot write (the MLflow
+registry's tag `artifact_sha256`, passed by `pipeline.mlflow_model.resolve_model`; the hash a parent process
+already checked, passed to batch workers), else the trusted-models list of `pipeline.trust` (`save_model` records
+what it writes; `motifs models trust DIR` records a folder that came from elsewhere). A file in neither is refused
+without being unpickled.
 
 This module lives in `pipeline/` because serving loads models and must not import training.
 """
@@ -29,8 +33,15 @@ from typing import Any, Protocol, runtime_checkable
 import joblib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.errors import ArtifactInvalid, ArtifactNotFound, ArtifactTampered, TaxonomyVersionMismatch
+from pipeline.errors import (
+    ArtifactInvalid,
+    ArtifactNotFound,
+    ArtifactTampered,
+    ArtifactUntrusted,
+    TaxonomyVersionMismatch,
+)
 from pipeline.files import atomic_file
+from pipeline.trust import is_trusted, record_trusted, trust_file
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -196,6 +207,8 @@ def save_model(
         handle.write(payload)
     with atomic_file(directory / MANIFEST_FILE, "w") as handle:
         handle.write(manifest.model_dump_json(indent=2) + "\n")
+    # We just wrote these bytes from a model in memory: this process vouches for them.
+    record_trusted(manifest.sha256, model_version=manifest.model_version, origin=f"save_model {directory.resolve()}")
     return manifest
 
 
@@ -249,8 +262,9 @@ def load_artifact(
 ) -> LoadedArtifact:
     """The model and its manifest, after checking them.
 
-    Order matters: manifest → taxonomy → bytes read once → SHA-256 compared to the manifest (and to
-    `expected_sha256` when given, e.g. from the model registry) → only then are those bytes unpickled.
+    Order matters: manifest → taxonomy → bytes read once → SHA-256 compared to the manifest, and to
+    `expected_sha256` when given (model registry, a parent process), else looked up in the trusted-models list →
+    only then are those bytes unpickled.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -267,9 +281,32 @@ def load_artifact(
                 f"{model_path} : empreinte SHA-256 {actual[:12]}… différente de celle enregistrée dans {source} "
                 f"({recorded[:12]}…) ; fichier modifié ou corrompu, il n'a pas été chargé"
             )
+    if expected_sha256 is None and not is_trusted(actual):
+        raise ArtifactUntrusted(
+            f"{model_path} : empreinte SHA-256 {actual[:12]}… absente des modèles de confiance ({trust_file()}) ; "
+            "fichier non chargé (un modèle venu d'ailleurs s'approuve avec : motifs models trust DOSSIER)"
+        )
     model = joblib.load(io.BytesIO(payload))
     if not isinstance(model, SavableModel):
         raise ArtifactInvalid(f"{model_path} : l'objet chargé n'est pas un modèle de motifs")
     if [str(c) for c in model.classes_] != manifest.classes or model.taxonomy_ref != manifest.taxonomy_ref:
         raise ArtifactInvalid(f"{model_path} : le modèle ne correspond pas à son manifeste (classes ou taxonomie)")
     return LoadedArtifact(model=model, manifest=manifest, directory=directory)
+
+
+def trust_model_dir(directory: str | Path) -> Manifest:
+    """Record a model folder's file in the trusted-models list, without unpickling it: the manifest must be valid
+    and agree with the file's bytes (a human vouches for the pair by running `motifs models trust`)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    model_path = directory / MODEL_FILE
+    if not model_path.is_file():
+        raise ArtifactNotFound(f"{directory} : pas de {MODEL_FILE}")
+    actual = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    if not hmac.compare_digest(actual, manifest.sha256):
+        raise ArtifactTampered(
+            f"{model_path} : empreinte SHA-256 {actual[:12]}… différente du manifeste ({manifest.sha256[:12]}…) ; "
+            "rien n'a été approuvé"
+        )
+    record_trusted(actual, model_version=manifest.model_version, origin=f"motifs models trust {directory.resolve()}")
+    return manifest

@@ -79,3 +79,7 @@ class MissingColumn(RedactionError):
 
 class RedactionInputError(RedactionError, ValueError):
     """Redaction received something other than text (e.g. one string where a list of texts is expected)."""
+
+
+class ArtifactUntrusted(ArtifactError):
+    """A model file whose SHA-256 is in no trusted record (registry, trusted-models list): never unpickled."""

@@ -2,7 +2,9 @@
 
 The registered MLflow model `motifs-reasons` is a pyfunc whose only artifact is the motifs model directory
 (`model.joblib` + `manifest.json`, see `pipeline.artifact`). `load_context` goes through `load_model`, so the
-joblib file is hash-checked before it is unpickled, also under `mlflow models serve` and `mlflow.pyfunc.spark_udf`.
+joblib file is hash-checked before it is unpickled, also under `mlflow models serve` and `mlflow.pyfunc.spark_udf`
+— and its hash must be in the trusted-models list of that process (`pipeline.trust`: `MOTIFS_TRUSTED_MODELS`, or
+`motifs models trust DIR` on that machine), else it is refused.
 (MLflow itself unpickles its own `python_model.pkl` — a reference to `MotifsPyfunc` — from the artifact store it
 trusts; `resolve_model`, used by our serving, never loads that file: it reads the motifs directory only and checks
 it against the SHA-256 kept in the registry's version tag `artifact_sha256`.)

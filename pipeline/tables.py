@@ -288,8 +288,36 @@ def undecodable(values: pd.Series) -> pd.Series:
     return values.astype(str).str.contains(_SURROGATES)
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such cells get a leading « ' ».
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe_cell(value: object) -> object:
+    """A text cell as a spreadsheet will only display it: NUL removed, formula start neutralised with « ' »;
+    anything but text (numbers, dates, missing values) unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "")
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text column passed through `spreadsheet_safe_cell` (numeric columns untouched: a
+    negative number stays a number)."""
+    text_columns = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if not text_columns:
+        return frame
+    safe = frame.copy()
+    for column in text_columns:
+        safe[column] = safe[column].map(spreadsheet_safe_cell)
+    return safe
+
+
 class TableWriter:
     """Write DataFrame chunks to CSV (UTF-8), Parquet or JSON Lines, chosen by the file's extension.
+
+    CSV files are meant for spreadsheets: text cells go through `spreadsheet_safe` (formula injection, NUL bytes).
+    Parquet and JSON Lines keep values exactly (typed formats, not opened as formulas).
 
     `append=True` continues an existing CSV or JSON Lines file (no second header); Parquet files cannot be appended.
     """
@@ -316,7 +344,7 @@ class TableWriter:
         if self.kind == "csv":
             header = not self._append and self.rows_written == 0
             with self.path.open("a", encoding="utf-8", newline="") as handle:
-                frame.to_csv(handle, index=False, header=header)
+                spreadsheet_safe(frame).to_csv(handle, index=False, header=header)
         elif self.kind == "jsonl":
             with self.path.open("a", encoding="utf-8") as handle:
                 if not frame.empty:

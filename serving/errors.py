@@ -72,3 +72,28 @@ class InvalidReview(ReviewError):
 
 class NoMonitoringData(ReviewError):
     """Nothing to monitor or review: no calls in the window, or no monitoring run stored yet."""
+
+
+class AuthError(ServingError):
+    """A user, a token or an identity provider's answer is not acceptable (unknown, revoked, invalid)."""
+
+
+class UnknownUser(AuthError):
+    """No active user of that name in the store."""
+
+
+class InvalidUser(AuthError):
+    """A user's name or role does not follow the rules (name syntax, role agent / analyst / admin)."""
+
+
+class CallIdConflict(StoreError):
+    """A call_id already holds a prediction from another source (e.g. a batch row): the API never overwrites it."""
+
+    def __init__(self, call_id: str, sources: set[str]) -> None:
+        self.call_id = call_id
+        self.sources = sources
+        super().__init__(f"l'appel {call_id} est déjà qualifié par une autre source ({', '.join(sorted(sources))})")
+
+
+class ExposureRefused(AuthError):
+    """`motifs serve` asked to listen beyond this machine without authentication (no users, no OIDC)."""

@@ -159,6 +159,9 @@ def _insert_in_domain(reasons: list[dict[str, Any]], reason: dict[str, Any]) -> 
     return [*reasons[:position], reason, *reasons[position:]]
 
 
+DRAFT_MODE = 0o644
+
+
 def draft_path(taxonomy: Taxonomy, *, taxonomy_dir: str | Path | None = None) -> Path:
     return local_taxonomy_dir(taxonomy_dir) / taxonomy.id / f"v{taxonomy.version}.yaml"
 
@@ -172,6 +175,8 @@ def write_draft(taxonomy: Taxonomy, *, taxonomy_dir: str | Path | None = None) -
     text = HEADER.format(ref=taxonomy.ref, version=taxonomy.version) + dump_taxonomy(taxonomy)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600; a draft is no secret and is read by the other tools and colleagues: 0644.
+        os.fchmod(handle, DRAFT_MODE)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()

@@ -79,5 +79,14 @@ def export_taxonomy(taxonomy: Taxonomy, path: str | Path, *, delimiter: str = ";
         writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS, delimiter=delimiter)
         writer.writeheader()
         for record in records:
-            writer.writerow({k: LIST_SEPARATOR.join(v) if isinstance(v, list) else v for k, v in record.items()})
+            writer.writerow({k: _cell(LIST_SEPARATOR.join(v) if isinstance(v, list) else v) for k, v in record.items()})
     return path
+
+
+def _cell(value: object) -> object:
+    """The CSV is opened in spreadsheets: a label starting like a formula is shown as text (leading « ' »), NUL
+    bytes are dropped. (Same rule as `pipeline.tables.spreadsheet_safe_cell`: taxonomy imports nothing of ours.)"""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "")
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value

@@ -68,3 +68,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _test_client_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API checks the Host header (TrustedHostMiddleware): Starlette's TestClient sends « testserver »."""
+    monkeypatch.setenv("MOTIFS_ALLOWED_HOSTS", '["testserver", "127.0.0.1", "localhost"]')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _trusted_models_list(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Models saved by the tests are recorded in a trusted-models list of the session (pipeline.trust), never in
+    the developer's ./motifs-data. Session-wide and first: session fixtures save models too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTIFS_TRUSTED_MODELS", str(tmp_path_factory.getbasetemp() / "trusted-models.jsonl"))
+        yield

@@ -239,6 +239,7 @@ def test_feedback_is_stored_and_unknown_codes_refused(client: TestClient, tmp_pa
         "chosen_code": "attestation",
         "national_code": "attestation",
         "taxonomy_version": "national@1.1.0",
+        "call_known": False,  # no suggestion was stored for A-1: kept, flagged (tests/test_call_ids.py)
     }
     local = client.post(
         "/v1/feedback", json={"call_id": "A-2", "chosen_code": "lyon_fsl_energie", "site": "metropole_lyon"}
@@ -341,7 +342,7 @@ def test_concurrent_requests_each_get_their_own_answer(tmp_path: Path, model: Ke
 
     async def main() -> list[tuple[str, str]]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
 
             async def one(i: int, word: str) -> tuple[str, str]:
                 response = await http.post("/v1/suggestions", json={"text": f"{word} {i}", "call_id": f"C-{i}-{word}"})

@@ -18,7 +18,8 @@ from tests.api_doubles import make_resources, sqlite_url
 # (`from_fixture` does not work with pytest 9 yet). Creating the app loads nothing: the lifespan runs on first call.
 _DB_DIR = Path(tempfile.mkdtemp(prefix="motifs-schemathesis-"))
 APP = create_app(
-    Settings(database_url=sqlite_url(_DB_DIR), max_text_length=2000),
+    # Module level: the autouse fixture setting MOTIFS_ALLOWED_HOSTS has not run yet.
+    Settings(database_url=sqlite_url(_DB_DIR), max_text_length=2000, allowed_hosts=["testserver", "localhost"]),
     loader=lambda s: make_resources(s.database_url),
 )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)

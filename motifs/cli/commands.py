@@ -11,6 +11,7 @@ from motifs.cli import (
     emerging_cmd,
     evaluate_cmd,
     forecast_cmd,
+    models_cmd,
     reclassify_cmd,
     redact_cmd,
     report_cmd,
@@ -18,6 +19,7 @@ from motifs.cli import (
     serve_cmd,
     taxonomy_cmd,
     train_cmd,
+    users_cmd,
 )
 
 
@@ -29,6 +31,7 @@ def register(app: typer.Typer) -> None:
     emerging_cmd.register(app)
     evaluate_cmd.register(app)
     forecast_cmd.register(app)
+    models_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
     report_cmd.register(app)
@@ -36,3 +39,4 @@ def register(app: typer.Typer) -> None:
     serve_cmd.register(app)
     app.add_typer(taxonomy_cmd.app, name="taxonomy")
     train_cmd.register(app)
+    users_cmd.register(app)

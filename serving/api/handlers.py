@@ -29,18 +29,35 @@ _HTTP_MESSAGES = {
     400: "corps de requête illisible (attendu : du JSON encodé en UTF-8)",
     404: "ressource introuvable",
     405: "méthode non autorisée pour cette adresse",
+    401: "authentification requise",
+    403: "accès refusé",
     413: "requête trop volumineuse",
     415: "type de contenu non pris en charge (attendu : application/json)",
 }
 
 
-class TextTooLong(HTTPException):
+class OwnMessage(HTTPException):
+    """An HTTP error whose detail is our own French text (never a caller's): shown as is."""
+
+
+class TextTooLong(OwnMessage):
     def __init__(self, received: int, limit: int) -> None:
         super().__init__(
             status_code=413,
             detail=(
                 f"note trop longue : {received} caractères reçus, {limit} au plus "
                 "(réglage MOTIFS_MAX_TEXT_LENGTH) ; la note n'a été ni analysée ni enregistrée"
+            ),
+        )
+
+
+class CallIdTaken(OwnMessage):
+    def __init__(self, call_id: str, sources: set[str]) -> None:
+        super().__init__(
+            status_code=409,
+            detail=(
+                f"l'appel {call_id} est déjà qualifié par une autre source ({', '.join(sorted(sources))}) : "
+                "la suggestion n'a pas été enregistrée (attendu : un call_id propre à l'appel en cours)"
             ),
         )
 
@@ -104,7 +121,7 @@ async def unknown_code(_request: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    detail = exc.detail if isinstance(exc, TextTooLong) else None
+    detail = exc.detail if isinstance(exc, OwnMessage) else None
     detail = detail or _HTTP_MESSAGES.get(exc.status_code) or f"erreur HTTP {exc.status_code}"
     return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
 

@@ -151,6 +151,9 @@ class FeedbackResponse(_Response):
     chosen_code: str
     national_code: str = Field(description="Code national sous lequel le choix est compté (motif local remonté).")
     taxonomy_version: str
+    call_known: bool = Field(
+        description="L'appel avait une suggestion enregistrée ; sinon le retour est gardé mais marqué comme tel."
+    )
 
 
 class ReasonOut(_Response):

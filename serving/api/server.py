@@ -6,6 +6,7 @@ template, status and duration instead. Unhandled exceptions never reach uvicorn 
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,8 @@ from fastapi import FastAPI
 
 from serving.api.main import create_app
 from serving.api.resources import Resources, load_resources
-from serving.api.settings import Settings
+from serving.api.settings import LOOPBACK_HOSTS, Settings
+from serving.errors import ExposureRefused
 
 
 def log_config(level: str = "INFO") -> dict[str, Any]:
@@ -59,18 +61,58 @@ def uvicorn_config(
     )
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def check_exposure(settings: Settings, host: str, active_users: int) -> str:
+    """Refuse to listen beyond this machine without authentication (users or OIDC), or with only the loopback names
+    as allowed Host headers (nobody could reach it); returns the sentence saying who may connect."""
+    authenticated = settings.oidc_enabled or active_users > 0
+    if not is_loopback(host):
+        if not authenticated:
+            raise ExposureRefused(
+                f"écoute sur {host} refusée : aucun utilisateur configuré, l'API serait ouverte à tout le réseau "
+                "(créer des utilisateurs avec motifs users add, ou configurer l'OIDC ; sinon --host 127.0.0.1)"
+            )
+        if set(settings.allowed_hosts) <= set(LOOPBACK_HOSTS):
+            raise ExposureRefused(
+                f"écoute sur {host} refusée : MOTIFS_ALLOWED_HOSTS ne contient que les noms locaux "
+                "(attendu : le nom public du service, par ex. MOTIFS_ALLOWED_HOSTS='[\"motifs.exemple.fr\"]')"
+            )
+    if not authenticated:
+        return (
+            "Aucun utilisateur configuré : accès ouvert sans authentification, limité à cette machine "
+            f"({host}). Pour l'ouvrir à d'autres postes : motifs users add NOM --role agent|analyst|admin."
+        )
+    sources = [f"{active_users} utilisateur(s) actif(s)"] if active_users else []
+    sources += ["OIDC"] if settings.oidc_enabled else []
+    return f"Authentification exigée ({' et '.join(sources)}) ; hôtes acceptés : {', '.join(settings.allowed_hosts)}."
+
+
 def serve(
     settings: Settings,
     *,
     host: str = "127.0.0.1",
     port: int = 8000,
-    announce: Callable[[Resources], None] | None = None,
+    announce: Callable[[Resources, str], None] | None = None,
 ) -> None:
     """Load the model, taxonomy and database first (a missing model is one clean error, not a traceback from
-    uvicorn's lifespan), call `announce`, then serve until interrupted."""
+    uvicorn's lifespan), check who could connect (`check_exposure`), call `announce`, then serve until
+    interrupted."""
     resources = load_resources(settings)
+    try:
+        access = check_exposure(settings, host, resources.database.users.count_active())
+    except ExposureRefused:
+        resources.close()
+        raise
     if announce is not None:
-        announce(resources)
+        announce(resources, access)
     app = create_app(settings, loader=lambda _settings: resources)
     uvicorn.Server(uvicorn_config(app, host=host, port=port)).run()
 
@@ -84,4 +126,4 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-__all__ = ["Resources", "bind_socket", "log_config", "serve", "uvicorn_config"]
+__all__ = ["Resources", "bind_socket", "check_exposure", "is_loopback", "log_config", "serve", "uvicorn_config"]

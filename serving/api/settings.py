@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from serving.store import DEFAULT_DATABASE_URL
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class Settings(BaseSettings):
@@ -41,8 +43,42 @@ class Settings(BaseSettings):
     reviewer: str | None = Field(
         default=None,
         max_length=128,
-        description="Nom proposé par défaut comme auteur des décisions de revue (déclaré, pas authentifié).",
+        description=(
+            "Nom proposé par défaut comme auteur des décisions de revue (déclaré) quand aucun utilisateur n'est "
+            "configuré ; avec des utilisateurs, l'auteur est l'utilisateur connecté."
+        ),
     )
+    # --- who may do what (docs: README « Utilisateurs et droits ») ---
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS),
+        description="Noms d'hôte acceptés dans l'en-tête Host (contre le DNS rebinding), en JSON.",
+    )
+    rate_limit: str = Field(
+        default="20/second;600/minute",
+        pattern=r"^\d+/(second|minute|hour|day)(;\d+/(second|minute|hour|day))*$",
+        description="Requêtes permises par jeton (ou par session), au format de la bibliothèque limits.",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Clé de signature des cookies de session ; par défaut tirée au démarrage (sessions perdues au "
+        "redémarrage, et propres à un processus).",
+    )
+    session_max_age_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600, description="Durée d'une session web.")
+    secure_cookies: bool = Field(default=False, description="Cookies « Secure » (servir en HTTPS, derrière un proxy).")
+    oidc_issuer: str | None = Field(default=None, description="OIDC : émetteur attendu (claim iss) ; active l'OIDC.")
+    oidc_audience: str | None = Field(default=None, description="OIDC : audience attendue (claim aud).")
+    oidc_jwks_url: str | None = Field(default=None, description="OIDC : adresse des clés publiques (jwks_uri).")
+    oidc_jwks_file: Path | None = Field(default=None, description="OIDC : clés publiques dans un fichier JWKS local.")
+    oidc_roles_claim: str = Field(default="roles", description="OIDC : claim listant les rôles de l'utilisateur.")
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="OIDC : valeur du claim → rôle motifs (agent, analyst, admin) ; par défaut les noms des rôles.",
+    )
+    oidc_name_claim: str = Field(default="preferred_username", description="OIDC : claim du nom (sinon sub).")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None
 
     @property
     def max_body_bytes(self) -> int:

@@ -1,4 +1,5 @@
-"""One suggestion, end to end: redact → model → the site's labels → (optionally) a record to store.
+"""One suggestion, end to end: (call_id of another source? refuse) → redact → model → the site's labels →
+(optionally) a record to store.
 
 `compute_suggestion` is plain synchronous code: the route runs it in the model's thread pool under a timeout,
 so a slow model yields a degraded empty answer instead of a hung agent screen. The text is redacted first; the
@@ -18,6 +19,7 @@ from typing import TypeVar
 from serving.api.catalog import present_set, present_suggestions, self_service_of
 from serving.api.resources import Resources
 from serving.api.schemas import Novelty, SuggestionRequest, SuggestionResponse
+from serving.errors import CallIdConflict
 from serving.store import PredictionRecord
 
 T = TypeVar("T")
@@ -33,6 +35,11 @@ class Outcome:
 def compute_suggestion(
     resources: Resources, request: SuggestionRequest, *, k: int, store: bool, now: datetime
 ) -> Outcome:
+    if store and request.call_id is not None:
+        # Here, in the model's thread, rather than in the route: no extra thread hop per request.
+        others = resources.database.predictions.other_sources(request.call_id, "api")
+        if others:
+            raise CallIdConflict(request.call_id, others)
     redacted = resources.redactor.redact(request.text)
     # Ask for more than k: merging local codes of other sites into their national parent may shorten the list.
     (prediction,) = resources.model.suggest([redacted], k=min(MAX_K, 2 * k), redacted=True)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.files import TMP_PREFIX, atomic_path, default_mode, file_sha256, fsync_dir
-from pipeline.tables import TableWriter, table_kind
+from pipeline.tables import TableWriter, spreadsheet_safe, table_kind
 from serving.batch.journal import (
     DONE,
     PartStore,
@@ -90,7 +90,8 @@ class QuarantineWriter:
         if frame.empty:
             return
         assert self._writer is not None
-        self._writer.writerows(frame[list(QUARANTINE_COLUMNS)].itertuples(index=False, name=None))
+        safe = spreadsheet_safe(frame[list(QUARANTINE_COLUMNS)])  # a CSV for spreadsheets: no formula, no NUL
+        self._writer.writerows(safe.itertuples(index=False, name=None))
         self.rows += len(frame)
         for codes in frame["error_code"].tolist():
             self.counts.update(str(codes).split(","))

@@ -20,12 +20,15 @@ from serving.store.records import (
     monitoring_scope,
 )
 from serving.store.repository import Database, FeedbackStore, OnConflict, PredictionStore
+from serving.store.schema import ROLES
+from serving.store.users import NewUser, UserRecord, UserStore, hash_token
 
 __all__ = [
     "CLUSTER_STATUSES",
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
     "REVIEW_ACTIONS",
+    "ROLES",
     "ClusterRecord",
     "ClusterSnapshot",
     "CodeCount",
@@ -34,6 +37,7 @@ __all__ = [
     "FeedbackStore",
     "MonitoringRunRecord",
     "MonitoringStore",
+    "NewUser",
     "OnConflict",
     "PredictionRecord",
     "PredictionStore",
@@ -41,8 +45,11 @@ __all__ = [
     "ReviewStore",
     "ReviewedExample",
     "ScoredCode",
+    "UserRecord",
+    "UserStore",
     "current_revision",
     "database_url",
+    "hash_token",
     "head_revision",
     "make_engine",
     "monitoring_scope",

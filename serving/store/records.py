@@ -110,6 +110,8 @@ class FeedbackRecord:
     site: str | None = None
     model_version: str | None = None
     created_at: datetime | None = field(default=None, compare=False)  # set by the store
+    # Set by the store: the call had a prediction when the feedback came (False: a call_id the store never saw).
+    call_known: bool | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.call_id:
@@ -221,7 +223,8 @@ class MonitoringRunRecord:
 
 @dataclass(frozen=True)
 class ReviewDecisionRecord:
-    """An analyst's decision on a cluster. `reviewer` is declared (header, setting or CLI option), not authenticated."""
+    """An analyst's decision on a cluster. `reviewer` is the logged-in user on the web pages when users exist,
+    otherwise declared (form field, setting or CLI option)."""
 
     scope: str
     cluster_id: str

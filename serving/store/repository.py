@@ -1,9 +1,10 @@
 """Repositories: the only place where serving code reads and writes the database (no SQL elsewhere).
 
 `Database.open(url)` creates the engine and migrates the schema; `db.predictions`, `db.feedback`, `db.monitoring`
-(cluster registry, runs, snapshots: `serving.store.monitoring`) and `db.review` (decisions, reviewed examples) are the
-repositories. Writes are short transactions that take the write lock up front on SQLite, insert rows sorted by key
-(no deadlock between concurrent PostgreSQL writers); predictions are idempotent on (call_id, model_version).
+(cluster registry, runs, snapshots: `serving.store.monitoring`), `db.review` (decisions, reviewed examples) and
+`db.users` (`serving.store.users`) are the repositories. Writes are short transactions that take the write lock up
+front on SQLite, insert rows sorted by key (no deadlock between concurrent PostgreSQL writers); predictions are
+idempotent on (call_id, model_version).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from serving.store.migrate import upgrade
 from serving.store.monitoring import MonitoringStore, ReviewStore
 from serving.store.records import CodeCount, FeedbackRecord, PredictionRecord, ScoredCode, Source
 from serving.store.schema import FeedbackRow, PredictionRow, utcnow
+from serving.store.users import UserStore
 
 OnConflict = Literal["replace", "keep"]
 _PREDICTIONS: Table = PredictionRow.__table__  # type: ignore[assignment]
@@ -40,6 +42,7 @@ class Database:
         self.feedback = FeedbackStore(engine)
         self.monitoring = MonitoringStore(engine)
         self.review = ReviewStore(engine)
+        self.users = UserStore(engine)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Database:
@@ -76,11 +79,14 @@ class PredictionStore:
         return self.add_many([record], on_conflict=on_conflict)
 
     def add_many(self, records: Iterable[PredictionRecord], *, on_conflict: OnConflict = "replace") -> int:
-        """Write predictions in one transaction; returns how many rows were inserted or replaced.
+        """Write predictions in one transaction; returns how many rows were inserted or replaced (`"replace"`: rows
+        of another source, left as they were, are counted too).
 
         A (call_id, model_version) already present is replaced (`"replace"`: the latest note wins, a batch rerun
         rewrites identical rows) or left alone (`"keep"`: resuming a batch never touches finished rows). Within
-        one call, the last record of a key wins.
+        one call, the last record of a key wins. A row is only ever replaced by a record of **its own source**: an
+        API suggestion never overwrites a batch-qualified historical call (nor the reverse), even when a batch
+        writes between the API's check (`other_sources`) and its write.
         """
         if on_conflict not in ("replace", "keep"):
             raise InvalidRecord(f"on_conflict « {on_conflict} » (attendu : replace ou keep)")
@@ -97,7 +103,11 @@ class PredictionStore:
                 stmt = _insert(connection, _PREDICTIONS)
                 if on_conflict == "replace":
                     updated = {c: stmt.excluded[c] for c in rows[0] if c not in _PREDICTION_KEY}
-                    stmt = stmt.on_conflict_do_update(index_elements=list(_PREDICTION_KEY), set_=updated)
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=list(_PREDICTION_KEY),
+                        set_=updated,
+                        where=_PREDICTIONS.c.source == stmt.excluded.source,
+                    )
                     connection.execute(stmt, rows)
                     return len(rows)
                 # "keep": RETURNING lists the rows actually inserted (rowcount is unreliable for executemany).
@@ -119,6 +129,13 @@ class PredictionStore:
                 )
                 found.update(connection.scalars(query))
         return found
+
+    def other_sources(self, call_id: str, source: Source) -> set[str]:
+        """The sources other than `source` that already hold a prediction of `call_id` (the API answers 409)."""
+        p = _PREDICTIONS.c
+        query = select(p.source).where(p.call_id == call_id, p.source != source).distinct()
+        with self._engine.connect() as connection:
+            return set(connection.scalars(query))
 
     def get(self, call_id: str, *, model_version: str | None = None) -> list[PredictionRecord]:
         """Every stored prediction of one call (one per model version), oldest first."""
@@ -256,15 +273,17 @@ class FeedbackStore:
         self._engine = engine
         self._writer = writer(engine)
 
-    def add(self, record: FeedbackRecord, *, known_codes: Collection[str]) -> None:
+    def add(self, record: FeedbackRecord, *, known_codes: Collection[str]) -> bool:
         """Store an agent's choice. Every code (chosen and suggested) must be in `known_codes` (the taxonomy
-        `record.taxonomy_version` in use, with the site's extension): codes are never free text."""
+        `record.taxonomy_version` in use, with the site's extension): codes are never free text. Returns whether
+        the call was known to the store (a prediction of that call_id exists); an unknown call is stored flagged
+        (`call_known` false), so that training and reports can leave it out."""
         if record.chosen_code not in known_codes:
             raise UnknownReasonCode(record.chosen_code, record.taxonomy_version)
         for code in record.suggested_codes:
             if code not in known_codes:
                 raise UnknownReasonCode(code, record.taxonomy_version, field="suggested_codes")
-        row = {
+        row: dict[str, Any] = {
             "call_id": record.call_id,
             "suggested_codes": list(record.suggested_codes),
             "chosen_code": record.chosen_code,
@@ -275,9 +294,14 @@ class FeedbackStore:
         }
         try:
             with self._writer.begin() as connection:
+                known = connection.scalar(
+                    select(_PREDICTIONS.c.id).where(_PREDICTIONS.c.call_id == record.call_id).limit(1)
+                )
+                row["call_known"] = known is not None
                 connection.execute(_insert(connection, _FEEDBACK), [row])
         except SQLAlchemyError as exc:
             raise _store_error(f"enregistrement du retour de l'appel {record.call_id}", self._engine, exc) from exc
+        return bool(row["call_known"])
 
     def iter_between(self, start: datetime, end: datetime, *, site: str | None = None) -> Iterator[FeedbackRecord]:
         """Feedback given in [start, end), oldest first."""
@@ -320,4 +344,5 @@ def _feedback_record(row: Any) -> FeedbackRecord:
         site=row["site"],
         model_version=row["model_version"],
         created_at=row["created_at"],
+        call_known=row["call_known"],
     )

@@ -23,6 +23,11 @@ each scope has its own cluster ids, since period labels of different granulariti
 - `review_decisions`: who decided what on a cluster and when (create a reason, attach to a reason, dismiss);
 - `reviewed_examples`: the redacted notes a decision turned into training examples of a reason.
 
+Revision 0004: `users` — a name, a role (agent, analyst, admin) and the SHA-256 of the user's token (the token
+itself is shown once and never stored; revoking keeps the row: decisions still name their author); and
+`feedback.call_known` (was the call in the store when the feedback came: the API accepts feedback for any call_id
+but flags the unknown ones).
+
 Timestamps are stored in UTC and always returned timezone-aware.
 """
 
@@ -70,6 +75,9 @@ SCOPE_LENGTH = 100
 CLUSTER_ID_LENGTH = 32
 PERIOD_LENGTH = 16
 REVIEWER_LENGTH = 128
+USER_NAME_LENGTH = 64
+
+ROLES = ("agent", "analyst", "admin")
 
 CLUSTER_STATUSES = ("open", "created", "attached", "dismissed")
 REVIEW_ACTIONS = ("create", "attach", "dismiss")
@@ -158,6 +166,9 @@ class FeedbackRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(VERSION_LENGTH))
     taxonomy_version: Mapped[str] = mapped_column(String(VERSION_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    call_known: Mapped[bool | None] = mapped_column(
+        comment="the call had a prediction in the store when the feedback came (revision 0004; NULL before)"
+    )
 
     __table_args__ = (
         Index(None, "call_id"),
@@ -284,3 +295,16 @@ class ReviewedExampleRow(Base):
         UniqueConstraint("decision_id", "call_id"),
         Index(None, "code"),
     )
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(USER_NAME_LENGTH), unique=True)
+    role: Mapped[str] = mapped_column(String(16), comment="agent, analyst or admin")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 of the token, never the token")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(comment="set when revoked: the token no longer opens anything")
+
+    __table_args__ = (CheckConstraint("role IN ('agent', 'analyst', 'admin')", name="role"),)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
+from serving.api.auth import AUTH_RESPONSES, require
 from serving.api.dependencies import ResourcesDep
 from serving.api.schemas import ErrorOut, FeedbackRequest, FeedbackResponse, ValidationErrorOut
 from serving.store import FeedbackRecord
 
-router = APIRouter(prefix="/v1", tags=["retours"])
+router = APIRouter(prefix="/v1", tags=["retours"], dependencies=[Depends(require("agent"))], responses=AUTH_RESPONSES)
 
 
 @router.post(
@@ -17,7 +18,9 @@ router = APIRouter(prefix="/v1", tags=["retours"])
     description=(
         "Enregistre, pour un appel, les codes suggérés et le code finalement retenu par l'agent. Les codes sont "
         "vérifiés dans la base de motifs (avec l'extension du site) : un code inconnu est refusé (422) avec un "
-        "message qui le nomme. Un agent qui change d'avis envoie un nouveau retour : le dernier fait foi."
+        "message qui le nomme. Un agent qui change d'avis envoie un nouveau retour : le dernier fait foi. Un appel "
+        "inconnu de la base (aucune suggestion enregistrée pour ce call_id) est accepté mais marqué "
+        "(`call_known: false`)."
     ),
     status_code=status.HTTP_201_CREATED,
     response_model=FeedbackResponse,
@@ -39,10 +42,11 @@ def post_feedback(body: FeedbackRequest, resources: ResourcesDep) -> FeedbackRes
         site=body.site,
         model_version=resources.model_version,
     )
-    resources.database.feedback.add(record, known_codes=frozenset(taxonomy.active_codes))
+    call_known = resources.database.feedback.add(record, known_codes=frozenset(taxonomy.active_codes))
     return FeedbackResponse(
         call_id=body.call_id,
         chosen_code=body.chosen_code,
         national_code=taxonomy.roll_up(body.chosen_code),
         taxonomy_version=taxonomy.ref,
+        call_known=call_known,
     )

@@ -3,8 +3,9 @@
 
 Server-rendered HTML (Jinja2, autoescaped), plain forms and redirects: no JavaScript, no CDN, no web font, so the
 pages work air-gapped and with the keyboard alone. Every text shown is escaped; error messages come from the review
-workflow, which never quotes a note, a label or a definition. The reviewer's name is a form field, prefilled from a
-cookie (set after a decision) or the setting MOTIFS_REVIEWER.
+workflow, which never quotes a note, a label or a definition. Pages are for analysts (`serving.api.auth`): with users
+configured, the decision's author is the logged-in user and every form carries the session's CSRF token; in open mode
+(no users, loopback only) the reviewer's name is a form field, prefilled from a cookie or MOTIFS_REVIEWER.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +21,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from serving.api.auth import AnalystPageDep, Principal, csrf_matches
 from serving.api.dependencies import ResourcesDep, SettingsDep
+from serving.api.forms import read_form, same_origin
 from serving.api.settings import Settings
 from serving.errors import ClusterAlreadyReviewed, NoMonitoringData, ReviewError, UnknownCluster
 from serving.review import charts
@@ -38,8 +41,7 @@ from serving.review.workflow import (
 
 REVIEWER_COOKIE = "motifs_reviewer"
 SCOPE_PATTERN = r"^[A-Za-z0-9_.@-]{1,100}$"
-FORM_FIELDS = ("code", "label", "domain", "definition", "reviewer")
-MAX_FORM_BYTES = 32 * 1024
+FORM_FIELDS = ("code", "label", "domain", "definition", "reviewer", "csrf")
 
 # Our own files only; forms post to our own pages. The trend charts are inline SVG (no style attribute).
 SECURITY_HEADERS = {
@@ -104,9 +106,10 @@ def _trend(view: ClusterView, width: int, height: int) -> Markup:
     return Markup(svg)  # built by charts.trend_svg, which escapes every text it writes
 
 
-def _page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("success", None)
     context.setdefault("error", None)
+    context.setdefault("principal", None)
     html = _environment().get_template(template).render(**context)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
@@ -128,6 +131,7 @@ def _context(settings: Settings) -> TaxonomyContext:
 
 @router.get("", response_class=HTMLResponse)
 def cluster_list(
+    principal: AnalystPageDep,
     resources: ResourcesDep,
     settings: SettingsDep,
     scope: str | None = Query(default=None, pattern=SCOPE_PATTERN),
@@ -136,22 +140,39 @@ def cluster_list(
     try:
         context = _context(settings)
     except ReviewError as exc:  # e.g. a draft in the local folder that no longer follows the published version
-        return _page("review_base.html", 500, title="Base de motifs illisible", nav="clusters", error=str(exc))
+        return page(
+            "review_base.html",
+            500,
+            principal=principal,
+            title="Base de motifs illisible",
+            nav="clusters",
+            error=str(exc),
+        )
     try:
         listing = list_clusters(resources.database, scope, include_silent=tous, context=context)
     except NoMonitoringData as exc:
         if scope is None:  # nothing stored yet: the empty state says what to run
-            return _page("review_list.html", title="Clusters", nav="clusters", listing=None, include_silent=tous)
-        return _page(
+            return page(
+                "review_list.html",
+                principal=principal,
+                title="Clusters",
+                nav="clusters",
+                listing=None,
+                include_silent=tous,
+            )
+        return page(
             "review_list.html",
             404,
+            principal=principal,
             title="Clusters",
             nav="clusters",
             listing=None,
             include_silent=tous,
             error=str(exc),
         )
-    return _page("review_list.html", title="Clusters", nav="clusters", listing=listing, include_silent=tous)
+    return page(
+        "review_list.html", principal=principal, title="Clusters", nav="clusters", listing=listing, include_silent=tous
+    )
 
 
 def _cluster_page(
@@ -161,6 +182,7 @@ def _cluster_page(
     cluster_id: str,
     scope: str | None,
     *,
+    principal: Principal,
     status_code: int = 200,
     success: str | None = None,
     error: str | None = None,
@@ -170,20 +192,30 @@ def _cluster_page(
         context = _context(settings)
         view = show_cluster(resources.database, cluster_id, scope, context=context)
     except (UnknownCluster, NoMonitoringData) as exc:
-        return _page("review_base.html", 404, title="Cluster introuvable", nav="clusters", error=str(exc))
+        return page(
+            "review_base.html", 404, principal=principal, title="Cluster introuvable", nav="clusters", error=str(exc)
+        )
     except ReviewError as exc:
-        return _page("review_base.html", 500, title="Base de motifs illisible", nav="clusters", error=str(exc))
+        return page(
+            "review_base.html",
+            500,
+            principal=principal,
+            title="Base de motifs illisible",
+            nav="clusters",
+            error=str(exc),
+        )
     form = form or {}
-    return _page(
+    return page(
         "review_cluster.html",
         status_code,
+        principal=principal,
         title=f"Cluster {view.cluster_id}",
         nav="clusters",
         view=view,
         success=success,
         error=error,
         form=form,
-        reviewer=form.get("reviewer") or _reviewer_default(request, settings),
+        reviewer=principal.name or form.get("reviewer") or _reviewer_default(request, settings),
         domains=context.domains(),
         attachable=context.attachable(),
         action_url=lambda action: f"{_cluster_url(view).split('?')[0]}/{action}?{urlencode({'scope': view.scope})}",
@@ -193,6 +225,7 @@ def _cluster_page(
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster_page(
     request: Request,
+    principal: AnalystPageDep,
     cluster_id: str,
     resources: ResourcesDep,
     settings: SettingsDep,
@@ -209,11 +242,12 @@ def cluster_page(
         if last is not None and last.action == fait:
             examples = int(last.payload.get("examples", 0) or 0)
             success = DONE_MESSAGES[fait].format(code=last.target_code, n=examples)
-    return _cluster_page(request, resources, settings, cluster_id, scope, success=success)
+    return _cluster_page(request, resources, settings, cluster_id, scope, principal=principal, success=success)
 
 
 @router.get("/base", response_class=HTMLResponse)
 def taxonomy_page(
+    principal: AnalystPageDep,
     settings: SettingsDep,
     cree: str | None = Query(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$"),
 ) -> HTMLResponse:
@@ -222,7 +256,7 @@ def taxonomy_page(
     try:
         context = _context(settings)
     except ReviewError as exc:
-        return _page("review_base.html", 500, title="Base de motifs", nav="base", error=str(exc))
+        return page("review_base.html", 500, principal=principal, title="Base de motifs", nav="base", error=str(exc))
     report = None
     draft_file = ""
     new_reasons: list[Any] = []
@@ -235,8 +269,9 @@ def taxonomy_page(
         new_reasons = [context.draft.get(code) for code in context.draft_codes]
         if cree in context.draft_codes:
             success = f"Motif {cree} ajouté au brouillon {context.draft.ref}."
-    return _page(
+    return page(
         "review_taxonomy.html",
+        principal=principal,
         title="Base de motifs et brouillon",
         nav="base",
         context=context,
@@ -251,50 +286,32 @@ def taxonomy_page(
 # --- actions -------------------------------------------------------------------------------------------------------
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """The posted form's known fields (first value each); None when the body is not a URL-encoded form."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return None
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return None
-    try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return {name: parsed[name][0] for name in FORM_FIELDS if name in parsed}
-
-
-def _same_origin(request: Request) -> bool:
-    """A browser posting from another site's page says so (Sec-Fetch-Site, Origin): refuse it — there is no login,
-    so this is what keeps another page from deciding in the analyst's name. Clients that are not browsers send
-    neither header and pass."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None:
-        return fetch_site in ("same-origin", "none")
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    return origin != "null" and urlsplit(origin).netloc == request.headers.get("host", "")
-
-
 _STATUS = {UnknownCluster: 404, NoMonitoringData: 404, ClusterAlreadyReviewed: 409}
 
 
-async def _decide(request: Request, resources: Any, settings: Settings, cluster_id: str, action: str) -> Response:
+async def _decide(
+    request: Request, principal: Principal, resources: Any, settings: Settings, cluster_id: str, action: str
+) -> Response:
     scope = request.query_params.get("scope")
     if scope is not None and not _valid_scope(scope):  # never fall back to another scope's cluster of that id
-        return _page("review_base.html", 404, title="Suivi introuvable", nav="clusters", error="suivi invalide")
-    if not _same_origin(request):
-        return _page(
+        return page(
+            "review_base.html",
+            404,
+            principal=principal,
+            title="Suivi introuvable",
+            nav="clusters",
+            error="suivi invalide",
+        )
+    if not same_origin(request):
+        return page(
             "review_base.html",
             403,
+            principal=principal,
             title="Refusé",
             nav="clusters",
             error="formulaire envoyé depuis une autre origine : décision refusée",
         )
-    form = await _form(request)
+    form = await read_form(request, FORM_FIELDS)
     if form is None:
         return _cluster_page(
             request,
@@ -302,10 +319,23 @@ async def _decide(request: Request, resources: Any, settings: Settings, cluster_
             settings,
             cluster_id,
             scope,
+            principal=principal,
             status_code=415,
             error="formulaire illisible (attendu : un formulaire HTML encodé en UTF-8)",
         )
-    reviewer = form.get("reviewer", "").strip()
+    if principal.via_session and not csrf_matches(principal, form.get("csrf")):
+        return _cluster_page(
+            request,
+            resources,
+            settings,
+            cluster_id,
+            scope,
+            principal=principal,
+            status_code=403,
+            error="jeton anti-CSRF absent ou invalide : recharger la page puis refaire la décision",
+        )
+    # Authenticated: the decision is recorded under the user's name, whatever the form says.
+    reviewer = principal.name if principal.name is not None else form.get("reviewer", "").strip()
     if not REVIEWER_PATTERN.match(reviewer):
         return _cluster_page(
             request,
@@ -313,6 +343,7 @@ async def _decide(request: Request, resources: Any, settings: Settings, cluster_
             settings,
             cluster_id,
             scope,
+            principal=principal,
             status_code=422,
             form=form,
             error="indiquez votre nom (1 à 128 caractères) : il est enregistré avec la décision",
@@ -347,7 +378,15 @@ async def _decide(request: Request, resources: Any, settings: Settings, cluster_
     except ReviewError as exc:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 422)
         return _cluster_page(
-            request, resources, settings, cluster_id, scope, status_code=status, form=form, error=str(exc)
+            request,
+            resources,
+            settings,
+            cluster_id,
+            scope,
+            principal=principal,
+            status_code=status,
+            form=form,
+            error=str(exc),
         )
     decision = outcome.decision
     if action == "create":
@@ -355,9 +394,10 @@ async def _decide(request: Request, resources: Any, settings: Settings, cluster_
     else:
         target = f"/revue/clusters/{quote(decision.cluster_id)}?{urlencode({'scope': decision.scope, 'fait': action})}"
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    response.set_cookie(
-        REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
-    )
+    if not principal.authenticated:  # the declared name, prefilled next time
+        response.set_cookie(
+            REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
+        )
     return response
 
 
@@ -366,27 +406,40 @@ def _valid_scope(scope: str) -> bool:
 
 
 @router.post("/clusters/{cluster_id}/creer")
-async def create_action(request: Request, cluster_id: str, resources: ResourcesDep, settings: SettingsDep) -> Response:
-    return await _decide(request, resources, settings, cluster_id, "create")
+async def create_action(
+    request: Request, principal: AnalystPageDep, cluster_id: str, resources: ResourcesDep, settings: SettingsDep
+) -> Response:
+    return await _decide(request, principal, resources, settings, cluster_id, "create")
 
 
 @router.post("/clusters/{cluster_id}/rattacher")
-async def attach_action(request: Request, cluster_id: str, resources: ResourcesDep, settings: SettingsDep) -> Response:
-    return await _decide(request, resources, settings, cluster_id, "attach")
+async def attach_action(
+    request: Request, principal: AnalystPageDep, cluster_id: str, resources: ResourcesDep, settings: SettingsDep
+) -> Response:
+    return await _decide(request, principal, resources, settings, cluster_id, "attach")
 
 
 @router.post("/clusters/{cluster_id}/ecarter")
-async def dismiss_action(request: Request, cluster_id: str, resources: ResourcesDep, settings: SettingsDep) -> Response:
-    return await _decide(request, resources, settings, cluster_id, "dismiss")
+async def dismiss_action(
+    request: Request, principal: AnalystPageDep, cluster_id: str, resources: ResourcesDep, settings: SettingsDep
+) -> Response:
+    return await _decide(request, principal, resources, settings, cluster_id, "dismiss")
 
 
 @router.get("/{scope}/{cluster_id}")
-def cluster_short_url(scope: str, cluster_id: str) -> Response:
+def cluster_short_url(principal: AnalystPageDep, scope: str, cluster_id: str) -> Response:
     """`/revue/week/E0001`: the form `motifs report --review-url http://…/revue/{scope}/{id}` links to (declared
     last: `/revue/clusters/…` wins, and no scope is called « clusters »)."""
     if not _valid_scope(scope):
-        return _page("review_base.html", 404, title="Cluster introuvable", nav="clusters", error="suivi invalide")
+        return page(
+            "review_base.html",
+            404,
+            principal=principal,
+            title="Cluster introuvable",
+            nav="clusters",
+            error="suivi invalide",
+        )
     return RedirectResponse(f"/revue/clusters/{quote(cluster_id)}?{urlencode({'scope': scope})}", status_code=303)
 
 
-__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "router"]
+__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "router"]

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
+from serving.api.auth import AUTH_RESPONSES, require
 from serving.api.dependencies import ResourcesDep, SettingsDep
 from serving.api.routers.review import SCOPE_PATTERN
 from serving.api.schemas import (
@@ -20,7 +21,9 @@ from serving.api.schemas import (
 from serving.errors import NoMonitoringData, UnknownCluster
 from serving.review.workflow import ClusterView, list_clusters, show_cluster, taxonomy_context
 
-router = APIRouter(prefix="/v1/review", tags=["revue"])
+router = APIRouter(
+    prefix="/v1/review", tags=["revue"], dependencies=[Depends(require("analyst"))], responses=AUTH_RESPONSES
+)
 
 ScopeQuery = Query(
     default=None,

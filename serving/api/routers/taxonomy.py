@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from serving.api.auth import AUTH_RESPONSES, require
 from serving.api.catalog import describe
 from serving.api.dependencies import ResourcesDep
 from serving.api.schemas import CODE_PATTERN, ErrorOut, TaxonomyOut, ValidationErrorOut
 
-router = APIRouter(prefix="/v1", tags=["base de motifs"])
+router = APIRouter(
+    prefix="/v1", tags=["base de motifs"], dependencies=[Depends(require("agent"))], responses=AUTH_RESPONSES
+)
 
 
 @router.get(

@@ -15,6 +15,15 @@
   const selfService = $("self-service");
   const otherReason = $("other-reason");
 
+  // With users configured, the page runs in a login session: its CSRF token (cookie motifs_csrf, which only this
+  // site's pages can read) goes with every POST, so that no other site can post in the agent's name.
+  function jsonHeaders() {
+    const headers = { "content-type": "application/json" };
+    const match = document.cookie.match(/(?:^|;\s*)motifs_csrf=([^;]+)/);
+    if (match) headers["x-csrf-token"] = decodeURIComponent(match[1]);
+    return headers;
+  }
+
   let timer = null;
   let controller = null;
   let sequence = 0;
@@ -129,7 +138,7 @@
     try {
       const response = await fetch("/v1/suggestions", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: jsonHeaders(),
         body: JSON.stringify(body),
         signal: controller.signal,
       });
@@ -158,7 +167,7 @@
     try {
       const response = await fetch("/v1/feedback", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: jsonHeaders(),
         body: JSON.stringify(body),
       });
       const answer = await response.json().catch(() => null);
