@@ -8,6 +8,7 @@ from motifs.cli import (
     db_cmd,
     demo_cmd,
     demo_data_cmd,
+    discover_cmd,
     emerging_cmd,
     evaluate_cmd,
     reclassify_cmd,
@@ -25,6 +26,7 @@ def register(app: typer.Typer) -> None:
     db_cmd.register(app)
     demo_cmd.register(app)
     demo_data_cmd.register(app)
+    discover_cmd.register(app)
     emerging_cmd.register(app)
     evaluate_cmd.register(app)
     reclassify_cmd.register(app)
