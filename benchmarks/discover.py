@@ -108,7 +108,8 @@ def run_labelled(name: str, frame: pd.DataFrame, seeds: list[int], oracle_k: int
             ours.append((nmi, ari, result["reasons"]))
             lines.append(
                 f"| motifs discover (brouillon {result['valid']} valide) | {seed} | {result['reasons']} | "
-                f"{result['domains']} | {result['coverage']:.1%} | **{nmi:.3f}** | {ari:.3f} | {result['seconds']:.1f} |"
+                f"{result['domains']} | {result['coverage']:.1%} | **{nmi:.3f}** | {ari:.3f} | "
+                f"{result['seconds']:.1f} |"
             )
             print(lines[-1], flush=True)
     texts = list(frame.text)
@@ -143,7 +144,8 @@ def load_wikit(root: Path) -> pd.DataFrame | None:
     frame = pd.concat(
         [pd.read_csv(folder / "training_dataset.csv"), pd.read_csv(folder / "test_dataset.csv")], ignore_index=True
     )
-    return pd.DataFrame({"call_id": [f"w{i}" for i in range(len(frame))], "text": frame.utterance, "label": frame.intent})
+    ids = [f"w{i}" for i in range(len(frame))]
+    return pd.DataFrame({"call_id": ids, "text": frame.utterance, "label": frame.intent})
 
 
 def load_an(root: Path) -> pd.DataFrame | None:
