@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from motifs.cli import (
+    curate_cmd,
     db_cmd,
     demo_cmd,
     demo_data_cmd,
@@ -23,6 +24,7 @@ from motifs.cli import (
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
+    curate_cmd.register(app)
     db_cmd.register(app)
     demo_cmd.register(app)
     demo_data_cmd.register(app)
