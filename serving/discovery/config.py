@@ -20,6 +20,7 @@ class _Section(BaseModel):
 
 
 class RepresentationSettings(_Section):
+    lemmatizer: Literal["lookup", "spacy"]
     svd_components: int = Field(ge=2, le=1000)
     char_ngrams: bool
     vector_weight: float = Field(ge=0.0, le=10.0)

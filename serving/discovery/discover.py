@@ -104,7 +104,9 @@ def discover_reasons(texts: Sequence[str], config: DiscoveryConfig, *, lemmatize
         raise TypeError("attendu une liste de notes, reçu une seule chaîne")
     n = len(texts)
     settings = config.clustering
-    lemmatize = lemmatize or NoteLemmatizer(extra_stop_words=config.representation.extra_stop_words)
+    lemmatize = lemmatize or NoteLemmatizer(
+        kind=config.representation.lemmatizer, extra_stop_words=config.representation.extra_stop_words
+    )
     sample = _sample(n, config.sample_size, config.seed)
     sample_lemmas = lemmatize([texts[row] for row in sample])
     content = np.array([bool(lemmas) for lemmas in sample_lemmas], dtype=bool)
