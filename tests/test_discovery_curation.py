@@ -136,3 +136,24 @@ def test_curation_guards(discovered: tuple[Path, Path], tmp_path: Path) -> None:
     rows.to_csv(assignments, index=False)
     with pytest.raises(InvalidCuration, match="absent"):
         curation.read_state(draft, assignments)
+
+
+def test_split_reclusters_one_candidate_into_new_codes_of_the_same_domain(
+    discovered: tuple[Path, Path], tmp_path: Path
+) -> None:
+    draft, assignments = _copy(discovered, tmp_path)
+    before = load_taxonomy(draft)
+    rows = pd.read_csv(assignments, dtype=str)
+    code = Counter(rows[rows.cluster != AUTRE].cluster).most_common(1)[0][0]
+    members = set(rows[rows.cluster == code].call_id)
+    out = invoke(
+        "curate", "split", code, "--parts", "2", "--data", NOTES, "--config", DATA / "small.yaml",
+        "--draft", draft, "--assignments", assignments,
+    )  # fmt: skip
+    after = load_taxonomy(draft)
+    new = sorted(set(after.codes) - set(before.codes))
+    assert code not in after and len(new) == 2, out
+    assert {after.get(c).domain for c in new} == {before.get(code).domain}
+    rows = pd.read_csv(assignments, dtype=str)
+    assert set(rows[rows.call_id.isin(members)].cluster) <= {*new, AUTRE}
+    assert set(rows[~rows.call_id.isin(members)].cluster) <= set(before.codes) - {code}

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from serving.discovery import curation
+from serving.discovery.config import load_config
 from serving.discovery.errors import InvalidCuration
 from serving.discovery.notes import read_notes
 from taxonomy import AUTRE, Taxonomy
@@ -20,8 +21,8 @@ from taxonomy import AUTRE, Taxonomy
 app = typer.Typer(
     name="curate",
     help=(
-        "Relire le brouillon proposé par motifs discover : renommer, fusionner, écarter des motifs, déplacer des "
-        "notes, puis publier la base (version 1.0.0) et ses étiquettes faibles pour motifs train.\n\n"
+        "Relire le brouillon proposé par motifs discover : renommer, fusionner, scinder, écarter des motifs, "
+        "déplacer des notes, puis publier la base (version 1.0.0) et ses étiquettes faibles pour motifs train.\n\n"
         "Exemple : motifs curate merge masque_porter masque_ffp --into masque_porter --draft brouillon.yaml "
         "--assignments affectations.csv"
     ),
@@ -89,6 +90,31 @@ def merge(
     state = curation.read_state(draft, assignments)
     result = curation.merge(*state, codes, into=into)
     _done(*result, draft, assignments, f"Fusionné dans {into} : {', '.join(c for c in codes if c != into)}")
+
+
+@app.command("split")
+def split(
+    code: Annotated[str, typer.Argument(help="Code du motif candidat à scinder.")],
+    draft: DraftOption,
+    assignments: AssignmentsOption,
+    data: Annotated[Path, typer.Option("--data", help="Le fichier de notes donné à motifs discover.")],
+    parts: Annotated[int, typer.Option("--parts", min=2, max=20, help="Nombre de motifs à la place.")] = 2,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Réglages de découverte (ceux de motifs discover).")
+    ] = None,
+    text_col: Annotated[str | None, typer.Option("--text-col", help="Colonne des notes (devinée sinon).")] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Colonne identifiant (devinée sinon).")] = None,
+) -> None:
+    """Scinde un motif candidat : ses notes sont regroupées à nouveau en --parts motifs, nommés comme par discover.
+
+    Exemple : motifs curate split contact_cas --parts 2 --data notes.csv --draft brouillon.yaml
+    --assignments affectations.csv
+    """
+    state = curation.read_state(draft, assignments)
+    notes = read_notes(data, text_col=text_col, id_col=id_col)
+    result = curation.split(*state, code, parts=parts, ids=notes.ids, texts=notes.texts, config=load_config(config))
+    new = sorted(set(result[0].codes) - set(state[0].codes))
+    _done(*result, draft, assignments, f"Scindé : {code} → {', '.join(new)}")
 
 
 @app.command("discard")

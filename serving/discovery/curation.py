@@ -1,4 +1,4 @@
-"""Curating a discovered draft: rename, merge, discard candidates, move notes; publish as version 1.0.0 of a new id.
+"""Curating a discovered draft: rename, merge, split, discard candidates, move notes; publish as 1.0.0 of a new id.
 
 The state is the pair written by `motifs discover`: the draft taxonomy and the assignments (`call_id, cluster,
 confidence`). Every step is a pure function (draft, assignments) → (draft, assignments) that keeps both consistent —
@@ -21,10 +21,14 @@ import pandas as pd
 from pydantic import ValidationError
 
 from pipeline.files import atomic_file
+from serving.discovery.config import DiscoveryConfig
+from serving.discovery.discover import AUTRE_LABEL, discover_reasons
+from serving.discovery.draft import definition, unique_code
 from serving.discovery.errors import InvalidCuration
 from serving.discovery.run import ASSIGNMENT_COLUMNS
 from taxonomy import AUTRE, Taxonomy, is_draft, load_taxonomy
 from taxonomy.errors import TaxonomyError
+from taxonomy.from_data import slugify
 from taxonomy.schema import CODE_EXPECTED, CODE_PATTERN
 from taxonomy.yaml_io import dump_taxonomy
 
@@ -159,6 +163,66 @@ def discard(draft: Taxonomy, assignments: pd.DataFrame, code: str) -> tuple[Taxo
     data["reasons"] = [reason for reason in data["reasons"] if reason["code"] != code]
     assignments = assignments.copy()
     assignments.loc[assignments["cluster"] == code, "cluster"] = AUTRE
+    return _validated(data), assignments
+
+
+def split(
+    draft: Taxonomy,
+    assignments: pd.DataFrame,
+    code: str,
+    *,
+    parts: int,
+    ids: Sequence[str],
+    texts: Sequence[str],
+    config: DiscoveryConfig,
+) -> tuple[Taxonomy, pd.DataFrame]:
+    """Re-cluster one candidate's notes (`ids`/`texts`: the notes file, redacted) into `parts` new candidates in the
+    same domain, named like `discover` names them; notes that fit none of them stay « autre »."""
+    _candidate(draft, code)
+    if parts < 2:
+        raise InvalidCuration("--parts : au moins 2 motifs pour scinder")
+    members = assignments.loc[assignments["cluster"] == code, "call_id"].tolist()
+    text_of = dict(zip(ids, texts, strict=True))
+    missing = [call_id for call_id in members if call_id not in text_of]
+    if missing:
+        raise InvalidCuration(
+            f"{len(missing)} note(s) du motif {code} absente(s) du fichier de notes "
+            "(attendu : le fichier donné à motifs discover)"
+        )
+    settings = config.with_overrides(
+        {
+            "clustering": {"min_reasons": parts, "max_reasons": parts, "min_domains": 1, "max_domains": 1},
+            "assignment": {"min_size": 1},
+        }
+    )
+    if len(members) < 2 * parts:
+        raise InvalidCuration(f"motif {code} : {len(members)} note(s), trop peu pour {parts} motifs")
+    found = discover_reasons([text_of[call_id] for call_id in members], settings)
+    taken = set(draft.codes) - {code}
+    new_codes = {AUTRE_LABEL: AUTRE}
+    for candidate in found.candidates:
+        new_codes[candidate.number] = unique_code(
+            slugify(" ".join(candidate.keywords[:2] or (f"{code} {candidate.number + 1}",))), taken
+        )
+    data = _data(draft)
+    position = next(i for i, reason in enumerate(data["reasons"]) if reason["code"] == code)
+    domain = data["reasons"][position]["domain"]
+    replacements = []
+    for candidate in found.candidates:
+        reason: dict[str, Any] = {
+            "code": new_codes[candidate.number],
+            "label": candidate.label[:200],
+            "domain": domain,
+            "definition": definition(candidate),
+        }
+        if candidate.examples:
+            reason["examples"] = list(candidate.examples)
+        replacements.append(reason)
+    data["reasons"][position : position + 1] = replacements
+    assignments = assignments.copy()
+    chosen = assignments["cluster"] == code
+    assignments.loc[chosen, "cluster"] = [new_codes[int(label)] for label in found.labels]
+    assignments.loc[chosen, "confidence"] = [f"{max(0.0, float(c)):.4f}" for c in found.confidence]
     return _validated(data), assignments
 
 

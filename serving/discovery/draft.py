@@ -25,7 +25,7 @@ HEADER = (
 )
 
 
-def _unique(base: str, taken: set[str]) -> str:
+def unique_code(base: str, taken: set[str]) -> str:
     base = base[:56].rstrip("_") or "motif"
     code, number = base, 1
     while code in taken or code == AUTRE:
@@ -41,14 +41,16 @@ def candidate_codes(discovery: Discovery) -> dict[int, str]:
     codes = {AUTRE_LABEL: AUTRE}
     for candidate in discovery.candidates:
         words = candidate.keywords[:2] or (f"motif {candidate.number + 1}",)
-        codes[candidate.number] = _unique(slugify(" ".join(words)), taken)
+        codes[candidate.number] = unique_code(slugify(" ".join(words)), taken)
     return codes
 
 
 def domain_codes(discovery: Discovery) -> dict[int, str]:
     taken: set[str] = set()
     return {
-        domain.number: _unique("domaine_" + slugify(" ".join(domain.keywords[:2] or (str(domain.number + 1),))), taken)
+        domain.number: unique_code(
+            "domaine_" + slugify(" ".join(domain.keywords[:2] or (str(domain.number + 1),))), taken
+        )
         for domain in discovery.domains
     }
 
