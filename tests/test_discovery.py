@@ -179,12 +179,41 @@ def test_bad_inputs_give_one_french_line_and_exit_2(
         config = tmp_path / "bad.yaml"
         config.write_text("clustering:\n  max_reasons: 1\n", encoding="utf-8")
         extra = ["--config", config]
-    result = run_main(
-        monkeypatch, capsys, "discover", "--data", data, "--out", tmp_path / "d.yaml", *extra
-    )
+    result = run_main(monkeypatch, capsys, "discover", "--data", data, "--out", tmp_path / "d.yaml", *extra)
     assert result.code == 2, result
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Erreur : "), result.err
     assert expected in lines[0]
     assert "Traceback" not in result.err and "Dupont" not in result.err and "06 12" not in result.err
     assert not (tmp_path / "d.yaml").exists()
+
+
+def test_notes_reading_sets_aside_empty_and_repeated_rows_by_number(tmp_path: Path) -> None:
+    from serving.discovery import read_notes
+
+    path = _csv(
+        tmp_path / "x.csv",
+        [["1", "passeport perdu"], ["2", " "], ["1", "carte grise"], ["3", "Appeler Jean Dupont au 06 12 34 56 78"]],
+        header=("ID_APPEL", "Observation"),
+    )
+    notes = read_notes(path)
+    assert notes.ids == ["1", "3"] and notes.text_column == "Observation" and notes.id_column == "ID_APPEL"
+    assert notes.skipped == {"empty_text": [2], "duplicate_id": [3]}
+    assert "06 12" not in notes.texts[1] and "Dupont" not in notes.texts[1]
+    assert "identifiant en double" in "\n".join(notes.summary())
+
+
+def test_embedder_follows_the_estimator_contract() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    from serving.discovery.embedding import NoteEmbedder
+
+    docs = [("passeport", "perdu"), ("carte", "grise"), ("impôt", "revenu"), ("passeport", "expirer")]
+    embedder = NoteEmbedder(svd_components=2, vector_weight=0.0)
+    with pytest.raises(NotFittedError):
+        embedder.transform(docs)
+    with pytest.raises(TypeError):
+        embedder.fit("passeport perdu")  # type: ignore[arg-type]
+    vectors = embedder.fit(docs).transform(docs)
+    assert vectors.shape[0] == 4 and abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-5
+    assert float(vectors[0] @ vectors[3]) > float(vectors[0] @ vectors[1])  # shared lemma → closer
