@@ -149,6 +149,8 @@ def discover_reasons(texts: Sequence[str], config: DiscoveryConfig, *, lemmatize
         has_content = np.array([bool(lemmas) for lemmas in chunk_lemmas], dtype=bool)
         empty += int((~has_content).sum())
         chunk_rows = chunk[has_content]
+        if not len(chunk_rows):
+            continue
         best, similarity = _nearest(embedder.transform([lemmas for lemmas in chunk_lemmas if lemmas]), centroids)
         labels[chunk_rows], confidence[chunk_rows] = best, similarity
     labels[(labels >= 0) & (confidence < config.assignment.min_similarity)] = AUTRE_LABEL
