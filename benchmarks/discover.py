@@ -12,7 +12,7 @@ Run from the repository root:
 - **an_qe16_2022q3** (1,308 written questions, title + question, 172 `rubrique` values): NMI / ARI against the
   rubriques, one seed, with the same baseline at k = 172 (oracle) and k = 35 (2 restarts instead of 10: slow).
 - **scale**: the demo corpus generator (`training.demo`) writes N notes; `run_discovery` runs in a child process
-  (its peak RSS is the child's `ru_maxrss`) on N and on N/10 notes: time, peak memory, and their ratio (bounded
+  (its peak RSS is the child's `VmHWM`) on N and on N/10 notes: time, peak memory, and their ratio (bounded
   memory: the clustered sample is capped, the rest is assigned chunk by chunk). NMI against the demo reasons too.
 
 Writes its section to `benchmarks/results/discover.md`.
@@ -184,6 +184,15 @@ def load_an(root: Path) -> pd.DataFrame | None:
 
 
 # ------------------------------------------------------------------------------------------------ scale
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not `ru_maxrss`: Linux carries it over `exec` from the forking parent, so a
+    child started by a parent that once held 2 GB would report 2 GB whatever it did."""
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: best effort
+
+
 def scale_child(rows: int, data: Path, workdir: Path) -> None:
     """Runs in a child process: discovery on the first `rows` notes of `data`; prints one JSON line."""
     frame = pd.read_csv(data, dtype=str, nrows=rows)
@@ -195,7 +204,7 @@ def scale_child(rows: int, data: Path, workdir: Path) -> None:
         DiscoverOptions(data=path, out=workdir / f"draft-{rows}.yaml", assignments=workdir / f"assign-{rows}.csv")
     )
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(
         json.dumps(
             {

@@ -100,10 +100,10 @@ def run_discovery(options: DiscoverOptions) -> DiscoverOutcome:
     discovery = discover_reasons(notes.texts, config)
     taxonomy = draft_taxonomy(discovery, taxonomy_id=options.taxonomy_id)
     codes = candidate_codes(discovery)
-    draft_path = write_draft_file(taxonomy, options.out)
+    draft_path = write_draft_file(taxonomy, Path(options.out))
     assignments_path = None
     if options.assignments is not None:
-        assignments_path = write_assignments(options.assignments, notes.ids, discovery, codes)
+        assignments_path = write_assignments(Path(options.assignments), notes.ids, discovery, codes)
     return DiscoverOutcome(
         notes=notes,
         discovery=discovery,
