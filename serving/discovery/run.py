@@ -9,6 +9,7 @@ nowhere; confidence = cosine similarity to that candidate's centroid, to the nea
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,6 @@ class DiscoverOutcome:
 
 def settings_for(options: DiscoverOptions) -> DiscoveryConfig:
     """The configuration (defaults, then `--config`, then the command's options)."""
-    import re
-
     if not re.match(CODE_PATTERN, options.taxonomy_id or ""):
         raise InvalidDiscoveryConfig(f"--id : identifiant de base invalide (attendu : {CODE_EXPECTED})")
     overrides: dict[str, Any] = {}
