@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from motifs.cli import (
+    curate_cmd,
     db_cmd,
     demo_cmd,
     demo_data_cmd,
+    discover_cmd,
     emerging_cmd,
     evaluate_cmd,
     forecast_cmd,
@@ -25,9 +27,11 @@ from motifs.cli import (
 
 def register(app: typer.Typer) -> None:
     # One line per command group (keep sorted by module name).
+    curate_cmd.register(app)
     db_cmd.register(app)
     demo_cmd.register(app)
     demo_data_cmd.register(app)
+    discover_cmd.register(app)
     emerging_cmd.register(app)
     evaluate_cmd.register(app)
     forecast_cmd.register(app)
