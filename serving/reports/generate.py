@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -31,13 +32,14 @@ from serving.review.emerging import (
     EmergingOutcome,
     calls_from_files,
     calls_from_store,
+    calls_taxonomy,
     history_periods,
     history_start,
     monitor_emerging,
     period_label,
 )
 from serving.store import Database
-from taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from taxonomy import Taxonomy
 
 PARIS = ZoneInfo(TIMEZONE)
 
@@ -81,15 +83,10 @@ def first_day_read(request: ReportRequest, config: MonitoringConfig) -> dt.date:
     return history_start(request.start, request.granularity, history_periods(config))
 
 
-def report_taxonomy(ref: str | None) -> Taxonomy:
-    """The taxonomy the calls were scored with (labels, domains, novelty references); the latest national one when
-    it cannot be loaded (a custom or from-data taxonomy: its codes are then shown as they are)."""
-    if ref:
-        try:
-            return load_taxonomy(ref)
-        except TaxonomyError:
-            pass
-    return load_taxonomy()
+def report_taxonomy(ref: str | None, explicit: str | None = None) -> Taxonomy:
+    """The taxonomy the calls were scored with (labels, domains, novelty references): `calls_taxonomy` — exactly
+    that version or a clear refusal, never the national one in its place."""
+    return cast(Taxonomy, calls_taxonomy(ref, explicit))
 
 
 def make_report(

@@ -388,12 +388,13 @@ def monitor_emerging(
 ) -> EmergingOutcome:
     """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given.
 
-    `taxonomy`: the known reasons (novelty references, labels); default: the version that scored the calls, else
-    the latest published one. `since`: first period label to report (earlier ones are history)."""
+    `taxonomy`: the known reasons (novelty references, labels); default: exactly the version that scored the calls
+    (`calls_taxonomy`: refused when it cannot be found). `since`: first period label to report (earlier ones are
+    history)."""
     if granularity not in GRANULARITIES:
         raise InvalidCallsFrame(f"période « {str(granularity)[:10]} » inconnue (attendu : {', '.join(GRANULARITIES)})")
     config = config or load_config()
-    taxonomy = taxonomy if taxonomy is not None else _taxonomy_for(source.taxonomy_ref)
+    taxonomy = taxonomy if taxonomy is not None else calls_taxonomy(source.taxonomy_ref)
     scope = monitoring_scope(granularity, site)
     registry = registry_from_records(db.monitoring.registry(scope)) if db is not None else None
     run = run_monitoring(
@@ -426,15 +427,27 @@ def monitor_emerging(
     return EmergingOutcome(report=run.report, registry=run.registry, scope=scope, run=stored, source=source)
 
 
-def _taxonomy_for(ref: str | None) -> Any:
-    from taxonomy import TaxonomyError, load_taxonomy
+def calls_taxonomy(ref: str | None, explicit: str | None = None) -> Any:
+    """The taxonomy the calls were scored with — exactly that version, looked up by its ref among the shipped bases
+    and those registered by `motifs train` / `motifs reclassify` (local taxonomy folder) — or the one the user
+    names (`explicit`: an id@version or a .yaml path). Never the national base in place of another: when it is not
+    found, `TaxonomyNotFound` says what was looked for and how to give it."""
+    from taxonomy import TaxonomyNotFound, load_taxonomy
 
-    if ref:
-        try:
-            return load_taxonomy(ref)
-        except TaxonomyError:
-            pass  # a from-data or unknown version: fall back on the latest national one
-    return load_taxonomy()
+    if explicit:
+        return load_taxonomy(explicit)
+    if not ref:
+        raise TaxonomyNotFound(
+            "les appels ne disent pas avec quelle base de motifs ils ont été qualifiés (colonne taxonomy_version "
+            "vide ou absente) : indiquer la base avec --taxonomy ID@VERSION ou un chemin .yaml"
+        )
+    try:
+        return load_taxonomy(ref)
+    except TaxonomyNotFound as exc:
+        raise TaxonomyNotFound(
+            f"base {ref} des appels introuvable : {exc} — relancer motifs reclassify avec le modèle (il l'enregistre), "
+            "ou indiquer le fichier de la base avec --taxonomy"
+        ) from None
 
 
 def run_emerging(
