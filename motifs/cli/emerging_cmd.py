@@ -11,6 +11,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from motifs.cli.options import (
+    ChannelCol,
+    Delimiter,
+    Encoding,
+    IdCol,
+    SiteCol,
+    TextCol,
+    TimeCol,
+    column_mapping,
+)
 from serving.errors import NoMonitoringData
 from serving.review.emerging import EmergingOutcome, run_emerging
 
@@ -72,6 +82,21 @@ def emerging(
             help="Enregistrer le suivi (registre des clusters, instantanés, alertes) pour la revue et le rapport.",
         ),
     ] = True,
+    text_col: TextCol = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    site_col: SiteCol = None,
+    channel_col: ChannelCol = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
+            "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
+        ),
+    ] = None,
 ) -> None:
     """Part de « autre », alertes et motifs émergents par période ; identifiants de clusters stables.
 
@@ -82,6 +107,9 @@ def emerging(
     Exemple : motifs emerging --period week --from 2026-01-05 --to 2026-03-29 --json motifs-data/emergents.json
 
     Exemple : motifs emerging --calls appels.csv --predictions motifs.parquet --period week --json emergents.json
+
+    Avec --calls, l'export est lu comme par motifs reclassify (--text-col, --id-col, --time-col, --site-col,
+    --channel-col, --encoding, --delimiter ; détectés sinon).
     """
     outcome = run_emerging(
         granularity=period,
@@ -95,6 +123,12 @@ def emerging(
         model_version=model_version,
         config_path=config,
         json_out=json_out,
+        columns=column_mapping(
+            id_col=id_col, text_col=text_col, time_col=time_col, site_col=site_col, channel_col=channel_col
+        ),
+        encoding=encoding,
+        delimiter=delimiter,
+        taxonomy=taxonomy,
     )
     print_outcome(outcome, json_out)
 

@@ -10,6 +10,16 @@ import typer
 from rich.console import Console
 
 from motifs import __version__
+from motifs.cli.options import (
+    ChannelCol,
+    Delimiter,
+    Encoding,
+    IdCol,
+    SiteCol,
+    TextCol,
+    TimeCol,
+    column_mapping,
+)
 from serving.reports import InvalidReportOptions, ReportRequest, ReportResult, ReportSources, run_report
 from serving.reports import formatting as fmt
 
@@ -72,6 +82,21 @@ def report(
     config: Annotated[
         Path | None, typer.Option("--config", help="Réglages du suivi (YAML fusionné sur les valeurs par défaut).")
     ] = None,
+    text_col: TextCol = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    site_col: SiteCol = None,
+    channel_col: ChannelCol = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
+            "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
+        ),
+    ] = None,
 ) -> None:
     """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
     site, motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
@@ -93,7 +118,16 @@ def report(
         review_url=review_url,
     )
     sources = ReportSources(
-        calls=calls, predictions=predictions, database_url=database_url, model_version=model_version
+        calls=calls,
+        predictions=predictions,
+        database_url=database_url,
+        model_version=model_version,
+        columns=column_mapping(
+            id_col=id_col, text_col=text_col, time_col=time_col, site_col=site_col, channel_col=channel_col
+        ),
+        encoding=encoding,
+        delimiter=delimiter,
+        taxonomy=taxonomy,
     )
     result = run_report(request, sources, config_path=config, version=__version__)
     print_result(result)

@@ -30,7 +30,6 @@ from taxonomy import (
     load_taxonomy,
     plan_migration,
     validate_paths,
-    write_taxonomy_from_labels,
 )
 from taxonomy.export import export_records
 
@@ -339,46 +338,80 @@ def from_data(
     taxonomy_id: Annotated[str, typer.Option("--id", help="Identifiant de la base créée (minuscules, chiffres, _).")],
     out: Annotated[Path, typer.Option("--out", help="Fichier YAML écrit.")],
     version: Annotated[str, typer.Option("--version", help="Version de la base créée.")] = "1.0.0",
-    text_col: Annotated[str | None, typer.Option("--text-col", help="Colonne de texte : exemples par motif.")] = None,
+    text_col: Annotated[
+        str | None, typer.Option("--text-col", help="Colonne de texte : exemples par motif, anonymisés.")
+    ] = None,
+    time_col: Annotated[
+        str | None,
+        typer.Option(
+            "--time-col",
+            help="Colonne de date : exemples pris avant la date de coupure de motifs train (jamais dans la "
+            "période d'évaluation).",
+        ),
+    ] = None,
     examples: Annotated[
         int, typer.Option("--examples", min=0, max=5, help="Nombre d'exemples par motif (avec --text-col).")
     ] = 3,
+    min_count: Annotated[
+        int,
+        typer.Option(
+            "--min-count", min=1, help="Étiquettes de moins de N lignes regroupées (alias) au lieu d'un motif."
+        ),
+    ] = 1,
+    fold_into: Annotated[
+        str,
+        typer.Option("--fold-into", help="Où regrouper les étiquettes rares : autre, ou l'étiquette d'un motif gardé."),
+    ] = AUTRE,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
 ) -> None:
     """Construit une base de motifs à partir des étiquettes d'un jeu de données (codes dérivés des étiquettes,
-    « autre » ajouté), pour entraîner et comparer le pipeline sur des corpus publics.
+    libellés gardés tels quels, « autre » ajouté), pour entraîner le pipeline sur vos propres données.
+
+    Les exemples (--text-col) sont anonymisés et pris dans la seule partie apprentissage (avant la coupure de date
+    avec --time-col). Les étiquettes rares (--min-count) deviennent des alias de « autre » ou d'un motif
+    (--fold-into) : motifs train les reconnaît toujours.
 
     Exemple : motifs taxonomy from-data --data corpus.csv --label-col label --id corpus --out corpus.yaml
-    """
-    _out = _stdout()
-    from pipeline.tables import inspect_table, iter_table, read_header
 
-    spec = inspect_table(data, encoding=encoding, delimiter=delimiter)
-    header = read_header(spec)
-    for column in (label_col, text_col):
-        if column is not None and column not in header:
-            shown = ", ".join(name[:40] for name in header[:12])
-            raise _fail(f"{data.name} : colonne « {column[:40]} » absente (colonnes trouvées : {shown})")
-    counts: Counter[str] = Counter()
-    samples: dict[str, list[str]] = {}
-    for chunk in iter_table(spec):
-        labels = chunk.frame[label_col].astype(str).str.strip()
-        counts.update(labels[labels != ""].value_counts().to_dict())
-        if text_col is not None and examples:
-            for label, text in zip(labels, chunk.frame[text_col].astype(str), strict=True):
-                kept = samples.setdefault(label, [])
-                if label and len(kept) < examples and text.strip():
-                    kept.append(text)
-    taxonomy = write_taxonomy_from_labels(
-        counts, out, taxonomy_id=taxonomy_id, version=version, examples=samples if text_col else None
+    Exemple : motifs taxonomy from-data --data export.csv --label-col rubrique --text-col question --time-col date
+    --min-count 3 --id an_qe16 --out an_qe16.yaml
+    """
+    from training.taxonomy_from_file import taxonomy_from_file
+
+    _out = _stdout()
+    result = taxonomy_from_file(
+        data,
+        out,
+        label_col=label_col,
+        taxonomy_id=taxonomy_id,
+        version=version,
+        text_col=text_col,
+        time_col=time_col,
+        examples=examples if text_col else 0,
+        min_count=min_count,
+        fold_into=fold_into,
+        encoding=encoding,
+        delimiter=delimiter,
     )
-    table = Table(title=f"{taxonomy.ref} : {len(taxonomy.codes)} motifs", title_justify="left")
+    taxonomy = result.taxonomy
+    for guess in result.guesses:
+        _out.print(escape(guess))
+    table = Table(title=f"{taxonomy.ref} : {len(taxonomy.active_codes)} motifs", title_justify="left")
     table.add_column("code")
-    table.add_column("étiquette")
+    table.add_column("libellé")
     table.add_column("lignes", justify="right")
-    codes = codes_for_labels(counts)
-    for label, count in counts.most_common():
-        table.add_row(codes[label], escape(label), str(count))
+    codes = codes_for_labels([label for label in result.counts if label not in result.folded])
+    for label, count in result.counts.most_common():
+        if label not in result.folded:
+            table.add_row(codes[label], escape(label), str(count))
     _out.print(table)
+    if result.folded:
+        rows = sum(result.counts[label] for label in result.folded)
+        _out.print(
+            f"{len(result.folded)} étiquette(s) de moins de {min_count} ligne(s) ({rows} ligne(s)) regroupée(s) "
+            f"dans « {escape(result.fold_into)} » (alias)"
+        )
+    if text_col:
+        _out.print(f"{result.examples_written} exemple(s) anonymisé(s) : {result.examples_from}")
     _out.print(f"Écrit : {out}")

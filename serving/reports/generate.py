@@ -196,6 +196,10 @@ class ReportSources:
     predictions: Path | None = None
     database_url: str | None = None  # None = MOTIFS_DATABASE_URL, else motifs-data/motifs.db
     model_version: str | None = None  # store only; default: the version that scored the most calls
+    columns: dict[str, str] | None = None  # files: contract column → export column (detected otherwise)
+    encoding: str | None = None
+    delimiter: str | None = None
+    taxonomy: str | None = None  # the base to read the codes with; default: the one that scored the calls
 
     def check(self) -> None:
         if (self.calls is None) != (self.predictions is None):
@@ -236,13 +240,26 @@ def run_report(
         )
     first = first_day_read(request, config)
     if sources.calls is not None and sources.predictions is not None:
-        source = calls_from_files(sources.calls, sources.predictions, site=request.site, start=first, end=request.end)
-        return make_report(request, source, config=config, version=version, lemmatizer=lemmatizer)
+        source = calls_from_files(
+            sources.calls,
+            sources.predictions,
+            site=request.site,
+            start=first,
+            end=request.end,
+            columns=sources.columns,
+            encoding=sources.encoding,
+            delimiter=sources.delimiter,
+        )
+        taxonomy = report_taxonomy(source.taxonomy_ref, sources.taxonomy)
+        return make_report(request, source, config=config, version=version, lemmatizer=lemmatizer, taxonomy=taxonomy)
     db = Database.open(sources.database_url)
     try:
         source = calls_from_store(
             db, start=first, end=request.end, site=request.site, model_version=sources.model_version
         )
-        return make_report(request, source, db=db, config=config, version=version, lemmatizer=lemmatizer)
+        taxonomy = report_taxonomy(source.taxonomy_ref, sources.taxonomy)
+        return make_report(
+            request, source, db=db, config=config, version=version, lemmatizer=lemmatizer, taxonomy=taxonomy
+        )
     finally:
         db.close()

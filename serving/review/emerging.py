@@ -165,15 +165,20 @@ def calls_from_files(
     start: date | None = None,
     end: date | None = None,
     redactor: Any = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> EmergingInput:
     """A calls export (data contract) joined on `call_id` with its reclassification output (docs/BATCH.md).
+    `columns` (contract column → file column), `encoding` and `delimiter` read the export as `motifs reclassify`
+    read it (detected when not given).
 
     The note comes from the output's `redacted_text` when it has one (`motifs reclassify --with-text`), else the
     export's text is redacted here (`redactor`, default `pipeline.redaction.Redactor()`): monitoring, the store and
     the review screens only ever see redacted notes."""
     from pipeline.calls import read_calls
 
-    calls_read = read_calls(calls_path)
+    calls_read = read_calls(calls_path, columns=columns, encoding=encoding, delimiter=delimiter)
     calls = calls_read.frame
     predictions = _read_predictions(Path(predictions_path))
     summary = [calls_read.summary()]
@@ -466,10 +471,15 @@ def run_emerging(
     lemmatizer: Lemmatizer | None = None,
     config: MonitoringConfig | None = None,
     redactor: Any = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    taxonomy: str | None = None,
 ) -> EmergingOutcome:
-    """What `motifs emerging` does: inputs from files (both `calls` and `predictions`) or from the store, periods
-    from `date_from` to `date_to` (history before `date_from` is read for baselines), results stored unless
-    `store=False`, JSON written to `json_out`."""
+    """What `motifs emerging` does: inputs from files (both `calls` and `predictions`, the export read with
+    `columns`/`encoding`/`delimiter`) or from the store, periods from `date_from` to `date_to` (history before
+    `date_from` is read for baselines), results stored unless `store=False`, JSON written to `json_out`. The
+    reasons are those of the calls' base (`calls_taxonomy`), or of `taxonomy` (an id@version or a .yaml path)."""
     if (calls is None) != (predictions is None):
         raise NoMonitoringData("--calls et --predictions vont ensemble (ou aucun des deux : lecture de la base)")
     if date_from and date_to and date_to < date_from:
@@ -479,7 +489,17 @@ def run_emerging(
     db = Database.open(database_url) if (store or calls is None) else None
     try:
         if calls is not None and predictions is not None:
-            source = calls_from_files(calls, predictions, site=site, start=read_from, end=date_to, redactor=redactor)
+            source = calls_from_files(
+                calls,
+                predictions,
+                site=site,
+                start=read_from,
+                end=date_to,
+                redactor=redactor,
+                columns=columns,
+                encoding=encoding,
+                delimiter=delimiter,
+            )
         else:
             assert db is not None
             source = calls_from_store(db, start=read_from, end=date_to, site=site, model_version=model_version)
@@ -490,6 +510,7 @@ def run_emerging(
             site=site,
             since=period_label(date_from, granularity) if date_from else None,
             config=config,
+            taxonomy=calls_taxonomy(source.taxonomy_ref, taxonomy),
             lemmatizer=lemmatizer,
             parameters={
                 "from": date_from.isoformat() if date_from else None,
