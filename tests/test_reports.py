@@ -270,7 +270,17 @@ def test_from_the_store_ids_are_the_review_ui_s_and_decisions_show(files, tmp_pa
         db.review.decide(ReviewDecisionRecord(scope="week", cluster_id=card.id, action="dismiss", reviewer="test"))
     finally:
         db.close()
+    db = Database.open(url)
+    try:
+        runs_before = len(db.monitoring.runs("week"))
+    finally:
+        db.close()
     second = run_report(_request(tmp_path / "b.html"), sources, config=CONFIG, lemmatizer=_lemmatizer())
+    db = Database.open(url)
+    try:  # an already monitored scope is only read: the review queue is left as it was
+        assert second.stored_run_id is None and len(db.monitoring.runs("week")) == runs_before
+    finally:
+        db.close()
     again = [c for c in (*second.content.clusters, *second.content.more_clusters) if c.id == card.id]
     assert again and again[0].status == "dismissed"  # same id, and the analyst's decision is shown
     assert card.id not in {c.id for c in second.content.clusters}  # no longer among the clusters to examine

@@ -102,7 +102,8 @@ def report(
     site, motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
 
     Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
-    le suivi est enregistré comme par motifs emerging (mêmes identifiants de groupes que l'interface de revue).
+    le rapport reprend le suivi enregistré par motifs emerging (mêmes identifiants de groupes que l'interface de
+    revue) sans rien y écrire : la file de revue reste telle quelle ; un suivi jamais lancé est enregistré.
 
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --out rapport.html
 

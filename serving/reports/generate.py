@@ -36,6 +36,7 @@ from serving.review.emerging import (
     history_periods,
     history_start,
     monitor_emerging,
+    monitoring_scope,
     period_label,
 )
 from serving.store import Database
@@ -122,10 +123,14 @@ def make_report(
             f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} : vérifier les dates "
             "(--from, --to) et le site"
         )
+    # A scope already monitored by `motifs emerging` keeps its review queue: the report reads its registry (same
+    # ids, analysts' decisions) and writes nothing. A scope never monitored is stored, as `motifs emerging` would.
+    scope_runs = db.monitoring.latest_run(monitoring_scope(request.granularity, request.site)) if db else None
     outcome = monitored or monitor_emerging(
         source,
         granularity=request.granularity,
         db=db,
+        save=scope_runs is None,
         site=request.site,
         since=period_label(request.start, request.granularity),
         config=config,
@@ -225,8 +230,9 @@ def run_report(
 ) -> ReportResult:
     """`motifs report`: read the calls with their history, write the report.
 
-    From the store, the monitoring is saved back exactly as `motifs emerging` saves it (registry, snapshots, run):
-    the report's cluster ids are those of the review UI, and an analyst's decisions show in it. From files, nothing
+    From the store, the monitoring starts from the scope's stored registry: the report's cluster ids are those of
+    the review UI, and an analyst's decisions show in it. A scope `motifs emerging` already monitored is only read
+    (the review queue is left exactly as it was); a scope never monitored is saved as `motifs emerging` saves it. From files, nothing
     is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls are used; nothing is
     read or stored again)."""
     from serving.monitoring import load_config

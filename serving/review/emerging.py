@@ -390,8 +390,10 @@ def monitor_emerging(
     taxonomy: Any = None,
     lemmatizer: Lemmatizer | None = None,
     parameters: Mapping[str, Any] | None = None,
+    save: bool = True,
 ) -> EmergingOutcome:
-    """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given.
+    """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given
+    (and `save`: with `save=False` the store is only read, the review queue stays as it was).
 
     `taxonomy`: the known reasons (novelty references, labels); default: exactly the version that scored the calls
     (`calls_taxonomy`: refused when it cannot be found). `since`: first period label to report (earlier ones are
@@ -415,7 +417,7 @@ def monitor_emerging(
     if not run.report.periods:
         raise NoMonitoringData("aucune période à analyser dans la fenêtre demandée")
     stored = None
-    if db is not None:
+    if db is not None and save:
         texts = dict(zip(source.frame["call_id"].astype(str), source.frame["text"].astype(str), strict=True))
         stored = db.monitoring.save_run(
             run_record(
