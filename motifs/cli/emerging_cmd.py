@@ -159,8 +159,9 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
             f"  {cluster.id} signal {_SIGNAL_FR[cluster.signal]} — {cluster.size} appels{parent}, "
             f"mots-clés : {escape(', '.join(cluster.keywords[:6]))} ({_STATUS_FR.get(cluster.status, cluster.status)})"
         )
-    for alert in last.alerts:
-        _console.print(f"  [bold]{alert.severity}[/] {escape(alert.message)}")
+    for period in report.periods:  # every period's alerts: an alarm of an earlier week is not just a count
+        for alert in period.alerts:
+            _console.print(f"  {period.period} [bold]{alert.severity}[/] {escape(alert.message)}")
     if outcome.run is not None:
         _console.print(f"Suivi enregistré (exécution n° {outcome.run.id}) : motifs review list --scope {outcome.scope}")
     if json_out is not None:
