@@ -233,8 +233,8 @@ def run_report(
     From the store, the monitoring starts from the scope's stored registry: the report's cluster ids are those of
     the review UI, and an analyst's decisions show in it. A scope `motifs emerging` already monitored is only read
     (the review queue is left exactly as it was); a scope never monitored is saved as `motifs emerging` saves it.
-    From files, nothing is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls are used; nothing is
-    read or stored again)."""
+    From files, nothing is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls
+    are used; nothing is read or stored again)."""
     from serving.monitoring import load_config
 
     request.check()
