@@ -79,3 +79,7 @@ class MissingColumn(RedactionError):
 
 class RedactionInputError(RedactionError, ValueError):
     """Redaction received something other than text (e.g. one string where a list of texts is expected)."""
+
+
+class InvalidOutput(PipelineError):
+    """An output path that cannot be written as asked (e.g. the file being read)."""

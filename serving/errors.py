@@ -72,3 +72,7 @@ class InvalidReview(ReviewError):
 
 class NoMonitoringData(ReviewError):
     """Nothing to monitor or review: no calls in the window, or no monitoring run stored yet."""
+
+
+class InvalidDay(ServingError, ValueError):
+    """A day given on the command line or in a request that is not aaaa-mm-jj."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -11,23 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from serving.days import parse_day
 from training.demo import DemoSettings, write_demo_calls
-from training.errors import InvalidDemoSettings
 
 DEFAULT_OUT = Path("motifs-data/demo/appels-demo.csv")
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo-data")(demo_data)
-
-
-def _parse_start(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidDemoSettings(
-            f"date de début reçue : « {value} » (attendu : aaaa-mm-jj, p. ex. 2026-01-05)"
-        ) from None
 
 
 def demo_data(
@@ -42,7 +32,7 @@ def demo_data(
 
     Exemple : motifs demo-data --rows 100000 --seed 42 --out motifs-data/demo/appels-demo.csv
     """
-    settings = DemoSettings(rows=rows, seed=seed, start=_parse_start(start), weeks=weeks)
+    settings = DemoSettings(rows=rows, seed=seed, start=parse_day(start, "--start"), weeks=weeks)
     settings.check()
     console = Console(highlight=False)
     columns = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,7 +20,7 @@ from motifs.cli.options import (
     TimeCol,
     column_mapping,
 )
-from serving.errors import NoMonitoringData
+from serving.days import parse_optional_day
 from serving.review.emerging import EmergingOutcome, run_emerging
 
 _console = Console(highlight=False, soft_wrap=True)
@@ -32,15 +31,6 @@ _STATUS_FR = {"open": "à traiter", "created": "nouveau motif", "attached": "rat
 
 def register(app: typer.Typer) -> None:
     app.command("emerging")(emerging)
-
-
-def parse_day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise NoMonitoringData(f"{option} : date illisible (attendu : AAAA-MM-JJ, par ex. 2026-03-02)") from None
 
 
 def emerging(
@@ -116,8 +106,8 @@ def emerging(
         calls=calls,
         predictions=predictions,
         database_url=database_url,
-        date_from=parse_day(date_from, "--from"),
-        date_to=parse_day(date_to, "--to"),
+        date_from=parse_optional_day(date_from, "--from"),
+        date_to=parse_optional_day(date_to, "--to"),
         site=site,
         store=store,
         model_version=model_version,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +19,8 @@ from motifs.cli.options import (
     TimeCol,
     column_mapping,
 )
-from serving.reports import InvalidReportOptions, ReportRequest, ReportResult, ReportSources, run_report
+from serving.days import parse_day
+from serving.reports import ReportRequest, ReportResult, ReportSources, run_report
 from serving.reports import formatting as fmt
 
 _console = Console(highlight=False, soft_wrap=True)
@@ -28,15 +28,6 @@ _console = Console(highlight=False, soft_wrap=True)
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
-
-
-def parse_day(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidReportOptions(
-            f"{option} « {value[:40]} » (attendu : une date aaaa-mm-jj, p. ex. 2026-01-05)"
-        ) from None
 
 
 def report(

@@ -6,9 +6,6 @@ the result with rich. Data files are read in chunks; their free text is never pr
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from pipeline.code_files import migrate_code_file
+from pipeline.errors import PipelineError
 from taxonomy import (
     AUTRE,
-    MigrationPlan,
     MigrationStatus,
     Taxonomy,
     codes_for_labels,
@@ -44,7 +42,6 @@ app = typer.Typer(
 )
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
-_CODE_LIKE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 SiteOption = Annotated[str | None, typer.Option("--site", help="Extension de site à ajouter (identifiant ou chemin).")]
 EncodingOption = Annotated[str | None, typer.Option("--encoding", help="Encodage du CSV (deviné sinon).")]
@@ -194,66 +191,6 @@ def diff(
 # --- migrate
 
 
-@dataclass
-class FileMigration:
-    """What `migrate_file` did: rows per status, per change, unknown codes, rows it could not read."""
-
-    rows: int = 0
-    per_status: Counter[MigrationStatus] = field(default_factory=Counter)
-    per_change: Counter[str] = field(default_factory=Counter)
-    unknown: Counter[str] = field(default_factory=Counter)
-    malformed_rows: list[int] = field(default_factory=list)
-    guesses: tuple[str, ...] = ()
-    requalify_candidates: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def migrate_file(
-    plan: MigrationPlan,
-    in_path: Path,
-    out_path: Path,
-    *,
-    code_col: str = "reason",
-    encoding: str | None = None,
-    delimiter: str | None = None,
-) -> FileMigration:
-    """Copy `in_path` to `out_path` adding `<code_col>_migrated`, `migration` and `migration_candidates`."""
-    from pipeline.tables import ROW_COLUMN, TableWriter, inspect_table, iter_table, read_header
-
-    spec = inspect_table(in_path, encoding=encoding, delimiter=delimiter)
-    header = read_header(spec)
-    if code_col not in header:
-        shown = ", ".join(name[:40] for name in header[:12])
-        raise _fail(f"{in_path.name} : colonne « {code_col[:40]} » absente (colonnes trouvées : {shown})")
-    if in_path.resolve() == out_path.resolve():
-        raise _fail(f"{out_path.name} : le fichier de sortie doit être différent du fichier lu")
-    result = FileMigration(guesses=spec.guesses)
-    per_code: Counter[str] = Counter()
-    with TableWriter(out_path) as writer:
-        for chunk in iter_table(spec):
-            result.malformed_rows += [row.row for row in chunk.malformed]
-            frame = chunk.frame
-            if frame.empty:
-                continue
-            codes = frame[code_col].astype(str).str.strip()
-            moves = {code: plan.migrate(code) for code in codes.unique()}
-            frame[f"{code_col}_migrated"] = codes.map({c: m.code or "" for c, m in moves.items()})
-            frame["migration"] = codes.map({c: m.status.value for c, m in moves.items()})
-            frame["migration_candidates"] = codes.map({c: "|".join(m.candidates) for c, m in moves.items()})
-            per_code.update(codes.value_counts().to_dict())
-            writer.write(frame.drop(columns=[ROW_COLUMN]))
-    for code, count in per_code.items():
-        move = plan.migrate(code)
-        result.rows += count
-        result.per_status[move.status] += count
-        for change in move.changes:
-            result.per_change[str(change)] += count
-        if move.status is MigrationStatus.UNKNOWN:
-            result.unknown[code if _CODE_LIKE.match(code) else ("(vide)" if not code else "(non conforme)")] += count
-        if move.status is MigrationStatus.REQUALIFY:
-            result.requalify_candidates[code] = move.candidates
-    return result
-
-
 @app.command("migrate")
 def migrate(
     source: Annotated[str, typer.Option("--from", help="Version des codes stockés (ex. 1.0.0).")],
@@ -273,7 +210,10 @@ def migrate(
     """
     _out = _stdout()
     plan = plan_migration(source, target)
-    result = migrate_file(plan, in_path, out_path, code_col=code_col, encoding=encoding, delimiter=delimiter)
+    try:
+        result = migrate_code_file(plan, in_path, out_path, code_col=code_col, encoding=encoding, delimiter=delimiter)
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
     for guess in result.guesses:
         _out.print(f"[dim]{in_path.name} : {escape(guess)}[/]")
     _out.print(f"[bold]Migration {plan.source.ref} → {plan.target.ref}[/] : {result.rows} lignes")
