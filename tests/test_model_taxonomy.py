@@ -198,3 +198,17 @@ def test_an_alias_names_one_reason_only() -> None:
                 ],
             }
         )
+
+
+def test_another_base_ignores_the_national_site_extensions_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """`motifs serve` on an an_qe16 model: the shipped metropole_lyon extension (of the national base) is not an
+    error of this model — no warning at start-up; the national base still gets it."""
+    import logging
+
+    from serving.api.resources import load_site_taxonomies
+
+    base = tx.taxonomy_from_labels(["Santé", "Énergie"], taxonomy_id="an_qe16", version="1.0.0")
+    with caplog.at_level(logging.WARNING):
+        assert load_site_taxonomies(base, None) == {}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "metropole_lyon" in load_site_taxonomies(tx.load_taxonomy("national@1.1.0"), None)
