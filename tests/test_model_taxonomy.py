@@ -212,3 +212,25 @@ def test_another_base_ignores_the_national_site_extensions_quietly(caplog: pytes
         assert load_site_taxonomies(base, None) == {}
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "metropole_lyon" in load_site_taxonomies(tx.load_taxonomy("national@1.1.0"), None)
+
+
+def test_an_older_from_data_model_without_its_base_file_still_evaluates(
+    tmp_path: Path, data_dir: Path, monkeypatch
+) -> None:
+    """Models written before the base travelled with them hold only the manifest's label → code table."""
+    import json
+
+    monkeypatch.setenv("MOTIFS_TAXONOMY_DIR", str(tmp_path / "bases"))
+    data = data_dir / "training" / "intentions.csv"
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    train_and_register(
+        data, "from-data:intentions", "utterance", "intent", _config(data_dir), tmp_path / "m", tracking_uri=uri
+    )
+    manifest_path = tmp_path / "m" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest.pop("taxonomy_file"), manifest.pop("taxonomy_sha256")
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    (tmp_path / "m" / TAXONOMY_FILE).unlink()
+    shutil.rmtree(tmp_path / "bases")
+    result = evaluate_file(tmp_path / "m", data, text_col="utterance", label_col="intent")
+    assert result.labels_unmatched == {} and result.report.n_unknown == 0

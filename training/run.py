@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -537,14 +538,21 @@ def evaluate_file(
         raise TrainingDataError(
             f"--unknown-labels « {unknown_labels[:20]} » (attendu : {' ou '.join(UNKNOWN_LABEL_POLICIES)})"
         )
-    base = loaded.taxonomy()
     legacy = loaded.manifest.label_codes or {}  # older from-data models: label → code recorded in the manifest
-    mapping = tx.map_labels(base, [label for label in data.labels if label not in legacy])
+    if legacy and loaded.manifest.taxonomy_file is None:
+        # An older from-data model carries no base file, only its label → code table: map through it.
+        ref = str(loaded.manifest.taxonomy_ref)
+        known = set(legacy) | {str(c) for c in loaded.manifest.classes}
+        mapping = tx.LabelMapping(ref, {}, Counter(label for label in data.labels if label not in known))
+    else:
+        base = loaded.taxonomy()
+        ref = base.ref
+        mapping = tx.map_labels(base, [label for label in data.labels if label not in legacy])
     if mapping.unknown and unknown_labels == "refuse":
         raise TrainingDataError(
-            f"{data.file_name} : {mapping.describe_unknown()} ne correspondent à aucun motif de {base.ref}, la base "
+            f"{data.file_name} : {mapping.describe_unknown()} ne correspondent à aucun motif de {ref}, la base "
             "du modèle — corriger les étiquettes, ou --unknown-labels autre pour les compter comme « autre » "
             "(évaluation en ensemble ouvert)"
         )
     codes = [legacy.get(label) or mapping.codes.get(label) or label for label in data.labels]
-    return FileEvaluation(evaluate(loaded.model, data.texts, codes), base.ref, dict(mapping.unknown))
+    return FileEvaluation(evaluate(loaded.model, data.texts, codes), ref, dict(mapping.unknown))
