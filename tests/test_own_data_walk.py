@@ -88,7 +88,8 @@ def test_own_export_from_data_to_report_serve_and_review(tmp_path: Path, monkeyp
          "--text-col", "question", "--time-col", "date")  # fmt: skip
     _run("emerging", "--database-url", db_url, "--period", "week")
     report = tmp_path / "rapport.html"
-    _run("report", "--database-url", db_url, "--from", "2022-07-04", "--to", "2022-09-25", "--out", report)
+    out = _run("report", "--database-url", db_url, "--from", "2022-07-04", "--to", "2022-09-25", "--out", report)
+    assert "Suivi lu : exécution n° 1" in out  # the run motifs emerging stored, read back and not recomputed
     html = report.read_text(encoding="utf-8")
     assert "an_qe16@1.0.0" in html
     top = subset["rubrique"].value_counts().index[0]  # « énergie et carburants »

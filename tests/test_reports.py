@@ -277,14 +277,20 @@ def test_from_the_store_ids_are_the_review_ui_s_and_decisions_show(files, tmp_pa
         db.close()
     second = run_report(_request(tmp_path / "b.html"), sources, config=CONFIG, lemmatizer=_lemmatizer())
     db = Database.open(url)
-    try:  # an already monitored scope is only read: the review queue is left as it was
+    try:  # an already monitored scope is read back, not recomputed: the review queue is left as it was
         assert second.stored_run_id is None and len(db.monitoring.runs("week")) == runs_before
+        assert second.read_run_id == first.stored_run_id
+        ids = {c.id for c in (*first.content.clusters, *first.content.more_clusters)}
+        assert ids == {c.id for c in (*second.content.clusters, *second.content.more_clusters)}
+        assert second.content.n_alerts == first.content.n_alerts  # the stored figures, read back
     finally:
         db.close()
     again = [c for c in (*second.content.clusters, *second.content.more_clusters) if c.id == card.id]
     assert again and again[0].status == "dismissed"  # same id, and the analyst's decision is shown
     assert card.id not in {c.id for c in second.content.clusters}  # no longer among the clusters to examine
     assert "écarté (bruit)" in (tmp_path / "b.html").read_text(encoding="utf-8")
+    with pytest.raises(NoMonitoringData, match="n° 999"):
+        run_report(_request(tmp_path / "c.html"), ReportSources(database_url=url, run_id=999), config=CONFIG)
     assert not any("chauffage" in f.text for f in second.content.facts)
 
 

@@ -62,6 +62,13 @@ def report(
             "--model-version", help="Base : version du modèle à lire (défaut : celle qui a noté le plus d'appels)."
         ),
     ] = None,
+    run: Annotated[
+        int | None,
+        typer.Option(
+            "--run",
+            help="Base : exécution de suivi de motifs emerging à lire (défaut : la dernière qui couvre les dates).",
+        ),
+    ] = None,
     review_url: Annotated[
         str | None,
         typer.Option(
@@ -93,8 +100,9 @@ def report(
     site, motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
 
     Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
-    le rapport reprend le suivi enregistré par motifs emerging (mêmes identifiants de groupes que l'interface de
-    revue) sans rien y écrire : la file de revue reste telle quelle ; un suivi jamais lancé est enregistré.
+    le rapport lit le suivi enregistré par motifs emerging (--run, sinon la dernière exécution qui couvre les
+    dates) : mêmes chiffres et identifiants de groupes que l'interface de revue, rien de recalculé ni d'écrit ; un
+    suivi jamais lancé est calculé et enregistré.
 
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --out rapport.html
 
@@ -120,6 +128,7 @@ def report(
         encoding=encoding,
         delimiter=delimiter,
         taxonomy=taxonomy,
+        run_id=run,
     )
     result = run_report(request, sources, config_path=config, version=__version__)
     print_result(result)
@@ -133,6 +142,8 @@ def print_result(result: ReportResult) -> None:
         f"{fmt.count(content.n_alerts)} alerte(s), {len(content.clusters) + len(content.more_clusters)} groupe(s) "
         f"émergent(s) signalé(s) — {result.seconds:.1f} s"
     )
+    if result.read_run_id is not None:
+        _console.print(f"Suivi lu : exécution n° {result.read_run_id} (suivi « {result.scope} »).")
     if result.stored_run_id is not None:
         _console.print(f"Suivi enregistré (exécution n° {result.stored_run_id}, suivi « {result.scope} »).")
     _console.print("[bold]Synthèse[/]")

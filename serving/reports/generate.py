@@ -36,8 +36,8 @@ from serving.review.emerging import (
     history_periods,
     history_start,
     monitor_emerging,
-    monitoring_scope,
     period_label,
+    stored_outcome,
 )
 from serving.store import Database
 from taxonomy import Taxonomy
@@ -75,8 +75,9 @@ class ReportResult:
     content: ReportContent
     run: MonitoringRun
     scope: str
-    stored_run_id: int | None  # the monitoring run saved in the store (None for files)
+    stored_run_id: int | None  # the monitoring run saved in the store by this report (None for files or when read)
     seconds: float
+    read_run_id: int | None = None  # the stored monitoring run the report was read from
 
 
 def first_day_read(request: ReportRequest, config: MonitoringConfig) -> dt.date:
@@ -102,9 +103,11 @@ def make_report(
     redact: Callable[[str], str] | None = None,
     version: str = "",
     monitored: EmergingOutcome | None = None,
+    run_id: int | None = None,
 ) -> ReportResult:
-    """Monitor `source` (history included) like `motifs emerging` — from and back to the store's registry when
-    `db` is given — and write the report of [request.start, request.end].
+    """Write the report of [request.start, request.end]: from the store (`db`), the monitoring run `run_id` stored
+    by `motifs emerging` (default: the latest covering the range, `stored_outcome`), or, for a scope never
+    monitored, a new monitoring saved like `motifs emerging`'s; from files, a monitoring computed here.
 
     `monitored`: the outcome of `motifs emerging` just run on this same `source` and range (the main job does it):
     reused instead of monitoring the calls a second time."""
@@ -123,14 +126,26 @@ def make_report(
             f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} : vérifier les dates "
             "(--from, --to) et le site"
         )
-    # A scope already monitored by `motifs emerging` keeps its review queue: the report reads its registry (same
-    # ids, analysts' decisions) and writes nothing. A scope never monitored is stored, as `motifs emerging` would.
-    scope_runs = db.monitoring.latest_run(monitoring_scope(request.granularity, request.site)) if db else None
+    # From the store, the monitoring `motifs emerging` saved is read back (run `run_id`, else the latest covering
+    # the range): same ids, same figures, the review queue untouched, no clustering redone. A scope never monitored
+    # is monitored now and saved, as `motifs emerging` would.
+    if monitored is None and db is not None:
+        monitored = stored_outcome(
+            db,
+            source,
+            granularity=request.granularity,
+            site=request.site,
+            since=period_label(request.start, request.granularity),
+            until=period_label(request.end, request.granularity),
+            run_id=run_id,
+        )
+        read_run = monitored.run if monitored is not None else None
+    else:
+        read_run = None
     outcome = monitored or monitor_emerging(
         source,
         granularity=request.granularity,
         db=db,
-        save=scope_runs is None,
         site=request.site,
         since=period_label(request.start, request.granularity),
         config=config,
@@ -184,7 +199,8 @@ def make_report(
         content=content,
         run=run,
         scope=outcome.scope,
-        stored_run_id=outcome.run.id if outcome.run is not None else None,
+        stored_run_id=outcome.run.id if outcome.run is not None and read_run is None else None,
+        read_run_id=read_run.id if read_run is not None else None,
         seconds=time.perf_counter() - started,
     )
 
@@ -205,6 +221,7 @@ class ReportSources:
     encoding: str | None = None
     delimiter: str | None = None
     taxonomy: str | None = None  # the base to read the codes with; default: the one that scored the calls
+    run_id: int | None = None  # store only: the monitoring run to read; default: the latest covering the range
 
     def check(self) -> None:
         if (self.calls is None) != (self.predictions is None):
@@ -214,6 +231,8 @@ class ReportSources:
             )
         if self.predictions is not None and self.database_url is not None:
             raise InvalidReportOptions("--predictions et --database-url s'excluent : choisir des fichiers ou la base")
+        if self.predictions is not None and self.run_id is not None:
+            raise InvalidReportOptions("--run ne vaut que pour la base (le suivi enregistré par motifs emerging)")
         if self.predictions is not None and self.model_version is not None:
             raise InvalidReportOptions("--model-version ne vaut que pour la base")
 
@@ -265,7 +284,14 @@ def run_report(
         )
         taxonomy = report_taxonomy(source.taxonomy_ref, sources.taxonomy)
         return make_report(
-            request, source, db=db, config=config, version=version, lemmatizer=lemmatizer, taxonomy=taxonomy
+            request,
+            source,
+            db=db,
+            config=config,
+            version=version,
+            lemmatizer=lemmatizer,
+            taxonomy=taxonomy,
+            run_id=sources.run_id,
         )
     finally:
         db.close()

@@ -26,9 +26,12 @@ import pandas as pd
 from pipeline.calls import TIMEZONE
 from serving.errors import NoMonitoringData
 from serving.monitoring import (
+    Alert,
     ClusterRegistry,
+    EmergingCluster,
     MonitoringConfig,
     MonitoringReport,
+    PeriodReport,
     calls_from_predictions,
     known_reasons,
     load_config,
@@ -373,6 +376,97 @@ def run_record(
         taxonomy_version=source.taxonomy_ref,
         parameters={**source.inputs, **parameters},
         autre_share=round(autre / calls, 6) if calls else None,
+    )
+
+
+# --- reading a stored run ------------------------------------------------------------------------------------------
+
+
+def stored_outcome(
+    db: Database,
+    source: EmergingInput,
+    *,
+    granularity: Granularity,
+    site: str | None,
+    since: str,
+    until: str,
+    run_id: int | None = None,
+) -> EmergingOutcome | None:
+    """The monitoring `motifs emerging` stored, read back instead of computed again (`motifs report`): run `run_id`,
+    else the scope's latest run covering the periods `since`..`until`. Its periods, clusters (from the run's
+    snapshots) and alerts, with the registry as it is now (analysts' decisions). `None` when the scope was never
+    monitored; `NoMonitoringData` when runs exist but none covers the range, or `run_id` does not fit."""
+    scope = monitoring_scope(granularity, site)
+    if run_id is not None:
+        run = db.monitoring.get_run(run_id)
+        if run is None or run.scope != scope:
+            raise NoMonitoringData(
+                f"exécution de suivi n° {run_id} introuvable pour le suivi « {scope} » (voir motifs review list)"
+            )
+    else:
+        runs = db.monitoring.runs(scope)
+        if not runs:
+            return None
+        covering = [r for r in runs if (r.period_from or "") <= since and (r.period_to or "") >= until]
+        if not covering:
+            raise NoMonitoringData(
+                f"aucun suivi « {scope} » enregistré ne couvre les périodes {since} à {until} (dernier : "
+                f"{runs[0].period_from} à {runs[0].period_to}) : lancer d'abord motifs emerging sur ces dates"
+            )
+        run = max(covering, key=lambda r: r.id or 0)
+    labels = [str(p["period"]) for p in run.periods if since <= str(p["period"]) <= until]
+    snapshots = [s for s in db.monitoring.snapshots(scope) if s.period in set(labels)]
+    replaced = sorted({s.run_id for s in snapshots if s.run_id != run.id and s.run_id is not None})
+    if replaced:
+        raise NoMonitoringData(
+            f"les groupes de l'exécution n° {run.id} ont été remplacés par l'exécution n° {replaced[-1]} sur ces "
+            "périodes : choisir celle-ci (--run) ou relancer motifs emerging"
+        )
+    clusters: dict[str, list[EmergingCluster]] = {}
+    for snapshot in snapshots:
+        details = snapshot.details
+        clusters.setdefault(snapshot.period, []).append(
+            EmergingCluster(
+                id=snapshot.cluster_id,
+                size=snapshot.size,
+                period_size=snapshot.period_size,
+                keywords=tuple(snapshot.keywords),
+                examples=tuple(snapshot.examples),
+                call_ids=tuple(snapshot.call_ids),
+                novelty=float(snapshot.novelty),
+                growth=float(snapshot.growth),
+                signal=snapshot.signal,  # type: ignore[arg-type]
+                first_seen=str(details.get("first_seen", snapshot.period)),
+                cohesion=float(details.get("cohesion", 0.0)),
+                share=float(details.get("share", 0.0)),
+                rate=float(details.get("rate", 0.0)),
+                previous_rate=float(details.get("previous_rate", 0.0)),
+                parent_code=snapshot.parent_code,
+                nearest_code=snapshot.nearest_code,
+                status=str(details.get("status", "open")),
+            )
+        )
+    alerts = [Alert.from_dict(dict(item)) for item in run.alerts]
+    periods = tuple(
+        PeriodReport(
+            period=str(p["period"]),
+            start=str(p["start"]),
+            n_calls=int(p["n_calls"]),
+            n_autre=int(p["n_autre"]),
+            clusters=tuple(sorted(clusters.get(str(p["period"]), []), key=lambda c: c.id)),
+            alerts=tuple(a for a in alerts if a.period == str(p["period"])),
+        )
+        for p in run.periods
+        if str(p["period"]) in labels
+    )
+    if not periods:
+        raise NoMonitoringData(f"l'exécution de suivi n° {run.id} n'a aucune période de {since} à {until}")
+    return EmergingOutcome(
+        report=MonitoringReport(granularity=granularity, periods=periods),
+        registry=registry_from_records(db.monitoring.registry(scope)),
+        scope=scope,
+        run=run,
+        source=source,
     )
 
 
