@@ -317,3 +317,26 @@ def test_report_file_gets_the_usual_permissions(report) -> None:  # type: ignore
 
     result, _ = report
     assert stat.S_IMODE(result.path.stat().st_mode) == default_mode()
+
+
+def test_a_share_axis_stops_at_100_percent() -> None:
+    """A share near 100 % (the AN export's last weeks: 98 % « autre ») once drew an axis up to 125 %."""
+    from serving.reports.charts import Series, line_chart
+
+    def as_pct(v: float) -> str:
+        return f"{v * 100:.0f} %"
+
+    drawn = line_chart(
+        ["S1", "S2"], [Series("Ensemble", [0.5, 0.98])], title="t", description="d", ident="g", value_format=as_pct
+    )
+    capped = line_chart(
+        ["S1", "S2"],
+        [Series("Ensemble", [0.5, 0.98])],
+        title="t",
+        description="d",
+        ident="g",
+        value_format=as_pct,
+        y_cap=1.0,
+    )
+    assert ">125 %<" in drawn  # the uncapped axis, for contrast
+    assert ">125 %<" not in capped and ">100 %<" in capped
