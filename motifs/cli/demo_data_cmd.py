@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from serving.days import parse_day
+from serving.reports import formatting as fmt
 from training.demo import DemoSettings, write_demo_calls
 
 DEFAULT_OUT = Path("motifs-data/demo/appels-demo.csv")
@@ -46,11 +47,11 @@ def demo_data(
         task = progress.add_task("Génération des appels", total=rows)
         result = write_demo_calls(out, settings, progress=lambda n: progress.advance(task, n))
     table = Table(title=f"Corpus de démonstration : {result.path}", show_header=False)
-    table.add_row("Appels", f"{result.rows:,}".replace(",", " "))
-    table.add_row("Durée", f"{result.seconds:.1f} s ({result.rows_per_second:,.0f} appels/s)".replace(",", " "))
+    table.add_row("Appels", fmt.count(result.rows))
+    table.add_row("Durée", f"{fmt.decimal(result.seconds)} s ({fmt.count(result.rows_per_second)} appels/s)")
     table.add_row("Transcriptions", f"{result.text_kinds.get('transcription', 0) / result.rows:.1%}")
     table.add_row("Avec données personnelles factices", f"{result.rows_with_pii / result.rows:.1%}")
     table.add_row("Classés « autre »", f"{result.reasons.get('autre', 0) / result.rows:.1%}")
     for scenario, count in sorted(result.scenarios.items()):
-        table.add_row(f"Scénario {scenario}", f"{count:,}".replace(",", " "))
+        table.add_row(f"Scénario {scenario}", fmt.count(count))
     console.print(table)

@@ -21,6 +21,7 @@ from motifs.cli.options import (
     column_mapping,
 )
 from serving.days import parse_optional_day
+from serving.reports import formatting as fmt
 from serving.review.emerging import EmergingOutcome, run_emerging
 
 _console = Console(highlight=False, soft_wrap=True)
@@ -136,7 +137,7 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
         table.add_row(
             period.period,
             str(period.n_calls),
-            f"{period.autre_share:.1%}".replace(".", ","),
+            fmt.pct(period.autre_share),
             f"{len(period.clusters)} ({strong} / {weak})",
             str(len(period.alerts)),
         )

@@ -35,6 +35,7 @@ from pipeline.calls import ERROR_LABELS
 from serving.batch import BATCH_ERROR_LABELS, DEFAULT_CHUNK_ROWS, DEFAULT_MAX_CHARS, ReclassifyOptions, reclassify
 from serving.batch.run import ReclassifySummary
 from serving.errors import InvalidBatchOptions
+from serving.reports import formatting as fmt
 
 _console = Console(highlight=False, soft_wrap=True)
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", " ")
+    return fmt.count(value)
 
 
 class _RateColumn(ProgressColumn):

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from serving.reports import formatting as fmt
 from serving.review.workflow import (
     ClusterView,
     DecisionOutcome,
@@ -108,7 +109,7 @@ def _context(db: Database, scope: str | None, taxonomy_dir: Path | None) -> Taxo
 
 
 def _number(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+    return "—" if value is None else fmt.decimal(value, digits)
 
 
 @app.command("list")
