@@ -340,3 +340,17 @@ def test_a_share_axis_stops_at_100_percent() -> None:
     )
     assert ">125 %<" in drawn  # the uncapped axis, for contrast
     assert ">125 %<" not in capped and ">100 %<" in capped
+
+
+def test_health_fact_says_bondi_only_after_an_earlier_level() -> None:
+    """An alarm with no earlier level (first periods, or a share already too high) does not « bondir »."""
+    from serving.monitoring import Alert
+    from serving.reports.content import _health_facts
+
+    def alarm(baseline: float | None) -> Alert:
+        return Alert("model_health", "critical", "2022-W27", "m", value=0.8, baseline=baseline)
+
+    [(_, without)] = _health_facts([alarm(None)], {"2022-W27": "semaine du 04/07/2022"}, "week")
+    [(_, after)] = _health_facts([alarm(0.1)], {"2022-W27": "semaine du 04/07/2022"}, "week")
+    assert "bondi" not in without.text and "anormalement haute" in without.text
+    assert "a bondi partout à la fois" in after.text
