@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import joblib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -43,8 +43,12 @@ from pipeline.errors import (
 from pipeline.files import atomic_file
 from pipeline.trust import is_trusted, record_trusted, trust_file
 
+if TYPE_CHECKING:
+    from taxonomy import Taxonomy
+
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
+TAXONOMY_FILE = "taxonomy.yaml"
 ARTIFACT_FORMAT = "motifs-model-v1"
 _MANIFEST_MAX_BYTES = 1 << 20
 _LIBRARIES = ("scikit-learn", "spacy", "numpy", "scipy", "joblib", "pandas")
@@ -97,6 +101,10 @@ class Manifest(BaseModel):
     # from-data taxonomies: dataset label → reason code (codes are slugs of labels), so evaluation data keeps its
     # original labels. Labels are category names, never notes.
     label_codes: dict[str, str] | None = None
+    # The taxonomy the model was trained on, copied next to it (`taxonomy.yaml`) so that it travels with the model:
+    # every command uses exactly this base. None for a site-extended base (shipped files) and older artifacts.
+    taxonomy_file: str | None = None
+    taxonomy_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # The model's calibration report (`model.abstention_`, written by `training.fit`): α, and per gate (novelty,
     # prediction_set, confident) its threshold and what it promises — e.g. novelty.rate_interval, the expected share
     # of known-reason notes sent to « autre ». Serving reads it here without importing training. Absent (None) for
@@ -124,10 +132,54 @@ class LoadedArtifact:
     model: Any
     manifest: Manifest
     directory: Path
+    # The model's taxonomy.yaml, read (hash-checked) when the artifact was loaded: a registry model's directory is
+    # a temporary download, gone by the time the taxonomy is asked for.
+    own_taxonomy: Taxonomy | None = None
 
     def label_to_code(self, label: str) -> str:
         """A dataset label as the model's code (identity unless the manifest maps it)."""
         return (self.manifest.label_codes or {}).get(label, label)
+
+    def taxonomy(self) -> Taxonomy:
+        """Exactly the taxonomy the model was trained on (see `model_taxonomy`)."""
+        if self.own_taxonomy is not None:
+            return self.own_taxonomy
+        return model_taxonomy(self.directory, self.manifest)
+
+
+def model_taxonomy(directory: str | Path, manifest: Manifest) -> Taxonomy:
+    """The model's own taxonomy: its `taxonomy.yaml` (hash-checked), else — older artifacts, site-extended bases —
+    the version its ref names among the shipped and registered ones. Never another version: when it cannot be
+    found, `TaxonomyNotFound` names what was looked for."""
+    from taxonomy import TaxonomyNotFound, load_taxonomy
+    from taxonomy.loader import read_taxonomy_file
+
+    ref = manifest.taxonomy_ref
+    if manifest.taxonomy_file:
+        path = Path(directory) / manifest.taxonomy_file
+        if not path.is_file():
+            raise ArtifactNotFound(f"{directory} : pas de {manifest.taxonomy_file} (la base du modèle, {ref})")
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if manifest.taxonomy_sha256 and not hmac.compare_digest(actual, manifest.taxonomy_sha256):
+            raise ArtifactTampered(
+                f"{path} : empreinte SHA-256 {actual[:12]}… différente de celle du manifeste "
+                f"({manifest.taxonomy_sha256[:12]}…) ; base du modèle modifiée, elle n'a pas été chargée"
+            )
+        taxonomy = read_taxonomy_file(path)[0]
+        if taxonomy.ref != ref:
+            raise ArtifactInvalid(f"{path} : base {taxonomy.ref}, le manifeste annonce {ref}")
+        return taxonomy
+    if not ref:
+        raise TaxonomyNotFound(
+            f"{directory} : le modèle ne dit pas sur quelle base de motifs il a été entraîné (taxonomy_ref absent)"
+        )
+    try:
+        return load_taxonomy(ref)
+    except TaxonomyNotFound as exc:
+        raise TaxonomyNotFound(
+            f"base du modèle {manifest.model_version} ({ref}) introuvable : {exc} — réentraîner le modèle "
+            "(la base est alors rangée avec lui) ou enregistrer le fichier de la base dans le dossier local"
+        ) from None
 
 
 def split_taxonomy_ref(ref: str | None) -> tuple[str | None, str | None]:
@@ -161,6 +213,7 @@ def save_model(
     *,
     training_data: TrainingDataInfo | None = None,
     label_codes: Mapping[str, str] | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> Manifest:
     """Write `model.joblib` and `manifest.json` into `directory` (created if needed) and return the manifest.
 
@@ -178,6 +231,17 @@ def save_model(
     classes = [str(code) for code in getattr(model, "classes_", [])]
     if not classes:
         raise ArtifactInvalid("modèle non entraîné : aucune classe (attendu : un modèle après fit)")
+
+    taxonomy_text: bytes | None = None
+    if taxonomy is not None:
+        if taxonomy.ref != getattr(model, "taxonomy_ref", None):
+            raise ArtifactInvalid(
+                f"base {taxonomy.ref} donnée pour un modèle entraîné sur {getattr(model, 'taxonomy_ref', None)}"
+            )
+        if taxonomy.site is None:  # a site-extended base is made of shipped files, found by its ref
+            from taxonomy import dump_taxonomy
+
+            taxonomy_text = dump_taxonomy(taxonomy).encode("utf-8")
 
     buffer = io.BytesIO()
     joblib.dump(model, buffer, compress=3)
@@ -202,7 +266,14 @@ def save_model(
         training_data=training_data,
         label_codes=dict(label_codes) if label_codes else None,
         calibration=_json_safe(calibration) if isinstance(calibration, Mapping) and calibration else None,
+        taxonomy_file=TAXONOMY_FILE if taxonomy_text is not None else None,
+        taxonomy_sha256=hashlib.sha256(taxonomy_text).hexdigest() if taxonomy_text is not None else None,
     )
+    if taxonomy_text is not None:
+        with atomic_file(directory / TAXONOMY_FILE) as handle:
+            handle.write(taxonomy_text)
+    elif (directory / TAXONOMY_FILE).exists():
+        (directory / TAXONOMY_FILE).unlink()  # an earlier model's base must not pass for this one's
     with atomic_file(directory / MODEL_FILE) as handle:
         handle.write(payload)
     with atomic_file(directory / MANIFEST_FILE, "w") as handle:
@@ -291,7 +362,8 @@ def load_artifact(
         raise ArtifactInvalid(f"{model_path} : l'objet chargé n'est pas un modèle de motifs")
     if [str(c) for c in model.classes_] != manifest.classes or model.taxonomy_ref != manifest.taxonomy_ref:
         raise ArtifactInvalid(f"{model_path} : le modèle ne correspond pas à son manifeste (classes ou taxonomie)")
-    return LoadedArtifact(model=model, manifest=manifest, directory=directory)
+    own = model_taxonomy(directory, manifest) if manifest.taxonomy_file else None
+    return LoadedArtifact(model=model, manifest=manifest, directory=directory, own_taxonomy=own)
 
 
 def trust_model_dir(directory: str | Path) -> Manifest:

@@ -1,9 +1,10 @@
 """The call-data contract: reading call exports (CSV, Parquet, JSON Lines) into validated rows.
 
-Contract columns: `call_id, text, timestamp, site, channel`, plus `reason` (the code an agent filed) when present or
-required. Other columns are kept as they are. Files are read through `pipeline.tables` (encoding and delimiter
-guessing, chunked reading); the file's own column names are mapped to the contract by an explicit mapping
-(`{"call_id": "ID_APPEL", "text": "COMMENTAIRE"}`) or guessed from common names of French exports
+Contract columns: `call_id, text, timestamp`, optional `site, channel` (empty when the file has none), plus
+`reason` (the code an agent filed) when present or required. Other columns are kept as they are. Files are read
+through `pipeline.tables` (encoding and delimiter guessing, chunked reading); the file's own column names are
+mapped to the contract by an explicit mapping (`{"call_id": "ID_APPEL", "text": "COMMENTAIRE"}`) or guessed from
+common names of French exports
 (`call_columns.yaml`). Everything guessed is said, in French, in `guesses`.
 
 Two kinds of problems, handled differently so that **no valid row is ever lost**:
@@ -57,6 +58,8 @@ from pipeline.errors import (
 from pipeline.tables import ROW_COLUMN, MalformedRow, TableChunk, TableSpec, inspect_table, iter_table, read_header
 
 CALL_COLUMNS: tuple[str, ...] = ("call_id", "text", "timestamp", "site", "channel")
+# `site` and `channel` are optional: a file without them reads as one site and one channel (empty values).
+REQUIRED_COLUMNS: tuple[str, ...] = ("call_id", "text", "timestamp")
 REASON_COLUMN = "reason"
 CONTRACT_COLUMNS: tuple[str, ...] = (*CALL_COLUMNS, REASON_COLUMN)
 TIMEZONE = "Europe/Paris"
@@ -163,7 +166,7 @@ def resolve_columns(
                     guesses.append(f"colonne « {found_name} » lue comme « {contract} » (nom reconnu)")
                 break
 
-    required = [*CALL_COLUMNS, REASON_COLUMN] if require_reason else list(CALL_COLUMNS)
+    required = [*REQUIRED_COLUMNS, REASON_COLUMN] if require_reason else list(REQUIRED_COLUMNS)
     missing = [c for c in required if c not in mapping]
     if missing:
         raise MissingColumns(
@@ -235,6 +238,11 @@ def _parse_slowly(text: pd.Series) -> pd.Series:
 
 def _stripped(values: pd.Series) -> np.ndarray:
     return np.array([v.strip() for v in values.tolist()], dtype=object)
+
+
+def _optional(raw: pd.DataFrame, column: str | None, n: int) -> np.ndarray:
+    """An optional contract column's stripped values, or empty values when the file has no such column."""
+    return _stripped(raw[column]) if column is not None else np.full(n, "", dtype=object)
 
 
 def _surrogate_rows(values: pd.Series) -> np.ndarray | None:
@@ -439,8 +447,8 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
             "call_id": ids[valid],
             "text": text[valid],
             "timestamp": timestamps[valid],
-            "site": _stripped(raw[mapping["site"]])[valid],
-            "channel": _stripped(raw[mapping["channel"]])[valid],
+            "site": _optional(raw, mapping.get("site"), n)[valid],
+            "channel": _optional(raw, mapping.get("channel"), n)[valid],
         },
         index=pd.Index(rows[valid], name="row"),
     )

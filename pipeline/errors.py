@@ -83,3 +83,7 @@ class RedactionInputError(RedactionError, ValueError):
 
 class ArtifactUntrusted(ArtifactError):
     """A model file whose SHA-256 is in no trusted record (registry, trusted-models list): never unpickled."""
+
+
+class InvalidOutput(PipelineError):
+    """An output path that cannot be written as asked (e.g. the file being read)."""

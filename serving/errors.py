@@ -97,3 +97,7 @@ class CallIdConflict(StoreError):
 
 class ExposureRefused(AuthError):
     """`motifs serve` asked to listen beyond this machine without authentication (no users, no OIDC)."""
+
+
+class InvalidDay(ServingError, ValueError):
+    """A day given on the command line or in a request that is not aaaa-mm-jj."""

@@ -19,6 +19,7 @@ from taxonomy.errors import (
     InvalidDraft,
     InvalidTaxonomyRef,
     MigrationError,
+    TaxonomyConflict,
     TaxonomyError,
     TaxonomyNotFound,
     TaxonomyValidationError,
@@ -28,6 +29,7 @@ from taxonomy.errors import (
 )
 from taxonomy.export import export_records, export_taxonomy
 from taxonomy.from_data import codes_for_labels, taxonomy_from_labels, write_taxonomy_from_labels
+from taxonomy.labels import LabelMapping, label_key, map_labels
 from taxonomy.loader import (
     LOCAL_DATA_DIR,
     NATIONAL,
@@ -43,6 +45,7 @@ from taxonomy.loader import (
     local_taxonomy_dir,
     validate_paths,
 )
+from taxonomy.local import register_taxonomy, registered_path
 from taxonomy.schema import (
     AUTRE,
     ChangeKind,
@@ -57,7 +60,7 @@ from taxonomy.schema import (
     Status,
     Taxonomy,
 )
-from taxonomy.yaml_io import write_taxonomy
+from taxonomy.yaml_io import dump_taxonomy, write_taxonomy
 
 __all__ = [
     "AUTRE",
@@ -73,6 +76,7 @@ __all__ = [
     "EmptyLabelSet",
     "InvalidDraft",
     "InvalidTaxonomyRef",
+    "LabelMapping",
     "MigrationError",
     "MigrationPlan",
     "MigrationResult",
@@ -84,6 +88,7 @@ __all__ = [
     "SiteReason",
     "Status",
     "Taxonomy",
+    "TaxonomyConflict",
     "TaxonomyDiff",
     "TaxonomyError",
     "TaxonomyNotFound",
@@ -98,9 +103,11 @@ __all__ = [
     "current_draft",
     "diff_taxonomies",
     "draft_path",
+    "dump_taxonomy",
     "export_records",
     "export_taxonomy",
     "is_draft",
+    "label_key",
     "latest_version",
     "list_sites",
     "list_versions",
@@ -108,9 +115,12 @@ __all__ = [
     "load_site",
     "load_taxonomy",
     "local_taxonomy_dir",
+    "map_labels",
     "migrate_codes",
     "next_minor",
     "plan_migration",
+    "register_taxonomy",
+    "registered_path",
     "taxonomy_from_labels",
     "validate_paths",
     "write_draft",

@@ -73,3 +73,7 @@ class EmptyLabelSet(TaxonomyError):
 
 class InvalidDraft(TaxonomyError):
     """A reason cannot be added to a draft version: bad code, code already used, unknown domain, stale draft…"""
+
+
+class TaxonomyConflict(TaxonomyError):
+    """A taxonomy version already exists with other content (an id@version names exactly one base)."""

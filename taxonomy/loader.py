@@ -198,11 +198,16 @@ def load_taxonomy(ref: str | Path | None = None, *, taxonomy_dir: str | Path | N
     parsed = parse_ref(str(ref)) if ref is not None else TaxonomyRef(NATIONAL, None)
     files = version_files(parsed.id, taxonomy_dir=taxonomy_dir)
     if not files:
-        raise TaxonomyNotFound(f"base de motifs « {parsed.id} » introuvable (attendu : {NATIONAL} ou un chemin .yaml)")
+        raise TaxonomyNotFound(
+            f"base de motifs « {parsed.id} » introuvable dans {display_name(DATA_DIR)} ni "
+            f"{display_name(local_taxonomy_dir(taxonomy_dir))} (attendu : {NATIONAL}, une base enregistrée par "
+            f"motifs train, ou un chemin .yaml ; {TAXONOMY_DIR_ENV} désigne le dossier local)"
+        )
     version = parsed.version or latest_version(parsed.id, taxonomy_dir=taxonomy_dir)
     if version not in files:
         raise TaxonomyNotFound(
             f"version {version} de « {parsed.id} » introuvable (attendu : {', '.join(sort_versions(list(files)))})"
+            f", cherchée dans {display_name(DATA_DIR)} et {display_name(local_taxonomy_dir(taxonomy_dir))}"
         )
     taxonomy = read_taxonomy_file(files[version])[0]
     if parsed.site is None:

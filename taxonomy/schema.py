@@ -128,6 +128,9 @@ class Reason(_Frozen):
     definition: Text
     segments: tuple[Segment, ...] = ()
     examples: tuple[Example, ...] = ()
+    # Other names of this reason in data files (raw export labels, folded rare labels): `taxonomy.labels` maps
+    # them, like the code and the label, to this code.
+    aliases: tuple[Label, ...] = ()
     self_service: SelfService | None = None
     status: Status = Status.ACTIVE
     replaced_by: tuple[Code, ...] = ()

@@ -200,8 +200,31 @@ def check_taxonomy(taxonomy: Taxonomy, source: SourceMap) -> list[ValidationIssu
             loc=("reasons", first[cycle[0]]),
         )
 
+    _check_aliases(taxonomy, first, report)
     _check_local_parents(taxonomy, by_code, first, report)
     return _by_line(issues)
+
+
+def _check_aliases(taxonomy: Taxonomy, first: Mapping[str, int], report: Report) -> None:
+    """An alias names one reason only: it may not be another reason's code, label or alias (compared like data
+    labels are, without accents nor case)."""
+    from taxonomy.labels import label_key
+
+    owner: dict[str, str] = {}
+    for reason in taxonomy.reasons:
+        for name in (reason.code, reason.label):
+            owner.setdefault(label_key(name), reason.code)
+    for reason in taxonomy.reasons:
+        for index, alias in enumerate(reason.aliases):
+            key = label_key(alias)
+            holder = owner.setdefault(key, reason.code)
+            if holder != reason.code:
+                report(
+                    f"alias « {alias[:60]} » déjà le nom du motif « {holder} »",
+                    "un alias propre à un seul motif",
+                    code=reason.code,
+                    loc=("reasons", first[reason.code], "aliases", index),
+                )
 
 
 def _check_local_parents(

@@ -26,8 +26,8 @@ def _service_or_skip(env_var: str, what: str) -> str:
 @pytest.fixture(autouse=True)
 def _no_local_taxonomies(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never see the developer's local taxonomy folder (./motifs-data/taxonomy: review drafts): an empty one
-    unless a test sets MOTIFS_TAXONOMY_DIR itself."""
-    monkeypatch.setenv("MOTIFS_TAXONOMY_DIR", str(tmp_path_factory.getbasetemp() / "no-local-taxonomies"))
+    of their own (training registers its taxonomy there), unless a test sets MOTIFS_TAXONOMY_DIR itself."""
+    monkeypatch.setenv("MOTIFS_TAXONOMY_DIR", str(tmp_path_factory.mktemp("local-taxonomies")))
 
 
 @pytest.fixture(scope="session")

@@ -600,3 +600,29 @@ def test_registry_model_is_pinned_and_shipped_to_workers(
     assert [p.code for p in copy.suggest(sample.text.tolist()[:5])] == [
         p.code for p in model.suggest(sample.text.tolist()[:5])
     ]
+
+
+# --------------------------------------------------------------------------------------------------- own exports
+def test_export_without_site_or_channel_and_named_columns(tmp_path: Path, calls: pd.DataFrame, model_v10: Path) -> None:
+    """An export with its own column names, no site nor channel, cp1252 and « | »: read with the column options."""
+    export = calls[["call_id", "timestamp", "text"]].rename(columns={"call_id": "id", "text": "question"})
+    export = export.assign(timestamp=pd.to_datetime(export["timestamp"]).dt.strftime("%d/%m/%Y"), groupe="x" * 40)
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, sep="|", encoding="cp1252")
+    out = tmp_path / "motifs.csv"
+    summary = reclassify(
+        ReclassifyOptions(input=path, output=str(out), model=str(model_v10), columns={"text": "question"})
+    )
+    assert summary.quarantined_rows == 0 and read_output(out).call_id.tolist() == calls.call_id.tolist()
+
+    # a channel column longer than the store's limit: a clear error, not a quarantine of every row …
+    wrong = tmp_path / "mauvais.csv"
+    columns = {"text": "question", "channel": "groupe"}
+    with pytest.raises(InvalidBatchOptions, match=r"channel de plus de 32 caractères.*--channel-col"):
+        reclassify(ReclassifyOptions(input=path, output=str(wrong), model=str(model_v10), columns=columns))
+    assert (tmp_path / "mauvais.csv.run.json").exists()
+    # … and the failed run does not block the corrected command (no --restart needed)
+    summary = reclassify(
+        ReclassifyOptions(input=path, output=str(wrong), model=str(model_v10), columns={"text": "question"})
+    )
+    assert summary.output_rows == len(calls) and not summary.resumed

@@ -110,7 +110,7 @@ def test_missing_columns_say_which_are_missing_and_which_exist(calls_dir: Path) 
     with pytest.raises(MissingColumns) as info:
         read_calls(calls_dir / "colonnes_manquantes.csv")
     message = str(info.value)
-    assert "colonne(s) manquante(s) : timestamp, channel" in message
+    assert "colonne(s) manquante(s) : timestamp (" in message  # channel is optional
     assert "« ID_APPEL », « COMMENTAIRE », « AGENCE »" in message
     assert "\n" not in message
 
@@ -327,3 +327,11 @@ def test_parse_timestamps_mixed_columns() -> None:
     assert parsed.index.tolist() == [7, 8, 9]
     assert parsed.tolist()[:2] == [pd.Timestamp("2026-01-05 10:00"), pd.Timestamp("2026-01-06")]
     assert pd.isna(parsed.iloc[2])
+
+
+def test_site_and_channel_are_optional(tmp_path: Path) -> None:
+    path = tmp_path / "sans_site.csv"
+    path.write_text("id|date|question\n1|05/07/2022|Première question\n2|12/07/2022|Seconde\n", encoding="cp1252")
+    read = read_calls(path, columns={"text": "question"})
+    assert read.frame["site"].tolist() == ["", ""] and read.frame["channel"].tolist() == ["", ""]
+    assert read.frame["timestamp"].dt.day.tolist() == [5, 12]

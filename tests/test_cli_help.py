@@ -16,13 +16,23 @@ def _all_command_paths() -> list[list[str]]:
 
     def walk(cmd: click.Command, prefix: list[str]) -> None:
         # Typer ≥ 0.20 ships its own copy of click: its groups are not `click.Group`, test the shape instead.
-        if isinstance(getattr(cmd, "commands", None), dict):
-            for name, sub in cmd.commands.items():  # type: ignore[attr-defined]
+        if callable(getattr(cmd, "list_commands", None)):
+            ctx = cmd.make_context("motifs", [], resilient_parsing=True)
+            for name in cmd.list_commands(ctx):  # type: ignore[attr-defined]
+                sub = cmd.get_command(ctx, name)  # type: ignore[attr-defined]
                 paths.append([*prefix, name])
                 walk(sub, [*prefix, name])
 
     walk(root, [])
     return paths
+
+
+def test_every_listed_command_loads_under_its_name() -> None:
+    """The lazy registry (`motifs.cli.commands.COMMANDS`) and the modules agree."""
+    from motifs.cli.commands import COMMANDS, load_command
+
+    for name in COMMANDS:
+        assert load_command(name).name == name
 
 
 @pytest.mark.parametrize("path", _all_command_paths(), ids=lambda p: " ".join(p) or "motifs")

@@ -163,7 +163,9 @@ def test_export_and_from_data(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "corpus@1.0.0 : 3 motifs" in result.stdout and "colis_perdu" in result.stdout
     taxonomy = load_taxonomy(yaml_path)
-    assert taxonomy.get("colis_perdu").examples == ("colis pas arrivé",)
+    # one example, from the training part of the split motifs train makes (test_taxonomy_from_file checks which)
+    assert len(taxonomy.get("colis_perdu").examples) == 1
+    assert taxonomy.get("colis_perdu").examples[0] in {"colis pas arrivé", "colis perdu encore"}
     assert run("validate", yaml_path).exit_code == 0
 
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from motifs.cli.main import build_app
-from serving.errors import NoMonitoringData
+from serving.errors import InvalidDay, NoMonitoringData
 from serving.review.emerging import calls_from_store, run_emerging
 from serving.store import Database, ReviewDecisionRecord
 from tests.review_support import (
@@ -164,7 +164,7 @@ def test_cli_on_files_writes_the_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text(encoding="utf-8"))
     assert _theme_clusters(data)
     bad = CliRunner().invoke(build_app(), ["emerging", "--calls", str(calls), "--from", "hier"])
-    assert isinstance(bad.exception, NoMonitoringData) and "AAAA-MM-JJ" in str(bad.exception)
+    assert isinstance(bad.exception, InvalidDay) and "aaaa-mm-jj" in str(bad.exception)  # one day reader (serving.days)
 
 
 def test_files_with_decisions_keep_to_confirm_out_of_autre(tmp_path: Path) -> None:

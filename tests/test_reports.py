@@ -273,11 +273,27 @@ def test_from_the_store_ids_are_the_review_ui_s_and_decisions_show(files, tmp_pa
         db.review.decide(ReviewDecisionRecord(scope="week", cluster_id=card.id, action="dismiss", reviewer="test"))
     finally:
         db.close()
+    db = Database.open(url)
+    try:
+        runs_before = len(db.monitoring.runs("week"))
+    finally:
+        db.close()
     second = run_report(_request(tmp_path / "b.html"), sources, config=CONFIG, lemmatizer=_lemmatizer())
+    db = Database.open(url)
+    try:  # an already monitored scope is read back, not recomputed: the review queue is left as it was
+        assert second.stored_run_id is None and len(db.monitoring.runs("week")) == runs_before
+        assert second.read_run_id == first.stored_run_id
+        ids = {c.id for c in (*first.content.clusters, *first.content.more_clusters)}
+        assert ids == {c.id for c in (*second.content.clusters, *second.content.more_clusters)}
+        assert second.content.n_alerts == first.content.n_alerts  # the stored figures, read back
+    finally:
+        db.close()
     again = [c for c in (*second.content.clusters, *second.content.more_clusters) if c.id == card.id]
     assert again and again[0].status == "dismissed"  # same id, and the analyst's decision is shown
     assert card.id not in {c.id for c in second.content.clusters}  # no longer among the clusters to examine
     assert "écarté (bruit)" in (tmp_path / "b.html").read_text(encoding="utf-8")
+    with pytest.raises(NoMonitoringData, match="n° 999"):
+        run_report(_request(tmp_path / "c.html"), ReportSources(database_url=url, run_id=999), config=CONFIG)
     assert not any("chauffage" in f.text for f in second.content.facts)
 
 
@@ -347,3 +363,40 @@ def test_without_model_the_expected_rate_is_unknown(report) -> None:  # type: ig
     assert "dont attendu par erreur : inconnu (modèle non précisé : option --model de motifs report)" in autre_fact
     section = html[html.index('id="autre"') : html.index('id="hausses"')]
     assert "inconnue (modèle non précisé" in section
+
+
+def test_a_share_axis_stops_at_100_percent() -> None:
+    """A share near 100 % (the AN export's last weeks: 98 % « autre ») once drew an axis up to 125 %."""
+    from serving.reports.charts import Series, line_chart
+
+    def as_pct(v: float) -> str:
+        return f"{v * 100:.0f} %"
+
+    drawn = line_chart(
+        ["S1", "S2"], [Series("Ensemble", [0.5, 0.98])], title="t", description="d", ident="g", value_format=as_pct
+    )
+    capped = line_chart(
+        ["S1", "S2"],
+        [Series("Ensemble", [0.5, 0.98])],
+        title="t",
+        description="d",
+        ident="g",
+        value_format=as_pct,
+        y_cap=1.0,
+    )
+    assert ">125 %<" in drawn  # the uncapped axis, for contrast
+    assert ">125 %<" not in capped and ">100 %<" in capped
+
+
+def test_health_fact_says_bondi_only_after_an_earlier_level() -> None:
+    """An alarm with no earlier level (first periods, or a share already too high) does not « bondir »."""
+    from serving.monitoring import Alert
+    from serving.reports.content import _health_facts
+
+    def alarm(baseline: float | None) -> Alert:
+        return Alert("model_health", "critical", "2022-W27", "m", value=0.8, baseline=baseline)
+
+    [(_, without)] = _health_facts([alarm(None)], {"2022-W27": "semaine du 04/07/2022"}, "week")
+    [(_, after)] = _health_facts([alarm(0.1)], {"2022-W27": "semaine du 04/07/2022"}, "week")
+    assert "bondi" not in without.text and "anormalement haute" in without.text
+    assert "a bondi partout à la fois" in after.text

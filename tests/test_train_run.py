@@ -34,8 +34,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     uri = f"sqlite:///{root / 'mlflow.db'}"
     data = data_dir / "training" / "appels_etiquetes.csv"
     config = data_dir / "training" / "rapide.yaml"
-    first = train_and_register(data, None, "text", "reason", config, root / "m1", tracking_uri=uri)
-    second = train_and_register(data, None, "text", "reason", config, root / "m2", tracking_uri=uri)
+    # the file holds rows of a reason absent from the base: counted as « autre » only when told so
+    policy = {"unknown_label_policy": "autre"}
+    first = train_and_register(data, None, "text", "reason", config, root / "m1", tracking_uri=uri, **policy)
+    second = train_and_register(data, None, "text", "reason", config, root / "m2", tracking_uri=uri, **policy)
     return {"root": root, "uri": uri, "data": data, "first": first, "second": second}
 
 
@@ -43,6 +45,7 @@ def test_train_logs_everything_and_registers_a_champion(trained: dict) -> None:
     first, uri = trained["first"], trained["uri"]
     assert first.split_kind == "time"
     assert first.unknown_labels == {"reforme_cheque_energie": 6}
+    assert first.labels_unmatched == {"reforme_cheque_energie": 6}
     assert first.manifest.taxonomy_ref == "national@1.1.0"
     assert first.manifest.training_data.sha256 == hashlib.sha256(trained["data"].read_bytes()).hexdigest()
     assert first.report.n_unknown > 0 and first.report.open_f1 is not None  # emerging reason lands in evaluation
@@ -82,7 +85,9 @@ def test_no_raw_text_in_mlflow_store(tmp_path: Path, data_dir: Path) -> None:
     data.write_text(planted, encoding="utf-8")
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
     config = data_dir / "training" / "rapide.yaml"
-    result = train_and_register(data, None, "text", "reason", config, tmp_path / "model", tracking_uri=uri)
+    result = train_and_register(
+        data, None, "text", "reason", config, tmp_path / "model", tracking_uri=uri, unknown_label_policy="autre"
+    )
     blobs = [p.read_bytes() for p in (tmp_path / "store").rglob("*") if p.is_file()]
     blobs.append(pickle.dumps(load_model(result.model_dir)))  # model.joblib is compressed: scan the object too
     for needle in NEEDLES:
@@ -102,7 +107,8 @@ def test_cli_train_then_evaluate_from_data(tmp_path: Path, data_dir: Path) -> No
     assert "intentions@1.0.0" in result.output and "champion" in result.output
     assert "mlflow ui --backend-store-uri" in result.output
 
-    for model_ref in (str(tmp_path / "model"), "models:/motifs-reasons@champion"):
+    # a model on another base than the national one has its own registered name
+    for model_ref in (str(tmp_path / "model"), "models:/motifs-reasons-intentions@champion"):
         out = tmp_path / "eval.json"
         result = runner.invoke(
             build_app(),
@@ -115,7 +121,7 @@ def test_cli_train_then_evaluate_from_data(tmp_path: Path, data_dir: Path) -> No
         assert "Exactitude" in result.output and "F1 macro" in result.output
         report = json.loads(out.read_text(encoding="utf-8"))
         assert {"accuracy", "macro_f1", "top3_accuracy", "autre_rate", "ece", "per_class"} <= set(report)
-        assert report["n_unknown"] == 0  # labels mapped to the from-data codes through the manifest
+        assert report["n_unknown"] == 0  # labels mapped to the from-data codes through the model's own taxonomy
         assert report["accuracy"] > 0.5  # evaluated on its own training notes: must mostly know them
 
 

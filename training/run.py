@@ -13,8 +13,10 @@ Everything in between is a pure function of `training.split`, `training.fit`, `t
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +28,7 @@ import pandas as pd
 import yaml
 
 from pipeline.artifact import Manifest, TrainingDataInfo, save_model, split_taxonomy_ref
+from pipeline.calls import TIMESTAMP_FORMATS, parse_timestamps
 from pipeline.files import file_sha256
 from pipeline.mlflow_model import resolve_artifact, resolve_tracking_uri
 from pipeline.redaction import Redactor
@@ -35,12 +38,11 @@ from training import tracking
 from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
 from training.evaluate import EvaluationReport, evaluate
 from training.fit import fit_model
-from training.promotion import PromotionDecision
+from training.promotion import PromotionDecision, registered_name_for
 from training.split import stratified_split, time_split
 
 FROM_DATA = "from-data"
 DEFAULT_CONFIG = "defaults.yaml"
-_TIME_FORMATS = ("ISO8601", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 
 
 # --------------------------------------------------------------------------------------------------- configuration
@@ -108,17 +110,30 @@ class LabelledData:
         return len(self.texts)
 
 
-def read_labelled(path: str | Path, *, text_col: str, label_col: str, time_col: str | None = None) -> LabelledData:
-    """Read a CSV/Parquet/JSONL file through `pipeline.tables`. Rows with an empty text or label, undecodable
-    bytes or a wrong number of fields are skipped and counted by record number. `time_col` is used when present
-    and when at least 95 % of the kept rows have a readable date."""
-    spec = inspect_table(path)
+def read_labelled(
+    path: str | Path,
+    *,
+    text_col: str,
+    label_col: str,
+    time_col: str | None = None,
+    time_required: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> LabelledData:
+    """Read a CSV/Parquet/JSONL file through `pipeline.tables` (encoding and delimiter guessed unless given). Rows
+    with an empty text or label, undecodable bytes or a wrong number of fields are skipped and counted by record
+    number. `time_col` is used when present and when at least 95 % of the kept rows have a readable date (ISO 8601
+    or jj/mm/aaaa, as `pipeline.calls.parse_timestamps` reads them); with `time_required` (the user named the
+    column) a missing or unreadable column is an error instead of a silent stratified split."""
+    spec = inspect_table(path, encoding=encoding, delimiter=delimiter)
     header = read_header(spec)
     missing = [c for c in (text_col, label_col) if c not in header]
+    if time_required and time_col is not None and time_col not in header:
+        missing.append(time_col)
     if missing:
         raise TrainingDataError(
             f"{spec.path.name} : colonne(s) {', '.join(missing)} absente(s) "
-            f"(colonnes du fichier : {', '.join(header[:20])}) — voir --text-col et --label-col"
+            f"(colonnes du fichier : {', '.join(header[:20])}) — voir --text-col, --label-col et --time-col"
         )
     use_time = time_col is not None and time_col in header
     texts: list[str] = []
@@ -154,6 +169,10 @@ def read_labelled(path: str | Path, *, text_col: str, label_col: str, time_col: 
     if not texts:
         raise TrainingDataError(f"{spec.path.name} : aucune ligne avec un texte et un motif")
     timestamps = _parse_times(stamps) if use_time else None
+    if time_required and timestamps is None:
+        raise TrainingDataError(
+            f"{spec.path.name} : colonne {time_col} : moins de 95 % de dates lisibles (attendu : {TIMESTAMP_FORMATS})"
+        )
     return LabelledData(
         texts=texts,
         labels=labels,
@@ -167,52 +186,79 @@ def read_labelled(path: str | Path, *, text_col: str, label_col: str, time_col: 
 
 
 def _parse_times(values: Sequence[str]) -> list[datetime] | None:
-    series = pd.Series(list(values), dtype=object)
-    for fmt in _TIME_FORMATS:
-        parsed = pd.to_datetime(series, format=fmt, errors="coerce", utc=True)
-        if parsed.notna().mean() >= 0.95:
-            filled = parsed.fillna(parsed.min())
-            return [ts.to_pydatetime() for ts in filled]
-    return None
+    """Dates read as every other command reads them (`pipeline.calls.parse_timestamps`); None under 95 %."""
+    parsed = parse_timestamps(pd.Series(list(values), dtype=object))
+    if len(parsed) == 0 or parsed.notna().mean() < 0.95:
+        return None
+    filled = parsed.fillna(parsed.min())
+    return [ts.to_pydatetime() for ts in filled]
 
 
 # ------------------------------------------------------------------------------------------------------- taxonomy
+UNKNOWN_LABEL_POLICIES = ("refuse", "autre")
+
+
 @dataclass(frozen=True)
 class LabelSpace:
-    """The taxonomy a model is trained on, and how the data's labels map onto its codes."""
+    """The taxonomy a model is trained on, and how the data's labels map onto its codes (through each reason's
+    code, label and aliases, without accents nor case: `taxonomy.map_labels`)."""
 
     taxonomy: Any
     ref: str
-    label_codes: dict[str, str] | None  # from-data: dataset label → code; None: labels are codes already
+    label_codes: dict[str, str]  # data label → code, for every label that names a reason
     replaced: dict[str, str] = field(default_factory=dict)  # deprecated code → its single successor
+    unknown: dict[str, int] = field(default_factory=dict)  # labels naming no reason → rows (sent to « autre »)
 
     def code_of(self, label: str) -> str:
-        if self.label_codes is not None:
-            return self.label_codes.get(label, label)
-        return self.replaced.get(label, label)
+        code = self.label_codes.get(label)
+        if code is None:
+            # Only with unknown_labels="autre" (refused otherwise): never learned, and the evaluation counts any
+            # label outside the model's classes as « autre » (open set) while keeping it apart in its tables.
+            return label
+        return self.replaced.get(code, code)
 
     @property
     def active_codes(self) -> set[str]:
         return set(self.taxonomy.active_codes) - {AUTRE}
 
 
-def label_space(taxonomy_spec: str | Path | None, labels: Sequence[str], *, data_name: str) -> LabelSpace:
-    """`None` = latest shipped national version; `from-data[:ID]` builds one from the labels; else id/ref/path."""
+def label_space(
+    taxonomy_spec: str | Path | None,
+    labels: Sequence[str],
+    *,
+    data_name: str,
+    unknown_labels: str = "refuse",
+) -> LabelSpace:
+    """`None` = latest shipped national version; `from-data[:ID]` builds one from the labels; else id/ref/path.
+
+    Labels that name no reason of the taxonomy are refused (`TrainingDataError` saying how many and which), or sent
+    to « autre » with `unknown_labels="autre"` — never compared as they are with the codes."""
     import taxonomy as tx
 
+    if unknown_labels not in UNKNOWN_LABEL_POLICIES:
+        raise TrainingDataError(
+            f"--unknown-labels « {unknown_labels[:20]} » (attendu : {' ou '.join(UNKNOWN_LABEL_POLICIES)})"
+        )
     text = None if taxonomy_spec is None else str(taxonomy_spec)
     if text is not None and (text == FROM_DATA or text.startswith(FROM_DATA + ":")):
         taxonomy_id = text.partition(":")[2] or _slug(Path(data_name).stem)
-        built = tx.taxonomy_from_labels(labels, taxonomy_id=taxonomy_id, version="1.0.0")
-        return LabelSpace(built, built.ref, tx.codes_for_labels(labels))
-    loaded = tx.load_taxonomy(text)
+        loaded = tx.taxonomy_from_labels(labels, taxonomy_id=taxonomy_id, version="1.0.0")
+    else:
+        loaded = tx.load_taxonomy(text)
+    mapping = tx.map_labels(loaded, labels)
+    if mapping.unknown and unknown_labels == "refuse":
+        raise TrainingDataError(
+            f"{data_name} : {mapping.describe_unknown()} ne correspondent à aucun motif de {loaded.ref} (ni code, "
+            "ni libellé, ni alias, sans tenir compte des accents ni de la casse) — corriger les étiquettes, ajouter "
+            "des alias dans la base, ou --unknown-labels autre pour les compter comme « autre »"
+        )
     replaced: dict[str, str] = {}
-    for code in set(labels):
+    for code in set(mapping.codes.values()):
         if code in loaded and code not in loaded.active_codes:
             successors = loaded.successors(code)
             if len(successors) == 1:
                 replaced[code] = successors[0]
-    return LabelSpace(loaded, loaded.ref, None, replaced)
+    return LabelSpace(loaded, loaded.ref, dict(mapping.codes), replaced, dict(mapping.unknown))
 
 
 def _slug(name: str) -> str:
@@ -271,6 +317,9 @@ class TrainResult:
     abstention: dict[str, Any] = field(default_factory=dict)  # fit_model's calibration report
     reviewed_examples: dict[str, int] = field(default_factory=dict)  # code → reviewed examples used
     reviewed_ignored: dict[str, int] = field(default_factory=dict)  # inactive code → examples left out
+    taxonomy_path: Path | None = None  # where the model's base is registered (shipped or local folder)
+    labels_mapped: int = 0  # distinct data labels that name a reason (code, label or alias)
+    labels_unmatched: dict[str, int] = field(default_factory=dict)  # labels naming no reason → rows (« autre »)
 
     @property
     def promotion(self) -> PromotionDecision:
@@ -287,16 +336,37 @@ def train_and_register(
     tracking_uri: str | None = None,
     *,
     reviewed_examples: Mapping[str, Sequence[str]] | None = None,
+    time_col: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    unknown_label_policy: str = "refuse",
+    taxonomy_dir: str | Path | None = None,
 ) -> TrainResult:
     """Train, calibrate, evaluate, save, log to MLflow and register (see the module docstring).
 
     `reviewed_examples`: code → redacted notes an analyst filed under that code (the review of emerging clusters,
     read from the store by the CLI). They join the taxonomy's texts of their reason (`reason_texts`): training rows
-    of the code, never evaluation rows. Codes that are not active in the taxonomy are left out and counted."""
+    of the code, never evaluation rows. Codes that are not active in the taxonomy are left out and counted.
+
+    `time_col`: the date column of the time split (default: the configuration's `training.split.time_column` when
+    the file has it). `unknown_label_policy`: `refuse` (default) or `autre` (see `label_space`). The taxonomy is saved
+    with the model and registered in the local taxonomy folder (`taxonomy_dir`), so that every later command finds
+    exactly this base."""
     config = load_config(config_path)
     settings = config["training"]
-    data = read_labelled(data_path, text_col=text_col, label_col=label_col, time_col=settings["split"]["time_column"])
-    space = label_space(taxonomy, data.labels, data_name=data.file_name)
+    data = read_labelled(
+        data_path,
+        text_col=text_col,
+        label_col=label_col,
+        time_col=time_col or settings["split"]["time_column"],
+        time_required=time_col is not None,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+    space = label_space(taxonomy, data.labels, data_name=data.file_name, unknown_labels=unknown_label_policy)
+    import taxonomy as tx
+
+    registered_taxonomy = tx.registered_path(space.taxonomy, taxonomy_dir=taxonomy_dir)  # conflicts: before fitting
     codes = [space.code_of(label) for label in data.labels]
     known = space.active_codes
     unknown_counts = pd.Series([c for c in codes if c not in known], dtype=object).value_counts()
@@ -333,7 +403,9 @@ def train_and_register(
         out,
         training_data=TrainingDataInfo(sha256=data.sha256, rows=data.rows, file_name=data.file_name),
         label_codes=space.label_codes,
+        taxonomy=space.taxonomy,
     )
+    taxonomy_path = registered_taxonomy or tx.register_taxonomy(space.taxonomy, taxonomy_dir=taxonomy_dir)
     uri = resolve_tracking_uri(tracking_uri)
     taxonomy_id, taxonomy_version = split_taxonomy_ref(space.ref)
     abstention = dict(getattr(model, "abstention_", {}) or {})
@@ -369,6 +441,7 @@ def train_and_register(
         "model_version": manifest.model_version,
         "artifact_dir": str(out.resolve()),
         "artifact_sha256": manifest.sha256,
+        "evaluation_set_sha256": _evaluation_set_hash(eval_texts, eval_codes),
     }
     publication = tracking.publish(
         model=model,
@@ -381,7 +454,7 @@ def train_and_register(
         metrics=metrics,
         tags=tags,
         tracking_uri=uri,
-        registered_name=settings["registry"]["registered_model"],
+        registered_name=registered_name_for(settings["registry"]["registered_model"], taxonomy_id),
         experiment_name=settings["registry"]["experiment"],
     )
     return TrainResult(
@@ -400,7 +473,18 @@ def train_and_register(
         abstention=abstention,
         reviewed_examples=used,
         reviewed_ignored=ignored,
+        taxonomy_path=taxonomy_path,
+        labels_mapped=len(space.label_codes),
+        labels_unmatched=space.unknown,
     )
+
+
+def _evaluation_set_hash(texts: Sequence[str], codes: Sequence[str]) -> str:
+    """Identifies the evaluation notes and labels (a hash, never the notes) so runs measured alike can be told."""
+    digest = hashlib.sha256()
+    for text, code in zip(texts, codes, strict=True):
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x1f" + code.encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
 
 
 def _split(data: LabelledData, codes: Sequence[str], settings: Mapping[str, Any]) -> tuple[list[int], list[int], str]:
@@ -420,6 +504,15 @@ def _split(data: LabelledData, codes: Sequence[str], settings: Mapping[str, Any]
     return [int(i) for i in split.train], [int(i) for i in split.test], kind
 
 
+@dataclass(frozen=True)
+class FileEvaluation:
+    """`evaluate_file`'s answer: the report, and the file's labels that name no reason of the model's base."""
+
+    report: EvaluationReport
+    taxonomy_ref: str
+    labels_unmatched: dict[str, int]
+
+
 def evaluate_file(
     model_ref: str | Path,
     data_path: str | Path,
@@ -427,13 +520,40 @@ def evaluate_file(
     text_col: str,
     label_col: str,
     tracking_uri: str | None = None,
-) -> EvaluationReport:
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    unknown_labels: str = "refuse",
+) -> FileEvaluation:
     """`motifs evaluate`: load a model (directory or `models:/…`, hash-checked) and evaluate it on a labelled file.
-    Labels of a from-data model are mapped to its codes through the manifest."""
+
+    Labels are mapped onto the model's own taxonomy (code, label or alias, as in training); labels that name no
+    reason are refused, or with `unknown_labels="autre"` counted as « autre » (open-set evaluation)."""
     loaded = resolve_artifact(model_ref, tracking_uri=tracking_uri)
-    data = read_labelled(data_path, text_col=text_col, label_col=label_col)
-    codes = [loaded.label_to_code(label) for label in data.labels]
-    return evaluate(loaded.model, data.texts, codes)
+    data = read_labelled(data_path, text_col=text_col, label_col=label_col, encoding=encoding, delimiter=delimiter)
+    import taxonomy as tx
+
+    if unknown_labels not in UNKNOWN_LABEL_POLICIES:
+        raise TrainingDataError(
+            f"--unknown-labels « {unknown_labels[:20]} » (attendu : {' ou '.join(UNKNOWN_LABEL_POLICIES)})"
+        )
+    legacy = loaded.manifest.label_codes or {}  # older from-data models: label → code recorded in the manifest
+    if legacy and loaded.manifest.taxonomy_file is None:
+        # An older from-data model carries no base file, only its label → code table: map through it.
+        ref = str(loaded.manifest.taxonomy_ref)
+        known = set(legacy) | {str(c) for c in loaded.manifest.classes}
+        mapping = tx.LabelMapping(ref, {}, Counter(label for label in data.labels if label not in known))
+    else:
+        base = loaded.taxonomy()
+        ref = base.ref
+        mapping = tx.map_labels(base, [label for label in data.labels if label not in legacy])
+    if mapping.unknown and unknown_labels == "refuse":
+        raise TrainingDataError(
+            f"{data.file_name} : {mapping.describe_unknown()} ne correspondent à aucun motif de {ref}, la base "
+            "du modèle — corriger les étiquettes, ou --unknown-labels autre pour les compter comme « autre » "
+            "(évaluation en ensemble ouvert)"
+        )
+    codes = [legacy.get(label) or mapping.codes.get(label) or label for label in data.labels]
+    return FileEvaluation(evaluate(loaded.model, data.texts, codes), ref, dict(mapping.unknown))
 
 
 def calibration_metrics(report: dict[str, Any]) -> dict[str, float]:

@@ -286,7 +286,8 @@ def publish(
             champion_error = type(exc).__name__
         else:
             taxonomy_changed = champion.manifest.taxonomy_ref != manifest.taxonomy_ref
-            champion_score = evaluate(champion.model, eval_texts, eval_codes, known=model.classes_).macro_f1
+            if not taxonomy_changed:  # like with like only: same base version, same evaluation notes
+                champion_score = evaluate(champion.model, eval_texts, eval_codes, known=model.classes_).macro_f1
     decision = decide_promotion(
         report.macro_f1,
         champion_version=champion_version,

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from motifs.demo import AGENT_URL, DEFAULT_OUT_DIR, REVIEW_URL, DemoJobSettings, DemoOutcome, run_demo
+from serving.reports import formatting as fmt
 
 STEPS = 5
 _console = Console(highlight=False, soft_wrap=True)
@@ -125,11 +126,11 @@ def _seconds(value: float) -> str:
 
 
 def _number(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
+    return fmt.count(value)
 
 
 def _share(value: float) -> str:
-    return f"{value:.1%}".replace(".", ",")
+    return fmt.pct(value)
 
 
 def print_outcome(outcome: DemoOutcome, seconds: float) -> None:

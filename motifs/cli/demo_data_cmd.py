@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -11,23 +10,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from serving.days import parse_day
+from serving.reports import formatting as fmt
 from training.demo import DemoSettings, write_demo_calls
-from training.errors import InvalidDemoSettings
 
 DEFAULT_OUT = Path("motifs-data/demo/appels-demo.csv")
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo-data")(demo_data)
-
-
-def _parse_start(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidDemoSettings(
-            f"date de début reçue : « {value} » (attendu : aaaa-mm-jj, p. ex. 2026-01-05)"
-        ) from None
 
 
 def demo_data(
@@ -42,7 +33,7 @@ def demo_data(
 
     Exemple : motifs demo-data --rows 100000 --seed 42 --out motifs-data/demo/appels-demo.csv
     """
-    settings = DemoSettings(rows=rows, seed=seed, start=_parse_start(start), weeks=weeks)
+    settings = DemoSettings(rows=rows, seed=seed, start=parse_day(start, "--start"), weeks=weeks)
     settings.check()
     console = Console(highlight=False)
     columns = (
@@ -56,11 +47,11 @@ def demo_data(
         task = progress.add_task("Génération des appels", total=rows)
         result = write_demo_calls(out, settings, progress=lambda n: progress.advance(task, n))
     table = Table(title=f"Corpus de démonstration : {result.path}", show_header=False)
-    table.add_row("Appels", f"{result.rows:,}".replace(",", " "))
-    table.add_row("Durée", f"{result.seconds:.1f} s ({result.rows_per_second:,.0f} appels/s)".replace(",", " "))
+    table.add_row("Appels", fmt.count(result.rows))
+    table.add_row("Durée", f"{fmt.decimal(result.seconds)} s ({fmt.count(result.rows_per_second)} appels/s)")
     table.add_row("Transcriptions", f"{result.text_kinds.get('transcription', 0) / result.rows:.1%}")
     table.add_row("Avec données personnelles factices", f"{result.rows_with_pii / result.rows:.1%}")
     table.add_row("Classés « autre »", f"{result.reasons.get('autre', 0) / result.rows:.1%}")
     for scenario, count in sorted(result.scenarios.items()):
-        table.add_row(f"Scénario {scenario}", f"{count:,}".replace(",", " "))
+        table.add_row(f"Scénario {scenario}", fmt.count(count))
     console.print(table)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,7 +10,18 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from serving.errors import NoMonitoringData
+from motifs.cli.options import (
+    ChannelCol,
+    Delimiter,
+    Encoding,
+    IdCol,
+    SiteCol,
+    TextCol,
+    TimeCol,
+    column_mapping,
+)
+from serving.days import parse_optional_day
+from serving.reports import formatting as fmt
 from serving.review.emerging import EmergingOutcome, run_emerging
 
 _console = Console(highlight=False, soft_wrap=True)
@@ -22,15 +32,6 @@ _STATUS_FR = {"open": "à traiter", "created": "nouveau motif", "attached": "rat
 
 def register(app: typer.Typer) -> None:
     app.command("emerging")(emerging)
-
-
-def parse_day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise NoMonitoringData(f"{option} : date illisible (attendu : AAAA-MM-JJ, par ex. 2026-03-02)") from None
 
 
 def emerging(
@@ -72,6 +73,21 @@ def emerging(
             help="Enregistrer le suivi (registre des clusters, instantanés, alertes) pour la revue et le rapport.",
         ),
     ] = True,
+    text_col: TextCol = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    site_col: SiteCol = None,
+    channel_col: ChannelCol = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
+            "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
+        ),
+    ] = None,
 ) -> None:
     """Part de « autre » (hors base) et part « à confirmer », alertes et motifs émergents par période ;
     identifiants de clusters stables.
@@ -83,19 +99,28 @@ def emerging(
     Exemple : motifs emerging --period week --from 2026-01-05 --to 2026-03-29 --json motifs-data/emergents.json
 
     Exemple : motifs emerging --calls appels.csv --predictions motifs.parquet --period week --json emergents.json
+
+    Avec --calls, l'export est lu comme par motifs reclassify (--text-col, --id-col, --time-col, --site-col,
+    --channel-col, --encoding, --delimiter ; détectés sinon).
     """
     outcome = run_emerging(
         granularity=period,
         calls=calls,
         predictions=predictions,
         database_url=database_url,
-        date_from=parse_day(date_from, "--from"),
-        date_to=parse_day(date_to, "--to"),
+        date_from=parse_optional_day(date_from, "--from"),
+        date_to=parse_optional_day(date_to, "--to"),
         site=site,
         store=store,
         model_version=model_version,
         config_path=config,
         json_out=json_out,
+        columns=column_mapping(
+            id_col=id_col, text_col=text_col, time_col=time_col, site_col=site_col, channel_col=channel_col
+        ),
+        encoding=encoding,
+        delimiter=delimiter,
+        taxonomy=taxonomy,
     )
     print_outcome(outcome, json_out)
 
@@ -113,8 +138,8 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
         table.add_row(
             period.period,
             str(period.n_calls),
-            f"{period.autre_share:.1%}".replace(".", ","),
-            f"{period.to_confirm_share:.1%}".replace(".", ","),
+            fmt.pct(period.autre_share),
+            fmt.pct(period.to_confirm_share),
             f"{len(period.clusters)} ({strong} / {weak})",
             str(len(period.alerts)),
         )
@@ -132,8 +157,9 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
             f"  {cluster.id} signal {_SIGNAL_FR[cluster.signal]} — {cluster.size} appels{parent}, "
             f"mots-clés : {escape(', '.join(cluster.keywords[:6]))} ({_STATUS_FR.get(cluster.status, cluster.status)})"
         )
-    for alert in last.alerts:
-        _console.print(f"  [bold]{alert.severity}[/] {escape(alert.message)}")
+    for period in report.periods:  # every period's alerts: an alarm of an earlier week is not just a count
+        for alert in period.alerts:
+            _console.print(f"  {period.period} [bold]{alert.severity}[/] {escape(alert.message)}")
     if outcome.run is not None:
         _console.print(f"Suivi enregistré (exécution n° {outcome.run.id}) : motifs review list --scope {outcome.scope}")
     if json_out is not None:

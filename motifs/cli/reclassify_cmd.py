@@ -21,10 +21,21 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from motifs.cli.options import (
+    ChannelCol,
+    Delimiter,
+    Encoding,
+    IdCol,
+    SiteCol,
+    TextCol,
+    TimeCol,
+    column_mapping,
+)
 from pipeline.calls import ERROR_LABELS
 from serving.batch import BATCH_ERROR_LABELS, DEFAULT_CHUNK_ROWS, DEFAULT_MAX_CHARS, ReclassifyOptions, reclassify
 from serving.batch.run import ReclassifySummary
 from serving.errors import InvalidBatchOptions
+from serving.reports import formatting as fmt
 
 _console = Console(highlight=False, soft_wrap=True)
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -35,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", " ")
+    return fmt.count(value)
 
 
 class _RateColumn(ProgressColumn):
@@ -134,12 +145,23 @@ def reclassify_cmd(
             "motifs-data/reclassify/ENTREE.quarantine.csv).",
         ),
     ] = None,
+    text_col: TextCol = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    site_col: SiteCol = None,
+    channel_col: ChannelCol = None,
+    label_col: Annotated[
+        str | None,
+        typer.Option("--label-col", help="Avec --taxonomy-from : colonne des codes d'origine (sinon : reason)."),
+    ] = None,
     column: Annotated[
         list[str] | None,
-        typer.Option("--column", help="Correspondance de colonne CONTRAT=COLONNE (répétable), p. ex. text=NOTE."),
+        typer.Option(
+            "--column", help="Ancienne forme de --text-col etc. : CONTRAT=COLONNE (répétable), p. ex. text=NOTE."
+        ),
     ] = None,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Encodage des CSV (deviné sinon).")] = None,
-    delimiter: Annotated[str | None, typer.Option("--delimiter", help="Séparateur des CSV (deviné sinon).")] = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
 ) -> None:
     """Reclassifie des appels historiques par lots : motif, confiance, top-k, versions du modèle et de la base.
 
@@ -150,6 +172,13 @@ def reclassify_cmd(
     Exemple : motifs reclassify --in appels-2025.csv --out motifs-2025.parquet --model models:/motifs-reasons@champion
 
     Exemple : motifs reclassify --in historique/ --out db --model motifs-data/modele --workers 2
+
+    Exemple : motifs reclassify --in export.csv --out sqlite:///motifs-data/an_qe16.db --model motifs-data/an_qe16
+    --text-col question --time-col date
+
+    Colonnes : call_id, text et timestamp sont reconnues par leurs noms usuels (id, note, commentaire, date…) ou
+    indiquées par --id-col, --text-col, --time-col ; site et canal sont facultatifs (--site-col, --channel-col :
+    64 et 32 caractères au plus, une valeur plus longue arrête le lot avec un message clair).
 
     Exemple : motifs reclassify --in anciens.csv --out migres.csv --taxonomy-from national@1.0.0
     --rescore-model motifs-data/modele-1.1
@@ -170,7 +199,17 @@ def reclassify_cmd(
         restart=restart,
         taxonomy_from=taxonomy_from,
         quarantine=quarantine,
-        columns=_columns(column or []),
+        columns={
+            **_columns(column or []),
+            **column_mapping(
+                id_col=id_col,
+                text_col=text_col,
+                time_col=time_col,
+                site_col=site_col,
+                channel_col=channel_col,
+                label_col=label_col,
+            ),
+        },
         encoding=encoding,
         delimiter=delimiter,
     )

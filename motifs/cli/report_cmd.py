@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,18 @@ import typer
 from rich.console import Console
 
 from motifs import __version__
-from serving.reports import InvalidReportOptions, ReportRequest, ReportResult, ReportSources, run_report
+from motifs.cli.options import (
+    ChannelCol,
+    Delimiter,
+    Encoding,
+    IdCol,
+    SiteCol,
+    TextCol,
+    TimeCol,
+    column_mapping,
+)
+from serving.days import parse_day
+from serving.reports import ReportRequest, ReportResult, ReportSources, run_report
 from serving.reports import formatting as fmt
 
 _console = Console(highlight=False, soft_wrap=True)
@@ -18,15 +28,6 @@ _console = Console(highlight=False, soft_wrap=True)
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
-
-
-def parse_day(value: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidReportOptions(
-            f"{option} « {value[:40]} » (attendu : une date aaaa-mm-jj, p. ex. 2026-01-05)"
-        ) from None
 
 
 def report(
@@ -69,6 +70,13 @@ def report(
             "la part de « autre » attendue par erreur, affichée à côté de la part observée (sinon « inconnu »).",
         ),
     ] = None,
+    run: Annotated[
+        int | None,
+        typer.Option(
+            "--run",
+            help="Base : exécution de suivi de motifs emerging à lire (défaut : la dernière qui couvre les dates).",
+        ),
+    ] = None,
     review_url: Annotated[
         str | None,
         typer.Option(
@@ -80,13 +88,30 @@ def report(
     config: Annotated[
         Path | None, typer.Option("--config", help="Réglages du suivi (YAML fusionné sur les valeurs par défaut).")
     ] = None,
+    text_col: TextCol = None,
+    id_col: IdCol = None,
+    time_col: TimeCol = None,
+    site_col: SiteCol = None,
+    channel_col: ChannelCol = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    taxonomy: Annotated[
+        str | None,
+        typer.Option(
+            "--taxonomy",
+            help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
+            "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
+        ),
+    ] = None,
 ) -> None:
     """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
     site (avec la part attendue par erreur selon la calibration du modèle, --model) et part « à confirmer », motifs
     en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
 
     Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
-    le suivi est enregistré comme par motifs emerging (mêmes identifiants de groupes que l'interface de revue).
+    le rapport lit le suivi enregistré par motifs emerging (--run, sinon la dernière exécution qui couvre les
+    dates) : mêmes chiffres et identifiants de groupes que l'interface de revue, rien de recalculé ni d'écrit ; un
+    suivi jamais lancé est calculé et enregistré.
 
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --out rapport.html
 
@@ -104,7 +129,18 @@ def report(
         review_url=review_url,
     )
     sources = ReportSources(
-        calls=calls, predictions=predictions, database_url=database_url, model_version=model_version, model=model
+        calls=calls,
+        predictions=predictions,
+        database_url=database_url,
+        model_version=model_version,
+        columns=column_mapping(
+            id_col=id_col, text_col=text_col, time_col=time_col, site_col=site_col, channel_col=channel_col
+        ),
+        encoding=encoding,
+        delimiter=delimiter,
+        taxonomy=taxonomy,
+        run_id=run,
+        model=model,
     )
     result = run_report(request, sources, config_path=config, version=__version__)
     print_result(result)
@@ -118,6 +154,8 @@ def print_result(result: ReportResult) -> None:
         f"{fmt.count(content.n_alerts)} alerte(s), {len(content.clusters) + len(content.more_clusters)} groupe(s) "
         f"émergent(s) signalé(s) — {result.seconds:.1f} s"
     )
+    if result.read_run_id is not None:
+        _console.print(f"Suivi lu : exécution n° {result.read_run_id} (suivi « {result.scope} »).")
     if result.stored_run_id is not None:
         _console.print(f"Suivi enregistré (exécution n° {result.stored_run_id}, suivi « {result.scope} »).")
     _console.print("[bold]Synthèse[/]")

@@ -14,14 +14,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from serving.reports import formatting as fmt
 from serving.review.workflow import (
     ClusterView,
     DecisionOutcome,
+    TaxonomyContext,
     attach_cluster,
     create_reason,
     dismiss_cluster,
     list_clusters,
     show_cluster,
+    store_taxonomy_id,
     taxonomy_context,
 )
 from serving.store import Database
@@ -100,8 +103,13 @@ def _reviewer(value: str | None) -> str:
         return ""
 
 
+def _context(db: Database, scope: str | None, taxonomy_dir: Path | None) -> TaxonomyContext:
+    """The base of the scope's calls (an_qe16, national…): its reasons' labels, its drafts."""
+    return taxonomy_context(store_taxonomy_id(db, scope), taxonomy_dir=taxonomy_dir)
+
+
 def _number(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+    return "—" if value is None else fmt.decimal(value, digits)
 
 
 @app.command("list")
@@ -118,7 +126,7 @@ def list_cmd(
     Exemple : motifs review list --scope week
     """
     with _database(database_url) as db:
-        listing = list_clusters(db, scope, include_silent=show_all, context=taxonomy_context(taxonomy_dir=taxonomy_dir))
+        listing = list_clusters(db, scope, include_silent=show_all, context=_context(db, scope, taxonomy_dir))
     table = Table(title=f"Clusters du suivi « {listing.scope} »")
     for column in (
         "Id",
@@ -163,7 +171,7 @@ def show_cmd(
     Exemple : motifs review show E0001
     """
     with _database(database_url) as db:
-        view = show_cluster(db, cluster_id, scope, context=taxonomy_context(taxonomy_dir=taxonomy_dir))
+        view = show_cluster(db, cluster_id, scope, context=_context(db, scope, taxonomy_dir))
     print_view(view)
 
 

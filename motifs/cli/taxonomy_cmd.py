@@ -6,9 +6,6 @@ the result with rich. Data files are read in chunks; their free text is never pr
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from pipeline.code_files import migrate_code_file
+from pipeline.errors import PipelineError
 from taxonomy import (
     AUTRE,
-    MigrationPlan,
     MigrationStatus,
     Taxonomy,
     codes_for_labels,
@@ -30,7 +28,6 @@ from taxonomy import (
     load_taxonomy,
     plan_migration,
     validate_paths,
-    write_taxonomy_from_labels,
 )
 from taxonomy.export import export_records
 
@@ -45,7 +42,6 @@ app = typer.Typer(
 )
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
-_CODE_LIKE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 SiteOption = Annotated[str | None, typer.Option("--site", help="Extension de site à ajouter (identifiant ou chemin).")]
 EncodingOption = Annotated[str | None, typer.Option("--encoding", help="Encodage du CSV (deviné sinon).")]
@@ -195,66 +191,6 @@ def diff(
 # --- migrate
 
 
-@dataclass
-class FileMigration:
-    """What `migrate_file` did: rows per status, per change, unknown codes, rows it could not read."""
-
-    rows: int = 0
-    per_status: Counter[MigrationStatus] = field(default_factory=Counter)
-    per_change: Counter[str] = field(default_factory=Counter)
-    unknown: Counter[str] = field(default_factory=Counter)
-    malformed_rows: list[int] = field(default_factory=list)
-    guesses: tuple[str, ...] = ()
-    requalify_candidates: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def migrate_file(
-    plan: MigrationPlan,
-    in_path: Path,
-    out_path: Path,
-    *,
-    code_col: str = "reason",
-    encoding: str | None = None,
-    delimiter: str | None = None,
-) -> FileMigration:
-    """Copy `in_path` to `out_path` adding `<code_col>_migrated`, `migration` and `migration_candidates`."""
-    from pipeline.tables import ROW_COLUMN, TableWriter, inspect_table, iter_table, read_header
-
-    spec = inspect_table(in_path, encoding=encoding, delimiter=delimiter)
-    header = read_header(spec)
-    if code_col not in header:
-        shown = ", ".join(name[:40] for name in header[:12])
-        raise _fail(f"{in_path.name} : colonne « {code_col[:40]} » absente (colonnes trouvées : {shown})")
-    if in_path.resolve() == out_path.resolve():
-        raise _fail(f"{out_path.name} : le fichier de sortie doit être différent du fichier lu")
-    result = FileMigration(guesses=spec.guesses)
-    per_code: Counter[str] = Counter()
-    with TableWriter(out_path) as writer:
-        for chunk in iter_table(spec):
-            result.malformed_rows += [row.row for row in chunk.malformed]
-            frame = chunk.frame
-            if frame.empty:
-                continue
-            codes = frame[code_col].astype(str).str.strip()
-            moves = {code: plan.migrate(code) for code in codes.unique()}
-            frame[f"{code_col}_migrated"] = codes.map({c: m.code or "" for c, m in moves.items()})
-            frame["migration"] = codes.map({c: m.status.value for c, m in moves.items()})
-            frame["migration_candidates"] = codes.map({c: "|".join(m.candidates) for c, m in moves.items()})
-            per_code.update(codes.value_counts().to_dict())
-            writer.write(frame.drop(columns=[ROW_COLUMN]))
-    for code, count in per_code.items():
-        move = plan.migrate(code)
-        result.rows += count
-        result.per_status[move.status] += count
-        for change in move.changes:
-            result.per_change[str(change)] += count
-        if move.status is MigrationStatus.UNKNOWN:
-            result.unknown[code if _CODE_LIKE.match(code) else ("(vide)" if not code else "(non conforme)")] += count
-        if move.status is MigrationStatus.REQUALIFY:
-            result.requalify_candidates[code] = move.candidates
-    return result
-
-
 @app.command("migrate")
 def migrate(
     source: Annotated[str, typer.Option("--from", help="Version des codes stockés (ex. 1.0.0).")],
@@ -274,7 +210,10 @@ def migrate(
     """
     _out = _stdout()
     plan = plan_migration(source, target)
-    result = migrate_file(plan, in_path, out_path, code_col=code_col, encoding=encoding, delimiter=delimiter)
+    try:
+        result = migrate_code_file(plan, in_path, out_path, code_col=code_col, encoding=encoding, delimiter=delimiter)
+    except PipelineError as exc:
+        raise _fail(str(exc)) from None
     for guess in result.guesses:
         _out.print(f"[dim]{in_path.name} : {escape(guess)}[/]")
     _out.print(f"[bold]Migration {plan.source.ref} → {plan.target.ref}[/] : {result.rows} lignes")
@@ -339,46 +278,80 @@ def from_data(
     taxonomy_id: Annotated[str, typer.Option("--id", help="Identifiant de la base créée (minuscules, chiffres, _).")],
     out: Annotated[Path, typer.Option("--out", help="Fichier YAML écrit.")],
     version: Annotated[str, typer.Option("--version", help="Version de la base créée.")] = "1.0.0",
-    text_col: Annotated[str | None, typer.Option("--text-col", help="Colonne de texte : exemples par motif.")] = None,
+    text_col: Annotated[
+        str | None, typer.Option("--text-col", help="Colonne de texte : exemples par motif, anonymisés.")
+    ] = None,
+    time_col: Annotated[
+        str | None,
+        typer.Option(
+            "--time-col",
+            help="Colonne de date : exemples pris avant la date de coupure de motifs train (jamais dans la "
+            "période d'évaluation).",
+        ),
+    ] = None,
     examples: Annotated[
         int, typer.Option("--examples", min=0, max=5, help="Nombre d'exemples par motif (avec --text-col).")
     ] = 3,
+    min_count: Annotated[
+        int,
+        typer.Option(
+            "--min-count", min=1, help="Étiquettes de moins de N lignes regroupées (alias) au lieu d'un motif."
+        ),
+    ] = 1,
+    fold_into: Annotated[
+        str,
+        typer.Option("--fold-into", help="Où regrouper les étiquettes rares : autre, ou l'étiquette d'un motif gardé."),
+    ] = AUTRE,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
 ) -> None:
     """Construit une base de motifs à partir des étiquettes d'un jeu de données (codes dérivés des étiquettes,
-    « autre » ajouté), pour entraîner et comparer le pipeline sur des corpus publics.
+    libellés gardés tels quels, « autre » ajouté), pour entraîner le pipeline sur vos propres données.
+
+    Les exemples (--text-col) sont anonymisés et pris dans la seule partie apprentissage (avant la coupure de date
+    avec --time-col). Les étiquettes rares (--min-count) deviennent des alias de « autre » ou d'un motif
+    (--fold-into) : motifs train les reconnaît toujours.
 
     Exemple : motifs taxonomy from-data --data corpus.csv --label-col label --id corpus --out corpus.yaml
-    """
-    _out = _stdout()
-    from pipeline.tables import inspect_table, iter_table, read_header
 
-    spec = inspect_table(data, encoding=encoding, delimiter=delimiter)
-    header = read_header(spec)
-    for column in (label_col, text_col):
-        if column is not None and column not in header:
-            shown = ", ".join(name[:40] for name in header[:12])
-            raise _fail(f"{data.name} : colonne « {column[:40]} » absente (colonnes trouvées : {shown})")
-    counts: Counter[str] = Counter()
-    samples: dict[str, list[str]] = {}
-    for chunk in iter_table(spec):
-        labels = chunk.frame[label_col].astype(str).str.strip()
-        counts.update(labels[labels != ""].value_counts().to_dict())
-        if text_col is not None and examples:
-            for label, text in zip(labels, chunk.frame[text_col].astype(str), strict=True):
-                kept = samples.setdefault(label, [])
-                if label and len(kept) < examples and text.strip():
-                    kept.append(text)
-    taxonomy = write_taxonomy_from_labels(
-        counts, out, taxonomy_id=taxonomy_id, version=version, examples=samples if text_col else None
+    Exemple : motifs taxonomy from-data --data export.csv --label-col rubrique --text-col question --time-col date
+    --min-count 3 --id an_qe16 --out an_qe16.yaml
+    """
+    from training.taxonomy_from_file import taxonomy_from_file
+
+    _out = _stdout()
+    result = taxonomy_from_file(
+        data,
+        out,
+        label_col=label_col,
+        taxonomy_id=taxonomy_id,
+        version=version,
+        text_col=text_col,
+        time_col=time_col,
+        examples=examples if text_col else 0,
+        min_count=min_count,
+        fold_into=fold_into,
+        encoding=encoding,
+        delimiter=delimiter,
     )
-    table = Table(title=f"{taxonomy.ref} : {len(taxonomy.codes)} motifs", title_justify="left")
+    taxonomy = result.taxonomy
+    for guess in result.guesses:
+        _out.print(escape(guess))
+    table = Table(title=f"{taxonomy.ref} : {len(taxonomy.active_codes)} motifs", title_justify="left")
     table.add_column("code")
-    table.add_column("étiquette")
+    table.add_column("libellé")
     table.add_column("lignes", justify="right")
-    codes = codes_for_labels(counts)
-    for label, count in counts.most_common():
-        table.add_row(codes[label], escape(label), str(count))
+    codes = codes_for_labels([label for label in result.counts if label not in result.folded])
+    for label, count in result.counts.most_common():
+        if label not in result.folded:
+            table.add_row(codes[label], escape(label), str(count))
     _out.print(table)
+    if result.folded:
+        rows = sum(result.counts[label] for label in result.folded)
+        _out.print(
+            f"{len(result.folded)} étiquette(s) de moins de {min_count} ligne(s) ({rows} ligne(s)) regroupée(s) "
+            f"dans « {escape(result.fold_into)} » (alias)"
+        )
+    if text_col:
+        _out.print(f"{result.examples_written} exemple(s) anonymisé(s) : {result.examples_from}")
     _out.print(f"Écrit : {out}")

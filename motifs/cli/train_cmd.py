@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from motifs.cli.options import Delimiter, Encoding, LabelCol, TextCol, TimeCol, UnknownLabels
 from training.evaluation_table import render_evaluation
 from training.run import TrainResult, train_and_register
 
@@ -40,8 +41,12 @@ def train(
             "la construire à partir des étiquettes. Par défaut : la dernière version nationale livrée.",
         ),
     ] = None,
-    text_col: Annotated[str, typer.Option("--text-col", help="Colonne du texte de la note.")] = "text",
-    label_col: Annotated[str, typer.Option("--label-col", help="Colonne du motif (code) attribué.")] = "reason",
+    text_col: TextCol = None,
+    label_col: LabelCol = None,
+    time_col: TimeCol = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    unknown_labels: UnknownLabels = "refuse",
     config: Annotated[
         Path | None, typer.Option("--config", help="Fichier YAML d'hyper-paramètres (surcharge les défauts).")
     ] = None,
@@ -67,12 +72,22 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Entraîne le classifieur de motifs, l'évalue, l'enregistre dans MLflow (modèle « motifs-reasons »).
+    """Entraîne le classifieur de motifs, l'évalue, l'enregistre dans MLflow (modèle « motifs-reasons », ou
+    « motifs-reasons-ID » pour une autre base que la nationale).
 
-    L'alias « champion » ne passe au nouveau modèle que s'il bat le champion actuel sur le même jeu d'évaluation ;
-    sinon il reste « challenger ».
+    Les étiquettes du fichier sont lues comme codes, libellés ou alias de la base (sans tenir compte des accents ni
+    de la casse) ; une étiquette qui ne nomme aucun motif arrête la commande (ou --unknown-labels autre). La base
+    est rangée avec le modèle (taxonomy.yaml) et enregistrée dans le dossier local des bases (MOTIFS_TAXONOMY_DIR,
+    sinon motifs-data/taxonomy) : les autres commandes utilisent exactement celle-ci.
+
+    Découpage : par date avec --time-col (les plus récentes en évaluation), sinon par la colonne timestamp quand elle
+    existe, sinon stratifié par motif. L'alias « champion » ne passe au nouveau modèle que s'il bat le champion
+    actuel sur le même jeu d'évaluation et la même version de la base ; sinon il reste « challenger ».
 
     Exemple : motifs train --data appels.csv --out motifs-data/modele
+
+    Exemple : motifs train --data export.csv --taxonomy an_qe16.yaml --text-col question --label-col rubrique
+    --time-col date --out motifs-data/an_qe16
 
     Exemple : motifs train --data training_dataset.csv --taxonomy from-data:wikit --text-col utterance
     --label-col intent --out motifs-data/wikit
@@ -83,7 +98,18 @@ def train(
     quiet_mlflow()
     examples = read_reviewed_examples(database_url) if reviewed_examples else None
     result = train_and_register(
-        data, taxonomy, text_col, label_col, config, out, tracking_uri, reviewed_examples=examples
+        data,
+        taxonomy,
+        text_col or "text",
+        label_col or "reason",
+        config,
+        out,
+        tracking_uri,
+        reviewed_examples=examples,
+        time_col=time_col,
+        encoding=encoding,
+        delimiter=delimiter,
+        unknown_label_policy=unknown_labels,
     )
     print_train_result(result)
 
@@ -118,13 +144,21 @@ def print_train_result(result: TrainResult) -> None:
     if result.reviewed_ignored:
         left = ", ".join(f"{code} ({n})" for code, n in sorted(result.reviewed_ignored.items()))
         _console.print(f"  [yellow]exemples revus écartés[/] (motif absent ou retiré de cette version) : {left}")
+    unmatched = result.labels_unmatched
+    _console.print(
+        f"  étiquettes : {result.labels_mapped} reconnue(s) (code, libellé ou alias de la base), "
+        f"{len(unmatched)} inconnue(s)"
+        + (f" sur {sum(unmatched.values())} ligne(s), comptées « autre »" if unmatched else "")
+    )
     if result.unknown_labels:
         total = sum(result.unknown_labels.values())
         names = ", ".join(sorted(result.unknown_labels)[:10]) + (" …" if len(result.unknown_labels) > 10 else "")
         _console.print(
-            f"  [yellow]{total} ligne(s) avec un motif hors base[/] ({names}) : non apprises, "
+            f"  {total} ligne(s) « autre » ou hors base ({names}) : non apprises, "
             "comptées comme « autre » à l'évaluation"
         )
+    if result.taxonomy_path is not None:
+        _console.print(f"  base rangée avec le modèle et enregistrée : {result.taxonomy_path}")
     sizes = result.split_sizes
     kind = "temporel (les plus récentes en évaluation)" if result.split_kind == "time" else "stratifié par motif"
     _console.print(f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['evaluation']} évaluation")

@@ -68,14 +68,16 @@ def load_resources(settings: Settings) -> Resources:
         )
     from threadpoolctl import threadpool_limits
 
-    from pipeline.mlflow_model import resolve_model
-    from taxonomy import load_taxonomy
+    from pipeline.mlflow_model import resolve_artifact
+    from taxonomy import register_taxonomy
 
-    model = resolve_model(settings.model)
+    artifact = resolve_artifact(settings.model)
+    model = artifact.model
     # Requests run side by side in the model's threads: one BLAS thread each. A small product (one note against the
     # stored exemplars) spread over busy cores costs tens of times more than on one (measured on 2 shared cores).
     threadpool_limits(1)
-    taxonomy = load_taxonomy(model.taxonomy_ref)
+    taxonomy = artifact.taxonomy()  # exactly the model's base (it travels with the model), never another one
+    register_taxonomy(taxonomy)  # the review pages (drafts of the next version) find it by its ref
     sites = load_site_taxonomies(taxonomy, settings.site_extensions_dir)
     redactor = redactor_for(model)
     warm_up(model, redactor)
@@ -113,13 +115,22 @@ def warm_up(model: SuggestionModel, redactor: Redactor) -> None:
 
 def load_site_taxonomies(taxonomy: Any, directory: Path | None) -> dict[str, Taxonomy]:
     """`taxonomy` extended with each site extension of `directory` (default: the shipped ones) that applies to
-    its version; an extension written for other versions is skipped with a warning."""
+    its version; an extension written for other versions is skipped with a warning, one for another base quietly."""
     from taxonomy.errors import TaxonomyError
     from taxonomy.loader import list_sites, load_site
 
     sites: dict[str, Taxonomy] = {}
     for site in list_sites(directory=directory):
         extension = load_site(directory / f"{site}.yaml" if directory is not None else site)
+        if extension.extends.taxonomy != taxonomy.id:
+            # Another base's extension (the shipped metropole_lyon extends national): not an error of this model.
+            logger.debug(
+                "extension de site %s (base %s) sans objet pour %s",
+                extension.ref,
+                extension.extends.taxonomy,
+                taxonomy.ref,
+            )
+            continue
         try:
             sites[extension.id] = taxonomy.with_site(extension)
         except TaxonomyError as exc:

@@ -5,7 +5,8 @@ Rows `pipeline.calls` rejects (malformed, undecodable, empty id or text, bad tim
 and rows the batch rejects are **quarantined**, never dropped silently and never fatal:
 
 - `too_long`: the note is longer than `max_chars` (the API answers 413 for the same note);
-- `id_too_long`, `field_too_long`: a `call_id`, `site` or `channel` longer than the database's column;
+- `id_too_long`: a `call_id` longer than the database's column (a `site` or `channel` longer than its column
+  stops the run with a clear error instead: it is a wrong column, not a bad row);
 - `duplicate_id` across files: the same `call_id` in two files of a folder (the first one, in sorted file order,
   is kept).
 
@@ -228,12 +229,16 @@ def _batch_checks(frame: pd.DataFrame, max_chars: int, file_name: str) -> tuple[
             frame["call_id"].str.len().to_numpy() > CALL_ID_LENGTH,
             lambda i: f"call_id de plus de {CALL_ID_LENGTH} caractères",
         ),
-        "field_too_long": (
-            (frame["site"].str.len().to_numpy() > SITE_LENGTH)
-            | (frame["channel"].str.len().to_numpy() > CHANNEL_LENGTH),
-            lambda i: f"site de plus de {SITE_LENGTH} caractères ou canal de plus de {CHANNEL_LENGTH}",
-        ),
     }
+    for column, limit in (("site", SITE_LENGTH), ("channel", CHANNEL_LENGTH)):
+        too_long = int((frame[column].str.len().to_numpy() > limit).sum())
+        if too_long:
+            # A column problem, not a row problem: quarantining a third of a file for it would hide the cause.
+            raise InvalidBatchOptions(
+                f"{file_name} : {too_long} valeur(s) de {column} de plus de {limit} caractères dans les lignes "
+                f"{int(frame.index[0])} à {int(frame.index[-1])} (limite de la base) : ce n'est sans doute pas une "
+                f"colonne de {column} — en choisir une autre (--{column}-col) ou n'en donner aucune (facultative)"
+            )
     bad = np.zeros(len(frame), dtype=bool)
     for mask, _ in checks.values():
         bad |= mask

@@ -65,10 +65,14 @@ class LoadedBatchModel:
 
 
 def load_batch_model(ref: str | Path) -> LoadedBatchModel:
-    """The model `ref` names (a directory or `models:/NAME@ALIAS`), checked by `pipeline.mlflow_model`."""
+    """The model `ref` names (a directory or `models:/NAME@ALIAS`), checked by `pipeline.mlflow_model`; its
+    taxonomy is registered in the local taxonomy folder (`taxonomy.register_taxonomy`)."""
     from pipeline.mlflow_model import resolve_artifact
+    from taxonomy import register_taxonomy
 
     artifact = resolve_artifact(ref)
+    # The model's own base, registered so that emerging / report / review read the stored codes with exactly it.
+    register_taxonomy(artifact.taxonomy())
     registry = str(ref).startswith("models:/")
     return LoadedBatchModel(
         model=artifact.model,

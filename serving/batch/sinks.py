@@ -159,6 +159,11 @@ class FileSink:
                 f"{self.out} existe déjà et n'a pas été écrit par motifs reclassify (pas de {self.manifest_path.name}) "
                 "; choisissez un autre fichier de sortie ou ajoutez --restart pour l'écraser"
             )
+        if previous is not None and previous.status != DONE and not self.parts.done():
+            # A run that stopped before committing any chunk (wrong column, unreadable file…) has nothing to resume:
+            # it must not block the corrected command.
+            self._clear()
+            previous = None
         if previous is not None:
             check_same_run(previous, self.manifest, self.manifest_path)
             if previous.status == DONE:

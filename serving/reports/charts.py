@@ -74,12 +74,16 @@ def line_chart(
     target_label: str = "cible",
     width: int = 760,
     height: int = 320,
+    y_cap: float | None = None,
 ) -> Markup:
-    """Lines over periods (x = `labels`), an optional horizontal target line, end-of-line labels."""
+    """Lines over periods (x = `labels`), an optional horizontal target line, end-of-line labels. `y_cap`: the
+    axis never goes beyond it (1.0 for shares: an axis up to 125 % would suggest values that cannot exist)."""
     left, right, top, bottom = 56, 150, 16, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.values if v is not None]
     ticks = nice_ticks(max([*values, target or 0.0, 1e-9]) * 1.05)
+    if y_cap is not None and ticks[-1] > y_cap >= max([*values, target or 0.0]):
+        ticks = [t for t in ticks if t < y_cap] + [y_cap]
     y_max = ticks[-1]
     n = max(len(labels), 1)
 

@@ -584,9 +584,17 @@ def _health_facts(alerts: Sequence[Alert], titles: Mapping[str, str], gran: str)
         return []
     worst = max(health, key=lambda a: a.value or 0.0)
     explained = any(a.details.get("autre_in_top_emerging_clusters", 0.0) >= 0.3 for a in health)
+    # « a bondi » only when there was an earlier level to jump from: an alarm on the first periods (no baseline)
+    # or on a share that was already too high says how high it is, not that it rose.
+    rose = any(a.baseline is not None and (a.value or 0.0) > a.baseline for a in health)
+    what = (
+        "a bondi partout à la fois"
+        if rose
+        else "est anormalement haute, sans hausse mesurable sur une période antérieure"
+    )
     text = (
         f"Alarme de santé de la chaîne de qualification {_span([a.period for a in health], titles, gran)} : la part "
-        f"de « autre » a bondi partout à la fois (jusqu'à {fmt.pct(worst.value or 0.0)}). Vérifier le prétraitement "
+        f"de « autre » {what} (jusqu'à {fmt.pct(worst.value or 0.0)}). Vérifier le prétraitement "
         "des notes et la version du modèle, ou réentraîner le modèle sur des notes récentes, avant d'interpréter "
         "les chiffres de ces périodes."
     )

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -34,13 +35,15 @@ from serving.review.emerging import (
     EmergingOutcome,
     calls_from_files,
     calls_from_store,
+    calls_taxonomy,
     history_periods,
     history_start,
     monitor_emerging,
     period_label,
+    stored_outcome,
 )
 from serving.store import Database
-from taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from taxonomy import Taxonomy
 
 PARIS = ZoneInfo(TIMEZONE)
 
@@ -75,8 +78,9 @@ class ReportResult:
     content: ReportContent
     run: MonitoringRun
     scope: str
-    stored_run_id: int | None  # the monitoring run saved in the store (None for files)
+    stored_run_id: int | None  # the monitoring run saved in the store by this report (None for files or when read)
     seconds: float
+    read_run_id: int | None = None  # the stored monitoring run the report was read from
 
 
 def first_day_read(request: ReportRequest, config: MonitoringConfig) -> dt.date:
@@ -84,15 +88,10 @@ def first_day_read(request: ReportRequest, config: MonitoringConfig) -> dt.date:
     return history_start(request.start, request.granularity, history_periods(config))
 
 
-def report_taxonomy(ref: str | None) -> Taxonomy:
-    """The taxonomy the calls were scored with (labels, domains, novelty references); the latest national one when
-    it cannot be loaded (a custom or from-data taxonomy: its codes are then shown as they are)."""
-    if ref:
-        try:
-            return load_taxonomy(ref)
-        except TaxonomyError:
-            pass
-    return load_taxonomy()
+def report_taxonomy(ref: str | None, explicit: str | None = None) -> Taxonomy:
+    """The taxonomy the calls were scored with (labels, domains, novelty references): `calls_taxonomy` — exactly
+    that version or a clear refusal, never the national one in its place."""
+    return cast(Taxonomy, calls_taxonomy(ref, explicit))
 
 
 def make_report(
@@ -108,9 +107,11 @@ def make_report(
     version: str = "",
     monitored: EmergingOutcome | None = None,
     calibration: AutreCalibration | None = None,
+    run_id: int | None = None,
 ) -> ReportResult:
-    """Monitor `source` (history included) like `motifs emerging` — from and back to the store's registry when
-    `db` is given — and write the report of [request.start, request.end].
+    """Write the report of [request.start, request.end]: from the store (`db`), the monitoring run `run_id` stored
+    by `motifs emerging` (default: the latest covering the range, `stored_outcome`), or, for a scope never
+    monitored, a new monitoring saved like `motifs emerging`'s; from files, a monitoring computed here.
 
     `monitored`: the outcome of `motifs emerging` just run on this same `source` and range (the main job does it):
     reused instead of monitoring the calls a second time. `calibration`: the scoring model's expected false-« autre »
@@ -136,6 +137,22 @@ def make_report(
             f"aucun appel qualifié du {request.start:%d/%m/%Y} au {request.end:%d/%m/%Y}{where} : vérifier les dates "
             "(--from, --to) et le site"
         )
+    # From the store, the monitoring `motifs emerging` saved is read back (run `run_id`, else the latest covering
+    # the range): same ids, same figures, the review queue untouched, no clustering redone. A scope never monitored
+    # is monitored now and saved, as `motifs emerging` would.
+    if monitored is None and db is not None:
+        monitored = stored_outcome(
+            db,
+            source,
+            granularity=request.granularity,
+            site=request.site,
+            since=period_label(request.start, request.granularity),
+            until=period_label(request.end, request.granularity),
+            run_id=run_id,
+        )
+        read_run = monitored.run if monitored is not None else None
+    else:
+        read_run = None
     outcome = monitored or monitor_emerging(
         source,
         granularity=request.granularity,
@@ -202,7 +219,8 @@ def make_report(
         content=content,
         run=run,
         scope=outcome.scope,
-        stored_run_id=outcome.run.id if outcome.run is not None else None,
+        stored_run_id=outcome.run.id if outcome.run is not None and read_run is None else None,
+        read_run_id=read_run.id if read_run is not None else None,
         seconds=time.perf_counter() - started,
     )
 
@@ -222,6 +240,11 @@ class ReportSources:
     # The model that scored the calls (directory or models:/ URI): its manifest gives the expected false-« autre »
     # rate shown beside the « autre » share. None: shown as « inconnu ».
     model: str | None = None
+    columns: dict[str, str] | None = None  # files: contract column → export column (detected otherwise)
+    encoding: str | None = None
+    delimiter: str | None = None
+    taxonomy: str | None = None  # the base to read the codes with; default: the one that scored the calls
+    run_id: int | None = None  # store only: the monitoring run to read; default: the latest covering the range
 
     def check(self) -> None:
         if (self.calls is None) != (self.predictions is None):
@@ -231,6 +254,8 @@ class ReportSources:
             )
         if self.predictions is not None and self.database_url is not None:
             raise InvalidReportOptions("--predictions et --database-url s'excluent : choisir des fichiers ou la base")
+        if self.predictions is not None and self.run_id is not None:
+            raise InvalidReportOptions("--run ne vaut que pour la base (le suivi enregistré par motifs emerging)")
         if self.predictions is not None and self.model_version is not None:
             raise InvalidReportOptions("--model-version ne vaut que pour la base")
 
@@ -247,10 +272,11 @@ def run_report(
 ) -> ReportResult:
     """`motifs report`: read the calls with their history, write the report.
 
-    From the store, the monitoring is saved back exactly as `motifs emerging` saves it (registry, snapshots, run):
-    the report's cluster ids are those of the review UI, and an analyst's decisions show in it. From files, nothing
-    is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls are used; nothing is
-    read or stored again)."""
+    From the store, the monitoring starts from the scope's stored registry: the report's cluster ids are those of
+    the review UI, and an analyst's decisions show in it. A scope `motifs emerging` already monitored is only read
+    (the review queue is left exactly as it was); a scope never monitored is saved as `motifs emerging` saves it.
+    From files, nothing is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls
+    are used; nothing is read or stored again)."""
     from serving.monitoring import load_config
 
     request.check()
@@ -269,17 +295,42 @@ def run_report(
         )
     first = first_day_read(request, config)
     if sources.calls is not None and sources.predictions is not None:
-        source = calls_from_files(sources.calls, sources.predictions, site=request.site, start=first, end=request.end)
+        source = calls_from_files(
+            sources.calls,
+            sources.predictions,
+            site=request.site,
+            start=first,
+            end=request.end,
+            columns=sources.columns,
+            encoding=sources.encoding,
+            delimiter=sources.delimiter,
+        )
+        taxonomy = report_taxonomy(source.taxonomy_ref, sources.taxonomy)
         return make_report(
-            request, source, config=config, version=version, lemmatizer=lemmatizer, calibration=calibration
+            request,
+            source,
+            config=config,
+            version=version,
+            lemmatizer=lemmatizer,
+            taxonomy=taxonomy,
+            calibration=calibration,
         )
     db = Database.open(sources.database_url)
     try:
         source = calls_from_store(
             db, start=first, end=request.end, site=request.site, model_version=sources.model_version
         )
+        taxonomy = report_taxonomy(source.taxonomy_ref, sources.taxonomy)
         return make_report(
-            request, source, db=db, config=config, version=version, lemmatizer=lemmatizer, calibration=calibration
+            request,
+            source,
+            db=db,
+            config=config,
+            version=version,
+            lemmatizer=lemmatizer,
+            taxonomy=taxonomy,
+            run_id=sources.run_id,
+            calibration=calibration,
         )
     finally:
         db.close()

@@ -62,6 +62,7 @@ def _charts(content: ReportContent) -> dict[str, Any]:
         value_format=_axis_pct,
         target=content.autre_target,
         target_label=f"cible {fmt.pct(content.autre_target, 0)}",
+        y_cap=1.0,  # a share: the axis stops at 100 %
     )
     reasons = bar_chart(
         [(f"{r.label}", float(r.calls)) for r in content.reasons],

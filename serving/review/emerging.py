@@ -26,9 +26,12 @@ import pandas as pd
 from pipeline.calls import TIMEZONE
 from serving.errors import NoMonitoringData
 from serving.monitoring import (
+    Alert,
     ClusterRegistry,
+    EmergingCluster,
     MonitoringConfig,
     MonitoringReport,
+    PeriodReport,
     calls_from_predictions,
     known_reasons,
     load_config,
@@ -171,15 +174,20 @@ def calls_from_files(
     start: date | None = None,
     end: date | None = None,
     redactor: Any = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> EmergingInput:
     """A calls export (data contract) joined on `call_id` with its reclassification output (docs/BATCH.md).
+    `columns` (contract column → file column), `encoding` and `delimiter` read the export as `motifs reclassify`
+    read it (detected when not given).
 
     The note comes from the output's `redacted_text` when it has one (`motifs reclassify --with-text`), else the
     export's text is redacted here (`redactor`, default `pipeline.redaction.Redactor()`): monitoring, the store and
     the review screens only ever see redacted notes."""
     from pipeline.calls import read_calls
 
-    calls_read = read_calls(calls_path)
+    calls_read = read_calls(calls_path, columns=columns, encoding=encoding, delimiter=delimiter)
     calls = calls_read.frame
     predictions = _read_predictions(Path(predictions_path))
     summary = [calls_read.summary()]
@@ -393,6 +401,97 @@ def run_record(
     )
 
 
+# --- reading a stored run ------------------------------------------------------------------------------------------
+
+
+def stored_outcome(
+    db: Database,
+    source: EmergingInput,
+    *,
+    granularity: Granularity,
+    site: str | None,
+    since: str,
+    until: str,
+    run_id: int | None = None,
+) -> EmergingOutcome | None:
+    """The monitoring `motifs emerging` stored, read back instead of computed again (`motifs report`): run `run_id`,
+    else the scope's latest run covering the periods `since`..`until`. Its periods, clusters (from the run's
+    snapshots) and alerts, with the registry as it is now (analysts' decisions). `None` when the scope was never
+    monitored; `NoMonitoringData` when runs exist but none covers the range, or `run_id` does not fit."""
+    scope = monitoring_scope(granularity, site)
+    if run_id is not None:
+        run = db.monitoring.get_run(run_id)
+        if run is None or run.scope != scope:
+            raise NoMonitoringData(
+                f"exécution de suivi n° {run_id} introuvable pour le suivi « {scope} » (voir motifs review list)"
+            )
+    else:
+        runs = db.monitoring.runs(scope)
+        if not runs:
+            return None
+        covering = [r for r in runs if (r.period_from or "") <= since and (r.period_to or "") >= until]
+        if not covering:
+            raise NoMonitoringData(
+                f"aucun suivi « {scope} » enregistré ne couvre les périodes {since} à {until} (dernier : "
+                f"{runs[0].period_from} à {runs[0].period_to}) : lancer d'abord motifs emerging sur ces dates"
+            )
+        run = max(covering, key=lambda r: r.id or 0)
+    labels = [str(p["period"]) for p in run.periods if since <= str(p["period"]) <= until]
+    snapshots = [s for s in db.monitoring.snapshots(scope) if s.period in set(labels)]
+    replaced = sorted({s.run_id for s in snapshots if s.run_id != run.id and s.run_id is not None})
+    if replaced:
+        raise NoMonitoringData(
+            f"les groupes de l'exécution n° {run.id} ont été remplacés par l'exécution n° {replaced[-1]} sur ces "
+            "périodes : choisir celle-ci (--run) ou relancer motifs emerging"
+        )
+    clusters: dict[str, list[EmergingCluster]] = {}
+    for snapshot in snapshots:
+        details = snapshot.details
+        clusters.setdefault(snapshot.period, []).append(
+            EmergingCluster(
+                id=snapshot.cluster_id,
+                size=snapshot.size,
+                period_size=snapshot.period_size,
+                keywords=tuple(snapshot.keywords),
+                examples=tuple(snapshot.examples),
+                call_ids=tuple(snapshot.call_ids),
+                novelty=float(snapshot.novelty),
+                growth=float(snapshot.growth),
+                signal=snapshot.signal,  # type: ignore[arg-type]
+                first_seen=str(details.get("first_seen", snapshot.period)),
+                cohesion=float(details.get("cohesion", 0.0)),
+                share=float(details.get("share", 0.0)),
+                rate=float(details.get("rate", 0.0)),
+                previous_rate=float(details.get("previous_rate", 0.0)),
+                parent_code=snapshot.parent_code,
+                nearest_code=snapshot.nearest_code,
+                status=str(details.get("status", "open")),
+            )
+        )
+    alerts = [Alert.from_dict(dict(item)) for item in run.alerts]
+    periods = tuple(
+        PeriodReport(
+            period=str(p["period"]),
+            start=str(p["start"]),
+            n_calls=int(p["n_calls"]),
+            n_autre=int(p["n_autre"]),
+            clusters=tuple(sorted(clusters.get(str(p["period"]), []), key=lambda c: c.id)),
+            alerts=tuple(a for a in alerts if a.period == str(p["period"])),
+        )
+        for p in run.periods
+        if str(p["period"]) in labels
+    )
+    if not periods:
+        raise NoMonitoringData(f"l'exécution de suivi n° {run.id} n'a aucune période de {since} à {until}")
+    return EmergingOutcome(
+        report=MonitoringReport(granularity=granularity, periods=periods),
+        registry=registry_from_records(db.monitoring.registry(scope)),
+        scope=scope,
+        run=run,
+        source=source,
+    )
+
+
 # --- the job -------------------------------------------------------------------------------------------------------
 
 
@@ -407,15 +506,18 @@ def monitor_emerging(
     taxonomy: Any = None,
     lemmatizer: Lemmatizer | None = None,
     parameters: Mapping[str, Any] | None = None,
+    save: bool = True,
 ) -> EmergingOutcome:
-    """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given.
+    """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given
+    (and `save`: with `save=False` the store is only read, the review queue stays as it was).
 
-    `taxonomy`: the known reasons (novelty references, labels); default: the version that scored the calls, else
-    the latest published one. `since`: first period label to report (earlier ones are history)."""
+    `taxonomy`: the known reasons (novelty references, labels); default: exactly the version that scored the calls
+    (`calls_taxonomy`: refused when it cannot be found). `since`: first period label to report (earlier ones are
+    history)."""
     if granularity not in GRANULARITIES:
         raise InvalidCallsFrame(f"période « {str(granularity)[:10]} » inconnue (attendu : {', '.join(GRANULARITIES)})")
     config = config or load_config()
-    taxonomy = taxonomy if taxonomy is not None else _taxonomy_for(source.taxonomy_ref)
+    taxonomy = taxonomy if taxonomy is not None else calls_taxonomy(source.taxonomy_ref)
     scope = monitoring_scope(granularity, site)
     registry = registry_from_records(db.monitoring.registry(scope)) if db is not None else None
     run = run_monitoring(
@@ -431,7 +533,7 @@ def monitor_emerging(
     if not run.report.periods:
         raise NoMonitoringData("aucune période à analyser dans la fenêtre demandée")
     stored = None
-    if db is not None:
+    if db is not None and save:
         texts = dict(zip(source.frame["call_id"].astype(str), source.frame["text"].astype(str), strict=True))
         stored = db.monitoring.save_run(
             run_record(
@@ -448,15 +550,27 @@ def monitor_emerging(
     return EmergingOutcome(report=run.report, registry=run.registry, scope=scope, run=stored, source=source)
 
 
-def _taxonomy_for(ref: str | None) -> Any:
-    from taxonomy import TaxonomyError, load_taxonomy
+def calls_taxonomy(ref: str | None, explicit: str | None = None) -> Any:
+    """The taxonomy the calls were scored with — exactly that version, looked up by its ref among the shipped bases
+    and those registered by `motifs train` / `motifs reclassify` (local taxonomy folder) — or the one the user
+    names (`explicit`: an id@version or a .yaml path). Never the national base in place of another: when it is not
+    found, `TaxonomyNotFound` says what was looked for and how to give it."""
+    from taxonomy import TaxonomyNotFound, load_taxonomy
 
-    if ref:
-        try:
-            return load_taxonomy(ref)
-        except TaxonomyError:
-            pass  # a from-data or unknown version: fall back on the latest national one
-    return load_taxonomy()
+    if explicit:
+        return load_taxonomy(explicit)
+    if not ref:
+        raise TaxonomyNotFound(
+            "les appels ne disent pas avec quelle base de motifs ils ont été qualifiés (colonne taxonomy_version "
+            "vide ou absente) : indiquer la base avec --taxonomy ID@VERSION ou un chemin .yaml"
+        )
+    try:
+        return load_taxonomy(ref)
+    except TaxonomyNotFound as exc:
+        raise TaxonomyNotFound(
+            f"base {ref} des appels introuvable : {exc} — relancer motifs reclassify avec le modèle (il l'enregistre), "
+            "ou indiquer le fichier de la base avec --taxonomy"
+        ) from None
 
 
 def run_emerging(
@@ -475,10 +589,15 @@ def run_emerging(
     lemmatizer: Lemmatizer | None = None,
     config: MonitoringConfig | None = None,
     redactor: Any = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    taxonomy: str | None = None,
 ) -> EmergingOutcome:
-    """What `motifs emerging` does: inputs from files (both `calls` and `predictions`) or from the store, periods
-    from `date_from` to `date_to` (history before `date_from` is read for baselines), results stored unless
-    `store=False`, JSON written to `json_out`."""
+    """What `motifs emerging` does: inputs from files (both `calls` and `predictions`, the export read with
+    `columns`/`encoding`/`delimiter`) or from the store, periods from `date_from` to `date_to` (history before
+    `date_from` is read for baselines), results stored unless `store=False`, JSON written to `json_out`. The
+    reasons are those of the calls' base (`calls_taxonomy`), or of `taxonomy` (an id@version or a .yaml path)."""
     if (calls is None) != (predictions is None):
         raise NoMonitoringData("--calls et --predictions vont ensemble (ou aucun des deux : lecture de la base)")
     if date_from and date_to and date_to < date_from:
@@ -488,7 +607,17 @@ def run_emerging(
     db = Database.open(database_url) if (store or calls is None) else None
     try:
         if calls is not None and predictions is not None:
-            source = calls_from_files(calls, predictions, site=site, start=read_from, end=date_to, redactor=redactor)
+            source = calls_from_files(
+                calls,
+                predictions,
+                site=site,
+                start=read_from,
+                end=date_to,
+                redactor=redactor,
+                columns=columns,
+                encoding=encoding,
+                delimiter=delimiter,
+            )
         else:
             assert db is not None
             source = calls_from_store(db, start=read_from, end=date_to, site=site, model_version=model_version)
@@ -499,6 +628,7 @@ def run_emerging(
             site=site,
             since=period_label(date_from, granularity) if date_from else None,
             config=config,
+            taxonomy=calls_taxonomy(source.taxonomy_ref, taxonomy),
             lemmatizer=lemmatizer,
             parameters={
                 "from": date_from.isoformat() if date_from else None,

@@ -157,6 +157,18 @@ def resolve_scope(db: Database, scope: str | None) -> str:
     return scope
 
 
+def store_taxonomy_id(db: Database, scope: str | None = None) -> str:
+    """Id of the base the scope's latest monitoring run read its calls with (`an_qe16` for `an_qe16@1.0.0`): the
+    review proposes that base's reasons and writes its drafts. `national` when nothing is stored yet, or for runs
+    stored before runs recorded their base (they were all on the national base)."""
+    scopes = db.monitoring.scopes()
+    if not scopes:
+        return "national"
+    run = db.monitoring.latest_run(scope if scope in scopes else scopes[0])  # an unknown scope is refused later
+    ref = run.taxonomy_version if run is not None else None
+    return ref.partition("@")[0] if ref else "national"
+
+
 def check_cluster_id(cluster_id: str) -> str:
     if not CLUSTER_ID_PATTERN.match(cluster_id or ""):
         raise UnknownCluster("identifiant de cluster invalide (attendu : E0001…)")
@@ -326,14 +338,14 @@ def attach_cluster(
     code: str,
     reviewer: str,
     scope: str | None = None,
-    taxonomy_id: str = "national",
+    taxonomy_id: str | None = None,
     taxonomy_dir: str | Path | None = None,
 ) -> DecisionOutcome:
     """The cluster's notes become reviewed training examples of `code` (an active reason of the published version
-    or of its current draft)."""
+    or of its current draft). `taxonomy_id`: default, the base of the scope's calls (`store_taxonomy_id`)."""
     reviewer = check_reviewer(reviewer)
     scope, _ = _open_cluster(db, scope, cluster_id)
-    context = taxonomy_context(taxonomy_id, taxonomy_dir=taxonomy_dir)
+    context = taxonomy_context(taxonomy_id or store_taxonomy_id(db, scope), taxonomy_dir=taxonomy_dir)
     targets = {target for target, _, _ in context.attachable()}
     if code not in targets:
         shown = code if re.match(r"^[a-z][a-z0-9_]{0,63}$", code or "") else "(valeur invalide)"
@@ -371,10 +383,11 @@ def create_reason(
     definition: str,
     reviewer: str,
     scope: str | None = None,
-    taxonomy_id: str = "national",
+    taxonomy_id: str | None = None,
     taxonomy_dir: str | Path | None = None,
 ) -> DecisionOutcome:
-    """A new reason in the draft of the next minor version, from the cluster (see the module docstring)."""
+    """A new reason in the draft of the next minor version, from the cluster (see the module docstring); of the
+    base of the scope's calls unless `taxonomy_id` says otherwise."""
     from taxonomy import (
         TaxonomyError,
         add_reason,
@@ -387,6 +400,7 @@ def create_reason(
 
     reviewer = check_reviewer(reviewer)
     scope, record = _open_cluster(db, scope, cluster_id)
+    taxonomy_id = taxonomy_id or store_taxonomy_id(db, scope)
     snapshots = sorted(db.monitoring.snapshots(scope, cluster_id), key=lambda s: s.period)
     examples = snapshots[-1].examples if snapshots else ()
     notes = _notes(db, scope, cluster_id)

@@ -36,6 +36,7 @@ from serving.review.workflow import (
     dismiss_cluster,
     list_clusters,
     show_cluster,
+    store_taxonomy_id,
     taxonomy_context,
 )
 
@@ -122,8 +123,9 @@ def _reviewer_default(request: Request, settings: Settings) -> str:
     return ""
 
 
-def _context(settings: Settings) -> TaxonomyContext:
-    return taxonomy_context(taxonomy_dir=settings.taxonomy_dir)
+def _context(settings: Settings, resources: Any, scope: str | None = None) -> TaxonomyContext:
+    """The base of the scope's calls (that of the latest monitoring run), as `motifs review` uses it."""
+    return taxonomy_context(store_taxonomy_id(resources.database, scope), taxonomy_dir=settings.taxonomy_dir)
 
 
 # --- pages ---------------------------------------------------------------------------------------------------------
@@ -138,7 +140,7 @@ def cluster_list(
     tous: bool = False,
 ) -> HTMLResponse:
     try:
-        context = _context(settings)
+        context = _context(settings, resources, scope)
     except ReviewError as exc:  # e.g. a draft in the local folder that no longer follows the published version
         return page(
             "review_base.html",
@@ -189,7 +191,7 @@ def _cluster_page(
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     try:
-        context = _context(settings)
+        context = _context(settings, resources, scope)
         view = show_cluster(resources.database, cluster_id, scope, context=context)
     except (UnknownCluster, NoMonitoringData) as exc:
         return page(
@@ -248,13 +250,14 @@ def cluster_page(
 @router.get("/base", response_class=HTMLResponse)
 def taxonomy_page(
     principal: AnalystPageDep,
+    resources: ResourcesDep,
     settings: SettingsDep,
     cree: str | None = Query(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$"),
 ) -> HTMLResponse:
     from taxonomy import draft_path, local_taxonomy_dir, validate_paths
 
     try:
-        context = _context(settings)
+        context = _context(settings, resources)
     except ReviewError as exc:
         return page("review_base.html", 500, principal=principal, title="Base de motifs", nav="base", error=str(exc))
     report = None
