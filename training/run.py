@@ -34,6 +34,7 @@ from taxonomy import AUTRE
 from training import tracking
 from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
 from training.evaluate import EvaluationReport, evaluate
+from training.feedback import FeedbackNote, FeedbackReport, add_feedback, prepare_feedback
 from training.fit import fit_model
 from training.promotion import PromotionDecision
 from training.split import stratified_split, time_split
@@ -271,6 +272,7 @@ class TrainResult:
     abstention: dict[str, Any] = field(default_factory=dict)  # fit_model's calibration report
     reviewed_examples: dict[str, int] = field(default_factory=dict)  # code → reviewed examples used
     reviewed_ignored: dict[str, int] = field(default_factory=dict)  # inactive code → examples left out
+    feedback: FeedbackReport | None = None  # --with-feedback: what the agents' choices gave
 
     @property
     def promotion(self) -> PromotionDecision:
@@ -287,12 +289,17 @@ def train_and_register(
     tracking_uri: str | None = None,
     *,
     reviewed_examples: Mapping[str, Sequence[str]] | None = None,
+    feedback: Sequence[FeedbackNote] | None = None,
+    feedback_since: datetime | None = None,
 ) -> TrainResult:
     """Train, calibrate, evaluate, save, log to MLflow and register (see the module docstring).
 
     `reviewed_examples`: code → redacted notes an analyst filed under that code (the review of emerging clusters,
     read from the store by the CLI). They join the taxonomy's texts of their reason (`reason_texts`): training rows
-    of the code, never evaluation rows. Codes that are not active in the taxonomy are left out and counted."""
+    of the code, never evaluation rows. Codes that are not active in the taxonomy are left out and counted.
+
+    `feedback`: agents' choices joined to their redacted notes (`training.feedback`), appended to the data; the
+    most recent of them become the evaluation holdout."""
     config = load_config(config_path)
     settings = config["training"]
     data = read_labelled(data_path, text_col=text_col, label_col=label_col, time_col=settings["split"]["time_column"])
@@ -308,22 +315,34 @@ def train_and_register(
         )
 
     train, evaluation, split_kind = _split(data, codes, settings["split"])
+    texts, times, autre_rows, feedback_report = data.texts, data.timestamps, set[int](), None
+    if feedback is not None:
+        share = float(settings["feedback"]["max_site_share"])
+        examples = prepare_feedback(feedback, space.taxonomy, since=feedback_since, max_site_share=share)
+        merged = add_feedback(
+            data.texts, codes, data.timestamps, (train, evaluation, split_kind), examples,
+            fraction=float(settings["split"]["evaluation_fraction"]),
+            minimum=int(settings["feedback"]["holdout_minimum"]),
+        )  # fmt: skip
+        texts, codes, times, feedback_report = merged.texts, merged.codes, merged.times, examples.report
+        train, evaluation, split_kind = merged.train, merged.evaluation, merged.split_kind
+        autre_rows = merged.autre_rows
     model_config = {key: value for key, value in config.items() if key != "training"}
     started = time.perf_counter()
     signal, used, ignored = with_reviewed_examples(reason_texts(space.taxonomy), reviewed_examples or {}, known)
-    rows = [i for i in train if codes[i] in known]
+    rows = [i for i in train if codes[i] in known or i in autre_rows]
     model = fit_model(
-        [data.texts[i] for i in rows],
+        [texts[i] for i in rows],
         [codes[i] for i in rows],
         signal,
         model_config,
         redactor=Redactor(),  # first step of the model: no personal data in vocabularies or exemplars
         # calibration folds follow time when the file has timestamps (decision.folds_by)
-        times=None if data.timestamps is None else [data.timestamps[i] for i in rows],
+        times=None if times is None else [times[i] for i in rows],
     )
     fit_seconds = time.perf_counter() - started
     model.taxonomy_ref = space.ref
-    eval_texts = [data.texts[i] for i in evaluation]
+    eval_texts = [texts[i] for i in evaluation]
     eval_codes = [codes[i] for i in evaluation]
     report = evaluate(model, eval_texts, eval_codes)
 
@@ -348,6 +367,7 @@ def train_and_register(
             "data.split_kind": split_kind,
             "taxonomy.ref": space.ref,
             "data.reviewed_examples": str(sum(used.values())),
+            "data.feedback_examples": str(feedback_report.used if feedback_report else 0),
         }
     )
     metrics = {
@@ -400,6 +420,7 @@ def train_and_register(
         abstention=abstention,
         reviewed_examples=used,
         reviewed_ignored=ignored,
+        feedback=feedback_report,
     )
 
 

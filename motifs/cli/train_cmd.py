@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 
 from training.evaluation_table import render_evaluation
+from training.feedback import FEEDBACK_SPLIT, FeedbackNote, FeedbackReport, parse_since
 from training.run import TrainResult, train_and_register
 
 _console = Console(highlight=False)
@@ -63,8 +65,21 @@ def train(
         str | None,
         typer.Option(
             "--database-url",
-            help="Base où lire les exemples revus (sinon MOTIFS_DATABASE_URL, sinon motifs-data/motifs.db).",
+            help="Base où lire les exemples revus et les retours des agents (sinon MOTIFS_DATABASE_URL, sinon "
+            "motifs-data/motifs.db).",
         ),
+    ] = None,
+    with_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--with-feedback/--without-feedback",
+            help="Ajouter les motifs choisis par les agents (retours de l'API, dernier choix par appel) sur les notes "
+            "expurgées de la base ; les retours les plus récents deviennent le jeu d'évaluation.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Avec --with-feedback : seulement les retours depuis cette date (AAAA-MM-JJ)."),
     ] = None,
 ) -> None:
     """Entraîne le classifieur de motifs, l'évalue, l'enregistre dans MLflow (modèle « motifs-reasons »).
@@ -79,12 +94,18 @@ def train(
 
     Exemple (après la revue, sur le brouillon de la base) : motifs train --data appels.csv --taxonomy 1.2.0
     --reviewed-examples --out motifs-data/modele-1.2
+
+    Exemple (apprendre des choix des agents) : motifs train --data appels.csv --with-feedback --since 2026-01-01
+    --out motifs-data/modele-retours
     """
     quiet_mlflow()
     examples = read_reviewed_examples(database_url) if reviewed_examples else None
+    moment = parse_since(since) if since is not None else None
+    notes = read_feedback_notes(database_url, moment) if with_feedback else None
     result = train_and_register(
-        data, taxonomy, text_col, label_col, config, out, tracking_uri, reviewed_examples=examples
-    )
+        data, taxonomy, text_col, label_col, config, out, tracking_uri, reviewed_examples=examples,
+        feedback=notes, feedback_since=moment,
+    )  # fmt: skip
     print_train_result(result)
 
 
@@ -97,6 +118,44 @@ def read_reviewed_examples(database_url: str | None) -> dict[str, list[str]]:
         return db.review.examples_by_code()
     finally:
         db.close()
+
+
+def read_feedback_notes(database_url: str | None, since: datetime | None) -> list[FeedbackNote]:
+    """Agents' choices with their calls' redacted notes, from the store, as training's plain records."""
+    from serving.store import Database
+
+    db = Database.open(database_url)
+    try:
+        return [
+            FeedbackNote(
+                call_id=row.call_id,
+                code=row.chosen_code,
+                taxonomy_ref=row.taxonomy_version,
+                given_at=row.created_at,
+                text=row.redacted_text,
+                site=row.site,
+            )
+            for row in db.feedback.with_notes(since=since)
+        ]
+    finally:
+        db.close()
+
+
+def print_feedback_report(report: FeedbackReport) -> None:
+    """Counts and codes only: a note's text never reaches the terminal."""
+    _console.print(
+        f"[bold]Retours des agents[/] : {report.read} choix lus, {report.calls} appels, {report.used} exemples "
+        f"appris (dont {report.autre} « autre »), {report.superseded} choix remplacés par un choix plus récent"
+    )
+    for change, n in report.migrated.items():
+        _console.print(f"  code migré par la table de correspondance {change} ({n})")
+    for why, n in report.dropped.items():
+        _console.print(f"  [yellow]{n} appel(s) écarté(s)[/] ({why})")
+    if report.contradictory_notes:
+        _console.print(
+            f"  [yellow]{report.contradictory_notes} note(s) identique(s) avec des motifs différents[/] "
+            f"({report.contradictory_calls} appels) : gardées, à vérifier"
+        )
 
 
 def print_train_result(result: TrainResult) -> None:
@@ -125,8 +184,14 @@ def print_train_result(result: TrainResult) -> None:
             f"  [yellow]{total} ligne(s) avec un motif hors base[/] ({names}) : non apprises, "
             "comptées comme « autre » à l'évaluation"
         )
+    if result.feedback is not None:
+        print_feedback_report(result.feedback)
     sizes = result.split_sizes
-    kind = "temporel (les plus récentes en évaluation)" if result.split_kind == "time" else "stratifié par motif"
+    kind = {
+        "time": "temporel (les plus récentes en évaluation)",
+        FEEDBACK_SPLIT: "temporel sur les retours des agents (les plus récents en évaluation, tout le fichier "
+        "en apprentissage)",
+    }.get(result.split_kind, "stratifié par motif")
     _console.print(f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['evaluation']} évaluation")
     calibration = result.abstention
     if "skipped" in calibration:
