@@ -16,7 +16,9 @@ from motifs.cli.main import build_app, main
 from serving.store import Database, FeedbackRecord, PredictionRecord, ScoredCode
 from taxonomy import AUTRE, load_taxonomy
 from training import feedback as fb
+from training import learn as learn_mod
 from training.errors import TrainingConfigError, TrainingDataError
+from training.evaluate import ClassReport, EvaluationReport
 from training.feedback import FeedbackNote, add_feedback, prepare_feedback
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -250,3 +252,73 @@ def test_cli_since_must_be_a_date(tmp_path: Path, data_dir: Path, monkeypatch, c
     assert exit_info.value.code != 0
     err = capsys.readouterr().err.strip()
     assert err.startswith("Erreur :") and "--since : date illisible" in err and "\n" not in err
+
+
+# ------------------------------------------------------------------------------------------------- motifs learn
+def test_new_choices_and_reason_changes() -> None:
+    notes = [note("c1", "attestation", 0), note("c1", "rdv_gestion", 10), note("c2", "attestation", 5)]
+    assert learn_mod.count_new_choices(notes, None) == 2
+    assert learn_mod.count_new_choices(notes, T0 + timedelta(minutes=5)) == 1  # strictly after the mark
+    assert learn_mod.should_retrain(200, 200) and not learn_mod.should_retrain(199, 200)
+
+    def report(**f1: float) -> EvaluationReport:
+        per_class = tuple(ClassReport(code, f, f, f, 4) for code, f in f1.items())
+        return EvaluationReport(10, 0.5, 0.5, 0.5, 0.0, 0.0, per_class, (), (), ())
+
+    changes = learn_mod.reason_changes(report(a=0.9, b=0.5, c=0.7, d=0.4), report(a=0.8, b=0.6, c=0.7))
+    assert [(c.code, round(c.delta, 2)) for c in changes] == [("b", -0.1), ("a", 0.1), ("d", 0.4)]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("mlflow-train")
+def test_cli_learn_retrains_only_on_enough_new_feedback(tmp_path: Path, data_dir: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    db = Database.open(url)
+    try:
+        for code, texts in LEARNED.items():
+            for i, text in enumerate(texts):
+                db.predictions.add(_prediction(f"{code}-{i}", text))
+                _choose(db, f"{code}-{i}", code)
+    finally:
+        db.close()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    models = tmp_path / "modeles"
+    args = ["learn", "--data", str(data_dir / "training" / "appels_etiquetes.csv"), "--out-dir", str(models)]
+    args += ["--config", str(data_dir / "training" / "rapide.yaml"), "--tracking-uri", uri, "--database-url", url]
+    runner = CliRunner()
+
+    idle = runner.invoke(build_app(), [*args, "--min-new", "100"])
+    assert idle.exit_code == 0, idle.output
+    assert "12 appel(s) qualifié(s)" in idle.output and "Pas de réentraînement" in idle.output
+    assert not models.exists()
+
+    first = runner.invoke(build_app(), [*args, "--min-new", "10"])
+    assert first.exit_code == 0, first.output
+    assert "champion" in first.output and len(list(models.iterdir())) == 1
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = client.get_model_version_by_alias("motifs-reasons", "champion")
+    db = Database.open(url)
+    try:
+        latest = max(row.created_at for row in db.feedback.with_notes())
+    finally:
+        db.close()
+    tag = client.get_run(str(version.run_id)).data.tags[fb.FEEDBACK_MARK_TAG]
+    assert datetime.fromisoformat(tag) == latest
+
+    again = runner.invoke(build_app(), [*args, "--min-new", "10"])
+    assert again.exit_code == 0 and "0 appel(s) qualifié(s) depuis le" in again.output
+    assert "Pas de réentraînement" in again.output and len(list(models.iterdir())) == 1
+
+    db = Database.open(url)
+    try:
+        for code, texts in LEARNED.items():
+            for i, text in enumerate(texts):
+                db.predictions.add(_prediction(f"{code}-new-{i}", f"{text} encore"))
+                _choose(db, f"{code}-new-{i}", code)
+    finally:
+        db.close()
+    second = runner.invoke(build_app(), [*args, "--min-new", "10"])
+    assert second.exit_code == 0, second.output
+    output = " ".join(second.output.split())
+    assert "12 appel(s) qualifié(s) depuis le" in output and len(list(models.iterdir())) == 2
+    assert "Par motif" in output and "version 1" in output  # compared with the champion on the same holdout

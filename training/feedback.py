@@ -67,6 +67,7 @@ class FeedbackReport:
     contradictory_notes: int = 0  # distinct notes given different codes on different calls
     contradictory_calls: int = 0  # calls carrying those notes
     by_site: dict[str, int] = field(default_factory=dict)  # site ("" = none) → examples used
+    last_at: datetime | None = None  # latest choice read: `motifs learn` counts what came after it as new
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def prepare_feedback(
         contradictory_notes=mixed_notes,
         contradictory_calls=mixed_calls,
         by_site=dict(sorted(Counter(note.site or "" for note, _ in kept).items())),
+        last_at=max((note.given_at for note in chosen), default=None),
     )
     return FeedbackExamples(
         texts=texts,
@@ -256,6 +258,14 @@ def split_recent(n_examples: int, fraction: float, *, minimum: int = 10) -> tupl
 
 
 FEEDBACK_SPLIT = "feedback-time"
+FEEDBACK_MARK_TAG = "feedback_last_at"  # MLflow run tag: the latest agent's choice the model was trained with
+
+
+def feedback_tags(report: FeedbackReport | None) -> dict[str, str]:
+    """MLflow tags of a training with feedback: when its latest choice was given (ISO 8601, UTC)."""
+    if report is None or report.last_at is None:
+        return {}
+    return {FEEDBACK_MARK_TAG: report.last_at.astimezone(UTC).isoformat()}
 
 
 @dataclass(frozen=True)

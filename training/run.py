@@ -34,7 +34,7 @@ from taxonomy import AUTRE
 from training import tracking
 from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
 from training.evaluate import EvaluationReport, evaluate
-from training.feedback import FeedbackNote, FeedbackReport, add_feedback, prepare_feedback
+from training.feedback import FeedbackNote, FeedbackReport, add_feedback, feedback_tags, prepare_feedback
 from training.fit import fit_model
 from training.promotion import PromotionDecision
 from training.split import stratified_split, time_split
@@ -273,6 +273,7 @@ class TrainResult:
     reviewed_examples: dict[str, int] = field(default_factory=dict)  # code → reviewed examples used
     reviewed_ignored: dict[str, int] = field(default_factory=dict)  # inactive code → examples left out
     feedback: FeedbackReport | None = None  # --with-feedback: what the agents' choices gave
+    evaluation_notes: tuple[list[str], list[str]] = field(default=([], []), repr=False)  # texts, codes (in memory)
 
     @property
     def promotion(self) -> PromotionDecision:
@@ -389,6 +390,7 @@ def train_and_register(
         "model_version": manifest.model_version,
         "artifact_dir": str(out.resolve()),
         "artifact_sha256": manifest.sha256,
+        **feedback_tags(feedback_report),
     }
     publication = tracking.publish(
         model=model,
@@ -421,6 +423,7 @@ def train_and_register(
         reviewed_examples=used,
         reviewed_ignored=ignored,
         feedback=feedback_report,
+        evaluation_notes=(eval_texts, eval_codes),
     )
 
 

@@ -13,6 +13,7 @@ from motifs.cli import (
     emerging_cmd,
     evaluate_cmd,
     forecast_cmd,
+    learn_cmd,
     models_cmd,
     reclassify_cmd,
     redact_cmd,
@@ -35,6 +36,7 @@ def register(app: typer.Typer) -> None:
     emerging_cmd.register(app)
     evaluate_cmd.register(app)
     forecast_cmd.register(app)
+    learn_cmd.register(app)
     models_cmd.register(app)
     reclassify_cmd.register(app)
     redact_cmd.register(app)
