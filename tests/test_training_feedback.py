@@ -173,8 +173,8 @@ def _choose(db: Database, call_id: str, code: str, ref: str = V11, site: str | N
     db.feedback.add(FeedbackRecord(call_id, (code,), code, ref, site=site), known_codes={code})
 
 
-def test_store_joins_each_choice_to_the_latest_note_of_its_call(tmp_path: Path) -> None:
-    db = Database.open(f"sqlite:///{tmp_path / 'store.db'}")
+def test_store_joins_each_choice_to_the_latest_note_of_its_call(db_url: str) -> None:
+    db = Database.open(db_url)
     try:
         db.predictions.add(_prediction("c1", "ancienne note"))
         db.predictions.add(_prediction("c1", "note corrigée <NOM>", model_version="m2"))
@@ -322,3 +322,25 @@ def test_cli_learn_retrains_only_on_enough_new_feedback(tmp_path: Path, data_dir
     output = " ".join(second.output.split())
     assert "12 appel(s) qualifié(s) depuis le" in output and len(list(models.iterdir())) == 2
     assert "Par motif" in output and "version 1" in output  # compared with the champion on the same holdout
+
+    # A challenger that is worse on the same recent choices never takes the alias (a crippled classifier here).
+    db = Database.open(url)
+    try:
+        for code, texts in LEARNED.items():
+            for i, text in enumerate(texts):
+                db.predictions.add(_prediction(f"{code}-late-{i}", f"{text} toujours"))
+                _choose(db, f"{code}-late-{i}", code)
+    finally:
+        db.close()
+    champion_before = client.get_model_version_by_alias("motifs-reasons", "champion").version
+    crippled = tmp_path / "crippled.yaml"
+    crippled.write_text(
+        "abstention: {holdout_rounds: 1}\nclassifier: {cv: 3, C: 0.000001}\nreason_texts: {weight: 0.000001}\n",
+        encoding="utf-8",
+    )
+    worse = runner.invoke(build_app(), [*args, "--min-new", "10", "--config", str(crippled)])
+    assert worse.exit_code == 0, worse.output
+    worse_output = " ".join(worse.output.split())
+    assert "il reste challenger" in worse_output and len(list(models.iterdir())) == 3
+    assert "champion version 1 → nouveau" in worse_output  # per-reason F1 changes are printed
+    assert client.get_model_version_by_alias("motifs-reasons", "champion").version == champion_before
