@@ -5,7 +5,7 @@ the from-data taxonomy of wikit, evaluated on the 913 notes of wikit's test file
 - A: trained on 3 notes per intent (66 notes) of wikit's training file;
 - A + feedback: the other 264 training notes are qualified through the API (`TestClient`: POST /v1/suggestions
   with a call_id, served by model A, then POST /v1/feedback with the right code) into a fresh SQLite store, read
-  back as `motifs train` does (`motifs.cli.train_cmd.read_feedback_notes`), and the same 3-per-intent file is
+  back as `motifs train` does (`motifs.cli.feedback_notes.read_feedback_notes`), and the same 3-per-intent file is
   trained on `--with-feedback`;
 - full: trained on the whole labelled training file (330 notes).
 
@@ -34,7 +34,8 @@ import pandas as pd
 from fastapi.testclient import TestClient
 
 from benchmarks._common import RESULTS_DIR, section_header, shared_datasets
-from motifs.cli.train_cmd import quiet_mlflow, read_feedback_notes
+from motifs.cli.feedback_notes import read_feedback_notes
+from motifs.cli.train_cmd import quiet_mlflow
 from pipeline.mlflow_model import resolve_model
 from serving.api.main import create_app
 from serving.api.resources import Resources, redactor_for

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from motifs.cli.train_cmd import print_train_result, quiet_mlflow, read_feedback_notes
+from motifs.cli.feedback_notes import read_feedback_notes
+from motifs.cli.train_cmd import print_train_result, quiet_mlflow
 from training.learn import LearnOutcome, learn
 
 _console = Console(highlight=False)

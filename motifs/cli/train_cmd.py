@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from motifs.cli.feedback_notes import print_feedback_report, read_feedback_notes
 from training.evaluation_table import render_evaluation
-from training.feedback import FEEDBACK_SPLIT, FeedbackNote, FeedbackReport, parse_since
+from training.feedback import FEEDBACK_SPLIT, parse_since
 from training.run import TrainResult, train_and_register
 
 _console = Console(highlight=False)
@@ -118,44 +118,6 @@ def read_reviewed_examples(database_url: str | None) -> dict[str, list[str]]:
         return db.review.examples_by_code()
     finally:
         db.close()
-
-
-def read_feedback_notes(database_url: str | None, since: datetime | None) -> list[FeedbackNote]:
-    """Agents' choices with their calls' redacted notes, from the store, as training's plain records."""
-    from serving.store import Database
-
-    db = Database.open(database_url)
-    try:
-        return [
-            FeedbackNote(
-                call_id=row.call_id,
-                code=row.chosen_code,
-                taxonomy_ref=row.taxonomy_version,
-                given_at=row.created_at,
-                text=row.redacted_text,
-                site=row.site,
-            )
-            for row in db.feedback.with_notes(since=since)
-        ]
-    finally:
-        db.close()
-
-
-def print_feedback_report(report: FeedbackReport) -> None:
-    """Counts and codes only: a note's text never reaches the terminal."""
-    _console.print(
-        f"[bold]Retours des agents[/] : {report.read} choix lus, {report.calls} appels, {report.used} exemples "
-        f"appris (dont {report.autre} « autre »), {report.superseded} choix remplacés par un choix plus récent"
-    )
-    for change, n in report.migrated.items():
-        _console.print(f"  code migré par la table de correspondance {change} ({n})")
-    for why, n in report.dropped.items():
-        _console.print(f"  [yellow]{n} appel(s) écarté(s)[/] ({why})")
-    if report.contradictory_notes:
-        _console.print(
-            f"  [yellow]{report.contradictory_notes} note(s) identique(s) avec des motifs différents[/] "
-            f"({report.contradictory_calls} appels) : gardées, à vérifier"
-        )
 
 
 def print_train_result(result: TrainResult) -> None:
