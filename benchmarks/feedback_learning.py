@@ -8,6 +8,7 @@ the from-data taxonomy of wikit, evaluated on the 913 notes of wikit's test file
   back as `motifs train` does (`motifs.cli.feedback_notes.read_feedback_notes`), and the same 3-per-intent file is
   trained on `--with-feedback`;
 - full: trained on the whole labelled training file (330 notes).
+- A + noisy feedback (reported, no target): the same, with 5 % wrong clicks (another suggested code).
 
 Targets: A + feedback ≥ A + 0.10 accuracy and ≥ 0.95 × full. `motifs train` holds out 20 % of what it reads for
 its own evaluation (stratified on a file, the freshest feedback with --with-feedback): the training sizes are in the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -64,9 +66,13 @@ def train(data: Path, out: Path, uri: str, **kwargs: Any) -> TrainResult:
     return train_and_register(data, f"from-data:{DATASET.split('_')[0]}", TEXT, LABEL, None, out, uri, **kwargs)
 
 
-def qualify_through_api(model_dir: Path, labels: list[str], rest: pd.DataFrame, store_url: str) -> dict[str, int]:
+def qualify_through_api(
+    model_dir: Path, labels: list[str], rest: pd.DataFrame, store_url: str, *, wrong_clicks: float = 0.0, seed: int = 0
+) -> dict[str, int]:
     """Each remaining note: a suggestion from model A (stored redacted), then the agent's feedback with the right
-    code. Returns counts of what the API answered."""
+    code — or, for a `wrong_clicks` share of the notes, another suggested code (the slip of a hurried agent; any
+    other code when A suggested only the right one). Returns counts of what the API answered."""
+    rng = random.Random(seed)
     model = resolve_model(model_dir)
     taxonomy = taxonomy_from_labels(labels, taxonomy_id=DATASET.split("_")[0], version="1.0.0")
     code_of = codes_for_labels(labels)
@@ -92,7 +98,12 @@ def qualify_through_api(model_dir: Path, labels: list[str], rest: pd.DataFrame, 
             counts["suggestions"] += 1
             counts["right_first"] += bool(suggested) and suggested[0] == code_of[label]
             counts["to_confirm"] += body["decision"] == "to_confirm"
-            feedback = {"call_id": call_id, "suggested_codes": suggested, "chosen_code": code_of[label]}
+            chosen = code_of[label]
+            if rng.random() < wrong_clicks:
+                others = [c for c in suggested if c != chosen] or [c for c in code_of.values() if c != chosen]
+                chosen = rng.choice(others)
+                counts["wrong"] = counts.get("wrong", 0) + 1
+            feedback = {"call_id": call_id, "suggested_codes": suggested, "chosen_code": chosen}
             client.post("/v1/feedback", json=feedback).raise_for_status()
             counts["feedback"] += 1
     return counts
@@ -141,6 +152,13 @@ def run_seed(full: pd.DataFrame, test_path: Path, per_intent: int, seed: int) ->
 
         started = time.perf_counter()
         measure("fichier complet", train(full_path, root / "full", uri), time.perf_counter() - started)
+
+        noisy_store = f"sqlite:///{root / 'motifs-noisy.db'}"
+        noisy = qualify_through_api(model_a.model_dir, labels, rest, noisy_store, wrong_clicks=0.05, seed=seed)
+        counts["wrong"] = noisy.get("wrong", 0)
+        started = time.perf_counter()
+        noisy_model = train(few_path, root / "c", uri, feedback=read_feedback_notes(noisy_store, None))
+        measure("A + retours avec 5 % de mauvais clics", noisy_model, time.perf_counter() - started)
     assert with_feedback.feedback is not None
     return {
         "seed": seed,
@@ -183,13 +201,16 @@ def run(per_intent: int, seeds: Sequence[int]) -> str:
             )
     means = [statistics.fmean(r["rows"][i]["exactitude"] for r in results) for i in range(3)]
     a, b, f = means
+    noisy_mean = statistics.fmean(r["rows"][3]["exactitude"] for r in results)
     lines.append(f"| moyenne | A / A + retours / complet | | {a:.3f} / {b:.3f} / {f:.3f} | | | |")
+    lines.append(f"| moyenne | A + retours avec 5 % de mauvais clics | | {noisy_mean:.3f} | | | |")
     lines += ["", "Par tirage (API et `motifs train --with-feedback`) :", ""]
     for result in results:
         counts = result["counts"]
         lines.append(
             f"- tirage {result['seed']} : {counts['suggestions']} suggestions + retours en {counts['api_seconds']} s "
-            f"(A avait le bon motif en tête pour {counts['right_first']}, {counts['to_confirm']} « à confirmer ») ; "
+            f"(A avait le bon motif en tête pour {counts['right_first']}, {counts['to_confirm']} « à confirmer » ; "
+            f"{counts['wrong']} mauvais clics dans le tirage bruité) ; "
             f"{result['read']} choix lus, {result['used']} exemples ; évaluation interne sur les {result['holdout']} "
             f"retours les plus récents : F1 macro {result['holdout_f1']:.3f}, alias {result['alias']}"
         )
