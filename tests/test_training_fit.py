@@ -75,3 +75,14 @@ def test_notes_labelled_autre_are_simulated_unknowns_not_a_class(notes: pd.DataF
     model = fit_model(texts, labels, None, config)
     assert AUTRE not in model.classes_
     assert model.abstention_["n_calibration"] == len(notes)  # « autre » notes never calibrate the known gates
+
+
+def test_time_folds_are_consecutive_periods_even_with_naive_and_aware_times() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 1, 5)
+    # a file's naive times, then feedback times from the store (aware), later
+    times: list[datetime] = [start + timedelta(days=d) for d in range(6)]
+    times += [datetime(2026, 2, 1, tzinfo=UTC) + timedelta(days=d) for d in range(4)]
+    folds = fold_assignment(["a"] * 10, 5, random_state=0, times=list(reversed(times)))
+    assert list(folds) == [4, 4, 3, 3, 2, 2, 1, 1, 0, 0]  # the latest notes form the last period

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 
 from pipeline.classifier import fit_temperature
@@ -134,7 +135,8 @@ def fold_assignment(
     With `times`, folds are consecutive periods instead (the notes sorted by time, cut in `folds` blocks): each note
     is then scored by a model that never saw its period, as production notes are — their topics drift."""
     if times is not None:
-        order = np.argsort(np.asarray(times), kind="stable")
+        # naive times (a file's) and aware ones (the store's feedback) in one order: naive read as UTC
+        order = np.argsort(pd.to_datetime(pd.Series(list(times)), utc=True).to_numpy(), kind="stable")
         out = np.empty(len(order), dtype=int)
         out[order] = np.arange(len(order)) * folds // max(1, len(order))
         return out

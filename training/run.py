@@ -37,6 +37,7 @@ from taxonomy import AUTRE
 from training import tracking
 from training.errors import InvalidSplit, TrainingConfigError, TrainingDataError
 from training.evaluate import EvaluationReport, evaluate
+from training.feedback import FeedbackNote, FeedbackReport, add_feedback, feedback_tags, prepare_feedback
 from training.fit import fit_model
 from training.promotion import PromotionDecision, registered_name_for
 from training.split import stratified_split, time_split
@@ -320,6 +321,8 @@ class TrainResult:
     taxonomy_path: Path | None = None  # where the model's base is registered (shipped or local folder)
     labels_mapped: int = 0  # distinct data labels that name a reason (code, label or alias)
     labels_unmatched: dict[str, int] = field(default_factory=dict)  # labels naming no reason → rows (« autre »)
+    feedback: FeedbackReport | None = None  # --with-feedback: what the agents' choices gave
+    evaluation_notes: tuple[list[str], list[str]] = field(default=([], []), repr=False)  # texts, codes (in memory)
 
     @property
     def promotion(self) -> PromotionDecision:
@@ -341,6 +344,8 @@ def train_and_register(
     delimiter: str | None = None,
     unknown_label_policy: str = "refuse",
     taxonomy_dir: str | Path | None = None,
+    feedback: Sequence[FeedbackNote] | None = None,
+    feedback_since: datetime | None = None,
 ) -> TrainResult:
     """Train, calibrate, evaluate, save, log to MLflow and register (see the module docstring).
 
@@ -351,7 +356,9 @@ def train_and_register(
     `time_col`: the date column of the time split (default: the configuration's `training.split.time_column` when
     the file has it). `unknown_label_policy`: `refuse` (default) or `autre` (see `label_space`). The taxonomy is saved
     with the model and registered in the local taxonomy folder (`taxonomy_dir`), so that every later command finds
-    exactly this base."""
+    exactly this base.
+    `feedback`: agents' choices joined to their redacted notes (`training.feedback`), appended to the data; the
+    most recent of them become the evaluation holdout."""
     config = load_config(config_path)
     settings = config["training"]
     data = read_labelled(
@@ -378,22 +385,34 @@ def train_and_register(
         )
 
     train, evaluation, split_kind = _split(data, codes, settings["split"])
+    texts, times, autre_rows, feedback_report = data.texts, data.timestamps, set[int](), None
+    if feedback is not None:
+        share = float(settings["feedback"]["max_site_share"])
+        examples = prepare_feedback(feedback, space.taxonomy, since=feedback_since, max_site_share=share)
+        merged = add_feedback(
+            data.texts, codes, data.timestamps, (train, evaluation, split_kind), examples,
+            fraction=float(settings["split"]["evaluation_fraction"]),
+            minimum=int(settings["feedback"]["holdout_minimum"]),
+        )  # fmt: skip
+        texts, codes, times, feedback_report = merged.texts, merged.codes, merged.times, examples.report
+        train, evaluation, split_kind = merged.train, merged.evaluation, merged.split_kind
+        autre_rows = merged.autre_rows
     model_config = {key: value for key, value in config.items() if key != "training"}
     started = time.perf_counter()
     signal, used, ignored = with_reviewed_examples(reason_texts(space.taxonomy), reviewed_examples or {}, known)
-    rows = [i for i in train if codes[i] in known]
+    rows = [i for i in train if codes[i] in known or i in autre_rows]
     model = fit_model(
-        [data.texts[i] for i in rows],
+        [texts[i] for i in rows],
         [codes[i] for i in rows],
         signal,
         model_config,
         redactor=Redactor(),  # first step of the model: no personal data in vocabularies or exemplars
         # calibration folds follow time when the file has timestamps (decision.folds_by)
-        times=None if data.timestamps is None else [data.timestamps[i] for i in rows],
+        times=None if times is None else [times[i] for i in rows],
     )
     fit_seconds = time.perf_counter() - started
     model.taxonomy_ref = space.ref
-    eval_texts = [data.texts[i] for i in evaluation]
+    eval_texts = [texts[i] for i in evaluation]
     eval_codes = [codes[i] for i in evaluation]
     report = evaluate(model, eval_texts, eval_codes)
 
@@ -420,6 +439,7 @@ def train_and_register(
             "data.split_kind": split_kind,
             "taxonomy.ref": space.ref,
             "data.reviewed_examples": str(sum(used.values())),
+            "data.feedback_examples": str(feedback_report.used if feedback_report else 0),
         }
     )
     metrics = {
@@ -442,6 +462,7 @@ def train_and_register(
         "artifact_dir": str(out.resolve()),
         "artifact_sha256": manifest.sha256,
         "evaluation_set_sha256": _evaluation_set_hash(eval_texts, eval_codes),
+        **feedback_tags(feedback_report),
     }
     publication = tracking.publish(
         model=model,
@@ -476,6 +497,8 @@ def train_and_register(
         taxonomy_path=taxonomy_path,
         labels_mapped=len(space.label_codes),
         labels_unmatched=space.unknown,
+        feedback=feedback_report,
+        evaluation_notes=(eval_texts, eval_codes),
     )
 
 

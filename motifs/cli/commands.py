@@ -31,6 +31,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "emerging": LazyCommand("motifs.cli.emerging_cmd", "Part de « autre », alertes et motifs émergents par période."),
     "evaluate": LazyCommand("motifs.cli.evaluate_cmd", "Évalue un modèle sur des appels étiquetés."),
     "forecast": LazyCommand("motifs.cli.forecast_cmd", "Prévoit les volumes d'appels, motif par motif et au total."),
+    "learn": LazyCommand("motifs.cli.learn_cmd", "Réentraîne avec les choix des agents quand il y en a assez."),
     "models": LazyCommand("motifs.cli.models_cmd", "Modèles de confiance (empreinte approuvée avant chargement)."),
     "reclassify": LazyCommand("motifs.cli.reclassify_cmd", "Reclassifie des appels historiques par lots."),
     "redact": LazyCommand("motifs.cli.redact_cmd", "Anonymise les colonnes de texte libre d'un fichier."),

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from motifs.cli.feedback_notes import print_feedback_report, read_feedback_notes
 from motifs.cli.options import Delimiter, Encoding, LabelCol, TextCol, TimeCol, UnknownLabels
 from training.evaluation_table import render_evaluation
+from training.feedback import FEEDBACK_SPLIT, parse_since
 from training.run import TrainResult, train_and_register
 
 _console = Console(highlight=False)
@@ -68,8 +70,21 @@ def train(
         str | None,
         typer.Option(
             "--database-url",
-            help="Base où lire les exemples revus (sinon MOTIFS_DATABASE_URL, sinon motifs-data/motifs.db).",
+            help="Base où lire les exemples revus et les retours des agents (sinon MOTIFS_DATABASE_URL, sinon "
+            "motifs-data/motifs.db).",
         ),
+    ] = None,
+    with_feedback: Annotated[
+        bool,
+        typer.Option(
+            "--with-feedback/--without-feedback",
+            help="Ajouter les motifs choisis par les agents (retours de l'API, dernier choix par appel) sur les notes "
+            "expurgées de la base ; les retours les plus récents deviennent le jeu d'évaluation.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Avec --with-feedback : seulement les retours depuis cette date (AAAA-MM-JJ)."),
     ] = None,
 ) -> None:
     """Entraîne le classifieur de motifs, l'évalue, l'enregistre dans MLflow (modèle « motifs-reasons », ou
@@ -94,9 +109,14 @@ def train(
 
     Exemple (après la revue, sur le brouillon de la base) : motifs train --data appels.csv --taxonomy 1.2.0
     --reviewed-examples --out motifs-data/modele-1.2
+
+    Exemple (apprendre des choix des agents) : motifs train --data appels.csv --with-feedback --since 2026-01-01
+    --out motifs-data/modele-retours
     """
     quiet_mlflow()
     examples = read_reviewed_examples(database_url) if reviewed_examples else None
+    moment = parse_since(since) if since is not None else None
+    notes = read_feedback_notes(database_url, moment) if with_feedback else None
     result = train_and_register(
         data,
         taxonomy,
@@ -110,6 +130,8 @@ def train(
         encoding=encoding,
         delimiter=delimiter,
         unknown_label_policy=unknown_labels,
+        feedback=notes,
+        feedback_since=moment,
     )
     print_train_result(result)
 
@@ -159,8 +181,14 @@ def print_train_result(result: TrainResult) -> None:
         )
     if result.taxonomy_path is not None:
         _console.print(f"  base rangée avec le modèle et enregistrée : {result.taxonomy_path}")
+    if result.feedback is not None:
+        print_feedback_report(result.feedback)
     sizes = result.split_sizes
-    kind = "temporel (les plus récentes en évaluation)" if result.split_kind == "time" else "stratifié par motif"
+    kind = {
+        "time": "temporel (les plus récentes en évaluation)",
+        FEEDBACK_SPLIT: "temporel sur les retours des agents (les plus récents en évaluation, tout le fichier "
+        "en apprentissage)",
+    }.get(result.split_kind, "stratifié par motif")
     _console.print(f"[bold]Découpage[/] {kind} : {sizes['train']} apprentissage, {sizes['evaluation']} évaluation")
     calibration = result.abstention
     if "skipped" in calibration:

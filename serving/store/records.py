@@ -121,6 +121,19 @@ class FeedbackRecord:
 
 
 @dataclass(frozen=True)
+class FeedbackNote:
+    """An agent's choice joined to the redacted note of its call (the latest stored prediction of that call):
+    what `motifs train --with-feedback` learns from. `redacted_text` is None when the store has no note."""
+
+    call_id: str
+    chosen_code: str
+    taxonomy_version: str
+    created_at: datetime
+    site: str | None
+    redacted_text: str | None
+
+
+@dataclass(frozen=True)
 class CodeCount:
     """Number of predicted calls per (site, channel, code) over a window — the input of « autre » monitoring."""
 

@@ -22,7 +22,7 @@ from serving.store._sql import store_error as _store_error
 from serving.store.engine import database_url, make_engine, safe_url, writer
 from serving.store.migrate import upgrade
 from serving.store.monitoring import MonitoringStore, ReviewStore
-from serving.store.records import CodeCount, FeedbackRecord, PredictionRecord, ScoredCode, Source
+from serving.store.records import CodeCount, FeedbackNote, FeedbackRecord, PredictionRecord, ScoredCode, Source
 from serving.store.schema import FeedbackRow, PredictionRow, utcnow
 from serving.store.users import UserStore
 
@@ -329,6 +329,24 @@ class FeedbackStore:
                 )
                 choices.update({call_id: code for call_id, code in connection.execute(query)})
         return choices
+
+    def with_notes(self, *, since: datetime | None = None) -> Iterator[FeedbackNote]:
+        """Every choice given at or after `since` (all by default), oldest first, with the redacted note of the
+        call's latest prediction (None when the call has none): the training data of `--with-feedback`. Every
+        choice of a call is returned: which one wins is the reader's rule (training keeps the latest)."""
+        f, p = _FEEDBACK.c, _PREDICTIONS.c
+        latest = select(p.call_id, func.max(p.id).label("id")).group_by(p.call_id).subquery()
+        query = (
+            select(f.call_id, f.chosen_code, f.taxonomy_version, f.created_at, f.site, p.redacted_text)
+            .select_from(_FEEDBACK)
+            .outerjoin(latest, latest.c.call_id == f.call_id)
+            .outerjoin(_PREDICTIONS, p.id == latest.c.id)
+        )
+        if since is not None:
+            query = query.where(f.created_at >= since)
+        with self._engine.connect() as connection:
+            for row in connection.execute(query.order_by(f.created_at, f.id)):
+                yield FeedbackNote(**row._mapping)
 
     def count(self) -> int:
         with self._engine.connect() as connection:
