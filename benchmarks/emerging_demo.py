@@ -182,7 +182,18 @@ def main() -> int:
     parser.add_argument("--config", default=None, help="monitoring YAML merged over the defaults")
     parser.add_argument("--out", default=str(RESULTS_DIR / "emerging_demo.md"))
     parser.add_argument("--json", default=None, help="also write the monitoring report (JSON)")
+    parser.add_argument(
+        "--calls-cache",
+        default=None,
+        help="pickle of the scored calls: written on the first run, read on the next ones (skips training; "
+        "only for comparing monitoring settings on the same predictions)",
+    )
     args = parser.parse_args()
+
+    cache = Path(args.calls_cache) if args.calls_cache else None
+    if cache is not None and cache.exists():
+        cached = pd.read_pickle(cache)
+        return _monitor_and_write(args, cached["frame"], cached["calls"], cached["meta"])
 
     started = time.perf_counter()
     frame = pd.concat(list(generate_demo_calls(DemoSettings(rows=args.rows, seed=args.seed))), ignore_index=True)
@@ -191,7 +202,7 @@ def main() -> int:
     prepare_s = time.perf_counter() - started
 
     taxonomy = load_taxonomy()
-    texts, labels = known_reasons(taxonomy), reason_labels(taxonomy)
+    texts = known_reasons(taxonomy)
     if args.train_on == "before":
         eligible = frame[(frame["week"] <= TRAIN_WEEKS) & (frame["reason"] != AUTRE)]
     else:
@@ -209,12 +220,6 @@ def main() -> int:
         calls = frame[["call_id", "timestamp", "site", "channel", "text"]].assign(
             code=codes, confidence=confidence, autre=autre
         )
-        started = time.perf_counter()
-        run = run_monitoring(calls, config=load_config(args.config), known_reasons=texts, reason_labels=labels)
-        monitor_s = time.perf_counter() - started
-    if args.json:
-        run.report.to_json(args.json)
-    result = evaluate(run.report, frame, calls)
     meta = {
         "classifier": args.classifier,
         "train_on": args.train_on,
@@ -224,8 +229,22 @@ def main() -> int:
         "prepare_s": prepare_s,
         "train_s": train_s,
         "predict_s": predict_s,
-        "monitor_s": monitor_s,
     }
+    if cache is not None:
+        pd.to_pickle({"frame": frame, "calls": calls, "meta": meta}, cache)
+    return _monitor_and_write(args, frame, calls, meta)
+
+
+def _monitor_and_write(args: argparse.Namespace, frame: pd.DataFrame, calls: pd.DataFrame, meta: dict[str, Any]) -> int:
+    taxonomy = load_taxonomy()
+    texts, labels = known_reasons(taxonomy), reason_labels(taxonomy)
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        run = run_monitoring(calls, config=load_config(args.config), known_reasons=texts, reason_labels=labels)
+    meta = {**meta, "monitor_s": time.perf_counter() - started}
+    if args.json:
+        run.report.to_json(args.json)
+    result = evaluate(run.report, frame, calls)
     text = markdown(result, run.report, meta)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -233,21 +233,37 @@ def test_health_alarm_of_a_broken_model_is_not_explained_by_clusters() -> None:
     assert "groupe(s) émergent(s)" not in health.message
 
 
-def test_subthemes_in_many_reasons_at_once_are_one_drift_alert() -> None:
-    frame = _stream(
-        5,
-        {4: [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]},
-    )
-    config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2}}})
+def test_subthemes_in_many_reasons_at_once_are_one_writing_change_and_reasons_are_rebaselined() -> None:
+    # New sub-themes in 2 of the 4 reasons at once, for two weeks (W14, W15); with drift.min_reasons 2 that is a
+    # change of writing: one item with its date, reasons and sites, and the sub-theme flags it explains withdrawn.
+    both = [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]
+    frame = _stream(6, {4: both, 5: both})
     lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
-    run = run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
-    week = next(p for p in run.report.periods if p.period == "2024-W14")
-    parents = {c.parent_code for c in week.clusters if c.signal != "none"}
-    assert parents == {"attestation", "paiement_non_recu"}
-    (drift,) = [a for a in week.alerts if a.kind == "text_drift"]
-    assert drift.details["parent_codes"] == ["attestation", "paiement_non_recu"]
-    assert "2 motifs sur 4 à la fois" in drift.message
-    assert not [a for a in week.alerts if a.kind == "emerging_subtheme"]
+
+    def run_with(**drift: object):  # type: ignore[no-untyped-def]
+        config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2, **drift}}})
+        return run_monitoring(
+            frame, config=config, known_reasons=KNOWN_REASONS, reason_labels=LABELS, lemmatizer=lemmatizer
+        )
+
+    def signals(run, period: str) -> set[str | None]:  # type: ignore[no-untyped-def]
+        week = next(p for p in run.report.periods if p.period == period)
+        return {c.parent_code for c in week.clusters if c.signal != "none"}
+
+    run = run_with()
+    (change,) = [a for a in run.report.alerts if a.kind == "text_drift"]
+    assert change.period == "2024-W14" and change.details["start"] == "2024-04-01"
+    assert change.details["parent_codes"] == ["attestation", "paiement_non_recu"]
+    assert set(change.details["sites"]) == {"Lille", "Lyon"} and change.details["withdrawn_signals"] == 2
+    assert "Changement d'écriture des notes à partir du 2024-04-01" in change.message
+    assert "2 motifs sur 4 à la fois" in change.message
+    # Withdrawn in W14, and W15 is measured against references written the new way (W14's): no flag, no new item.
+    assert signals(run, "2024-W14") == set() and signals(run, "2024-W15") == set()
+    assert not [a for a in run.report.alerts if a.kind.startswith("emerging")]
+    # Without re-baselining (the older behaviour) both weeks keep their flags and raise a drift alert each.
+    kept = run_with(rebaseline=False)
+    assert signals(kept, "2024-W14") == signals(kept, "2024-W15") == {"attestation", "paiement_non_recu"}
+    assert [a.period for a in kept.report.alerts if a.kind == "text_drift"] == ["2024-W14", "2024-W15"]
     # With the default (5 reasons at least) the two sub-themes are reported one by one.
     alone = run_monitoring(frame, config=CONFIG, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
     kinds = [a.kind for p in alone.report.periods if p.period == "2024-W14" for a in p.alerts]

@@ -99,6 +99,7 @@ class SubthemeConfig(_Section):
 class DriftConfig(_Section):
     min_reasons: int = Field(ge=2)
     min_fraction: float = Field(gt=0.0, le=1.0)
+    rebaseline: bool = True
 
 
 class EmergingConfig(_Section):

@@ -56,7 +56,7 @@ import pandas as pd
 
 from serving.monitoring.calls import AUTRE, PERIOD, PERIOD_START, Granularity, previous_starts
 from serving.monitoring.clustering import cluster_vectors
-from serving.monitoring.config import EmergingConfig, GradingConfig
+from serving.monitoring.config import DriftConfig, EmergingConfig, GradingConfig
 from serving.monitoring.registry import ClusterRegistry
 from serving.monitoring.representation import Embedding, embed, keywords, profile
 from serving.monitoring.results import EmergingCluster, Signal, TrendPoint
@@ -311,6 +311,43 @@ def _references(texts: Mapping[str, Sequence[str]], history: pd.DataFrame, per_c
     return references
 
 
+@dataclass(frozen=True)
+class WritingChange:
+    """The way notes are written changed in `period` (new tool, template or team): new sub-themes showed up in many
+    reasons at once. `reasons`, `sites` (site → calls) and `n_calls` describe the sub-theme signals it explains
+    (before re-baselining); `withdrawn` = how many of the period's signals the re-baselined references withdrew."""
+
+    period: str
+    start: str  # ISO date of the period's first day
+    reasons: tuple[str, ...]
+    sites: dict[str, int]
+    n_calls: int
+    reasons_seen: int
+    withdrawn: int
+
+
+@dataclass(frozen=True)
+class EmergingResult:
+    clusters: dict[str, list[EmergingCluster]]  # period label → clusters, strongest first
+    writing_changes: dict[str, WritingChange]  # period label → the change detected in it
+
+
+def _is_writing_change(parents: set[str], reasons_seen: int, settings: DriftConfig) -> bool:
+    return len(parents) >= max(settings.min_reasons, settings.min_fraction * reasons_seen)
+
+
+def _signal(item: _Found, *, has_history: bool, window_calls: float, settings: EmergingConfig) -> Signal:
+    if not (has_history and item.eligible and item.period_size >= settings.min_period_calls):
+        return "none"
+    return grade(
+        size=len(item.call_ids),
+        share=len(item.call_ids) / window_calls,
+        novelty=item.novelty,
+        growth=(item.rate + 1) / (item.previous_rate + 1),
+        bounds=settings.grading,
+    )
+
+
 def detect_emerging(
     calls: pd.DataFrame,
     granularity: Granularity,
@@ -320,11 +357,20 @@ def detect_emerging(
     lemmatizer: Lemmatizer,
     known_reasons: Mapping[str, Sequence[str]] | None = None,
     since: str | None = None,
-) -> dict[str, list[EmergingCluster]]:
-    """Clusters of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label.
+) -> EmergingResult:
+    """Clusters of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label, and the
+    changes of writing detected.
 
     `registry` is updated in place (ids, histories). `known_reasons`: code → texts describing the reason (label,
     definition, examples), the fixed part of the references. Periods before `since` only serve as history.
+
+    Writing change: when the first analysis of a period shows sub-theme signals in at least `drift.min_reasons`
+    reasons and `drift.min_fraction` of the reasons seen in the window, the notes are written another way. With
+    `drift.rebaseline`, the period is analysed again with each reason's references taken from its confident calls of
+    that period (minus the members of candidate new reasons, which may be a real event), and the following periods
+    take them from the period of the change up to the one before them, until the usual history (the
+    `growth_periods` before the window) lies wholly after the change: ordinary notes written the new way then look
+    like their reason again, and the change is one item instead of one « new sub-theme » per reason.
     """
     known = {code: list(texts) for code, texts in (known_reasons or {}).items() if code != AUTRE}
     starts: list[pd.Timestamp] = sorted(calls[PERIOD_START].unique())
@@ -337,6 +383,8 @@ def detect_emerging(
         & (calls["code"] != AUTRE)
     )
     out: dict[str, list[EmergingCluster]] = {}
+    changes: dict[str, WritingChange] = {}
+    change_start: pd.Timestamp | None = None
     for start in starts:
         label = label_of[start]
         if since is not None and label < since:
@@ -348,10 +396,57 @@ def detect_emerging(
         recent = _weighted_sample(calls[calls[PERIOD_START].isin(window)], settings)
         window_calls = max(float(recent["weight"].sum()), 1.0)
         past = _weighted_sample(calls[calls[PERIOD_START].isin(growth_before)], settings)
-        history = calls[calls[PERIOD_START].isin(growth_before) & confident]
-        references = _references(known, history, settings.reference_calls_per_code)
-        space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)
-        found = _find_clusters(space, current=start, window=len(window), before=len(growth_before), settings=settings)
+        has_history = len(before) >= settings.min_history_periods
+        in_window = calls[PERIOD_START].isin(window) & ~calls["autre"]
+        reasons_seen = int(calls.loc[in_window, "code"].nunique())
+
+        def analyse(reference_periods: Sequence[pd.Timestamp], exclude: set[str]) -> list[_Found]:
+            history = calls[calls[PERIOD_START].isin(reference_periods) & confident & ~calls["call_id"].isin(exclude)]
+            references = _references(known, history, settings.reference_calls_per_code)
+            space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)  # noqa: B023
+            return _find_clusters(space, current=start, window=n_window, before=n_before, settings=settings)  # noqa: B023
+
+        n_window, n_before = len(window), len(growth_before)
+        reference_periods: list[pd.Timestamp] = list(growth_before)
+        if change_start is not None and (not growth_before or growth_before[0] < change_start):
+            reference_periods = [s for s in starts if change_start <= s < start]
+        found = analyse(reference_periods, set())
+        signals = [
+            _signal(item, has_history=has_history, window_calls=window_calls, settings=settings) for item in found
+        ]
+        parents = {
+            item.parent_code for item, sig in zip(found, signals, strict=True) if item.parent_code and sig != "none"
+        }
+        if _is_writing_change(parents, reasons_seen, settings.drift):
+            explained = [item for item, sig in zip(found, signals, strict=True) if item.parent_code and sig != "none"]
+            sites = Counter(
+                recent.set_index("call_id").loc[[c for item in explained for c in item.call_ids], "site"].astype(str)
+            )
+            withdrawn = 0
+            if settings.drift.rebaseline:
+                change_start = start
+                events = {
+                    c
+                    for item, sig in zip(found, signals, strict=True)
+                    if item.parent_code is None and sig != "none"
+                    for c in item.call_ids
+                }
+                before_count = sum(sig != "none" for sig in signals)
+                found = analyse([start], events)
+                signals = [
+                    _signal(item, has_history=has_history, window_calls=window_calls, settings=settings)
+                    for item in found
+                ]
+                withdrawn = max(before_count - sum(sig != "none" for sig in signals), 0)
+            changes[label] = WritingChange(
+                period=label,
+                start=pd.Timestamp(start).date().isoformat(),
+                reasons=tuple(sorted(parents)),
+                sites=dict(sorted(sites.items())),
+                n_calls=sum(len(item.call_ids) for item in explained),
+                reasons_seen=reasons_seen,
+                withdrawn=withdrawn,
+            )
         ids = registry.match(
             period=label,
             profiles=[item.profile for item in found],
@@ -363,17 +458,10 @@ def detect_emerging(
             update_weight=settings.registry.update_weight,
             profile_terms=settings.registry.profile_terms,
         )
-        has_history = len(before) >= settings.min_history_periods
         clusters: list[EmergingCluster] = []
-        for cluster_id, item in zip(ids, found, strict=True):
+        for cluster_id, item, signal in zip(ids, found, signals, strict=True):
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
-            share = len(item.call_ids) / window_calls
-            signal: Signal = "none"
-            if has_history and item.eligible and item.period_size >= settings.min_period_calls:
-                signal = grade(
-                    size=len(item.call_ids), share=share, novelty=item.novelty, growth=growth, bounds=settings.grading
-                )
             trend = tuple(TrendPoint(label_of[s], entry.history.get(label_of[s], 0)) for s in [*growth_before, *window])
             clusters.append(
                 EmergingCluster(
@@ -386,7 +474,7 @@ def detect_emerging(
                     call_ids=item.call_ids,
                     novelty=item.novelty,
                     growth=growth,
-                    share=share,
+                    share=len(item.call_ids) / window_calls,
                     rate=item.rate,
                     previous_rate=item.previous_rate,
                     signal=signal,
@@ -400,4 +488,4 @@ def detect_emerging(
         rank = {"strong": 0, "weak": 1, "none": 2}
         clusters.sort(key=lambda c: (rank[c.signal], -c.size, c.id))
         out[label] = clusters
-    return out
+    return EmergingResult(clusters=out, writing_changes=changes)
