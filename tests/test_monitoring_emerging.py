@@ -93,6 +93,21 @@ def test_planted_theme_is_one_graded_cluster(planted_run) -> None:  # type: igno
     alert = next(a for a in week.alerts if a.kind == "emerging_reason")
     assert alert.scope == {"cluster": cluster.id} and alert.severity == "info"
     assert alert.message.startswith(f"Motif émergent possible {cluster.id} (signal faible) : 8 appels")
+    # Its place in the queue: expected value = size × novelty × persistence × growth, and why it is there.
+    assert cluster.persistence == 1
+    assert cluster.priority == pytest.approx(cluster.size * cluster.novelty * cluster.growth)
+    assert cluster.why.startswith("signal faible : 8 appels hors des motifs connus, nouveauté ")
+
+
+def test_queue_puts_strong_before_weak_then_higher_expected_value_first(planted_run) -> None:  # type: ignore[no-untyped-def]
+    _, run = planted_run
+    rank = {"strong": 0, "weak": 1, "none": 2}
+    for period in run.report.periods:
+        keys = [(rank[c.signal], -c.priority) for c in period.clusters]
+        assert keys == sorted(keys)
+    week = next(p for p in run.report.periods if p.period == "2024-W15")
+    theme = next(c for c in week.clusters if c.signal != "none")
+    assert theme.persistence == 2  # seen in W14 and W15 under one id
 
 
 def test_theme_keeps_its_id_across_periods(planted_run) -> None:  # type: ignore[no-untyped-def]
@@ -179,6 +194,9 @@ def test_json_output_schema(planted_run, tmp_path) -> None:  # type: ignore[no-u
         "signal",
         "first_seen",
         "parent_code",
+        "persistence",
+        "priority",
+        "why",
     } <= set(cluster)
     assert all(isinstance(alert["message"], str) and alert["kind"] for alert in period["alerts"])
     assert MonitoringReport.from_dict(data).to_dict() == data
@@ -364,3 +382,22 @@ def test_to_confirm_notes_unusual_for_their_reason_still_join_as_a_subtheme() ->
     (cluster,) = [c for c in week.clusters if c.signal != "none"]
     assert cluster.parent_code == "paiement_non_recu"
     assert all("panne_paiement" in call_id for call_id in cluster.call_ids) and cluster.size >= 6
+
+
+def test_near_duplicate_clusters_of_a_period_are_one_item() -> None:
+    from serving.monitoring.emerging import _merge_near_duplicates, _Space
+    from serving.monitoring.representation import embed
+    from tests._monitoring import notes
+
+    texts = notes()
+    chauffage, panne = texts["aide_chauffage"][:12], texts["panne_paiement_en_ligne"][:6]
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    embedding = embed(lemmatizer([*chauffage, *panne]), CONFIG.emerging.representation)
+    space = _Space(embedding, pd.DataFrame(), pd.DataFrame(), np.array([]), np.array([]), {})
+    # The clustering cut one theme in two (0 and 1) beside another theme (2).
+    labels = np.array([0] * 6 + [1] * 6 + [2] * 6)
+    pool = np.arange(18)
+    merged = _merge_near_duplicates(space, pool, labels, CONFIG.emerging)
+    assert [m.tolist() for m in merged] == [list(range(12)), list(range(12, 18))]
+    off = CONFIG.with_overrides({"emerging": {"clustering": {"merge_similarity": None}}}).emerging
+    assert len(_merge_near_duplicates(space, pool, labels, off)) == 3

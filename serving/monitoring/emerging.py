@@ -54,11 +54,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from serving.monitoring._format import number
 from serving.monitoring.calls import AUTRE, PERIOD, PERIOD_START, Granularity, previous_starts
 from serving.monitoring.clustering import cluster_vectors
 from serving.monitoring.config import DriftConfig, EmergingConfig, GradingConfig
 from serving.monitoring.registry import ClusterRegistry
-from serving.monitoring.representation import Embedding, embed, keywords, profile
+from serving.monitoring.representation import Embedding, embed, keywords, profile, profile_similarity
 from serving.monitoring.results import EmergingCluster, Signal, TrendPoint
 from serving.monitoring.text import Lemmatizer
 
@@ -227,6 +228,34 @@ def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quan
     return now, float(space.past["weight"].to_numpy()[past].sum()) / before
 
 
+def _merge_near_duplicates(
+    space: _Space, pool: np.ndarray, labels: np.ndarray, settings: EmergingConfig
+) -> list[np.ndarray]:
+    """The members of each cluster, clusters whose lemma profiles are at least `clustering.merge_similarity` alike
+    joined (single link): one theme written two ways, or split between « autre » and a reason, is one item."""
+    groups = [pool[labels == label] for label in range(int(labels.max()) + 1 if len(labels) else 0)]
+    threshold = settings.clustering.merge_similarity
+    if threshold is None or len(groups) < 2:
+        return groups
+    top = settings.registry.profile_terms
+    profiles = [profile(space.embedding, members, top=top) for members in groups]
+    root = list(range(len(groups)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            i = root[i]
+        return i
+
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            if profile_similarity(profiles[i], profiles[j]) >= threshold:
+                root[max(find(i), find(j))] = min(find(i), find(j))
+    merged: dict[int, list[np.ndarray]] = {}
+    for i, members in enumerate(groups):
+        merged.setdefault(find(i), []).append(members)
+    return [np.sort(np.concatenate(parts)) for _, parts in sorted(merged.items())]
+
+
 def _find_clusters(
     space: _Space, *, current: pd.Timestamp, window: int, before: int, settings: EmergingConfig
 ) -> list[_Found]:
@@ -250,8 +279,7 @@ def _find_clusters(
     is_current = (recent[PERIOD_START] == current).to_numpy()
     recent_per_code = Counter(confident_codes[~low])
     found = []
-    for label in range(int(labels.max()) + 1 if len(labels) else 0):
-        members = pool[labels == label]
+    for members in _merge_near_duplicates(space, pool, labels, settings):
         filed = Counter(confident_codes[members[~low[members]]])
         parent = None
         if filed:
@@ -309,6 +337,18 @@ def _references(texts: Mapping[str, Sequence[str]], history: pd.DataFrame, per_c
                 seen.add(key)
                 references.append((code, text))
     return references
+
+
+_SIGNAL_FR = {"strong": "signal fort", "weak": "signal faible", "none": "sous les seuils"}
+
+
+def _why(item: _Found, *, signal: Signal, growth: float, persistence: int) -> str:
+    """One French sentence: what puts the item where it is in the queue."""
+    where = f"dans le motif {item.parent_code}" if item.parent_code else "hors des motifs connus"
+    return (
+        f"{_SIGNAL_FR[signal]} : {len(item.call_ids)} appels {where}, nouveauté {number(item.novelty, 2)}, "
+        f"croissance ×{number(growth)} par rapport aux périodes précédentes, présent sur {persistence} période(s)"
+    )
 
 
 @dataclass(frozen=True)
@@ -463,6 +503,7 @@ def detect_emerging(
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
             trend = tuple(TrendPoint(label_of[s], entry.history.get(label_of[s], 0)) for s in [*growth_before, *window])
+            persistence = max(sum(point.size > 0 for point in trend), 1)
             clusters.append(
                 EmergingCluster(
                     id=cluster_id,
@@ -483,9 +524,12 @@ def detect_emerging(
                     nearest_code=item.nearest_code,
                     status=entry.status,
                     trend=trend,
+                    persistence=persistence,
+                    priority=len(item.call_ids) * item.novelty * persistence * growth,
+                    why=_why(item, signal=signal, growth=growth, persistence=persistence),
                 )
             )
         rank = {"strong": 0, "weak": 1, "none": 2}
-        clusters.sort(key=lambda c: (rank[c.signal], -c.size, c.id))
+        clusters.sort(key=lambda c: (rank[c.signal], -c.priority, -c.size, c.id))
         out[label] = clusters
     return EmergingResult(clusters=out, writing_changes=changes)
