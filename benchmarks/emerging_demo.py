@@ -72,6 +72,9 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
     flagged: dict[str, list[tuple[int, str, str, int, str | None]]] = {event: [] for event in (*EVENTS, SPIKE[0])}
     false_signals: Counter[int] = Counter()
     false_alerts: Counter[int] = Counter()
+    # Per event: its calls in flagged clusters, by cluster id (a call flagged in two weeks under one id counts once).
+    event_calls: dict[str, dict[str, set[str]]] = {event: {} for event in (*EVENTS, SPIKE[0])}
+    top_of_queue: dict[int, list[str]] = {}
     for period in report.periods:
         week = week_of[period.period]
         alerted = {alert.scope.get("cluster") for alert in period.alerts if alert.kind.startswith("emerging")}
@@ -81,9 +84,15 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
             scenario, purity = _majority(cluster.call_ids, truth)
             if scenario in flagged and purity >= PURITY:
                 flagged[scenario].append((week, cluster.id, cluster.signal, cluster.size, cluster.parent_code))
+                own = {call_id for call_id in cluster.call_ids if truth[call_id] == scenario}
+                event_calls[scenario].setdefault(cluster.id, set()).update(own)
             elif scenario in ("normal", "autre_vrai"):
                 false_signals[week] += 1
                 false_alerts[week] += cluster.id in alerted
+        # The queue's head: the majority scenario of the first 3 flagged items of the week (clusters come sorted).
+        top_of_queue[week] = [
+            _majority(cluster.call_ids, truth)[0] for cluster in period.clusters if cluster.signal != "none"
+        ][:3]
     # The outage: a volume spike, in its week, on a code whose calls that week are ≥ 30 % outage calls.
     scenario_of = calls.assign(
         scenario=calls["call_id"].map(truth),
@@ -105,6 +114,15 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
         "false_alerts": false_alerts,
         "spikes": spikes,
         "kinds": kinds,
+        "one_id": {
+            event: (
+                max(len(calls) for calls in by_id.values()) / len(set().union(*by_id.values())),
+                len(by_id),
+            )
+            for event, by_id in event_calls.items()
+            if by_id
+        },
+        "top_of_queue": top_of_queue,
     }
 
 
@@ -149,10 +167,19 @@ def markdown(result: dict[str, Any], report: MonitoringReport, meta: dict[str, A
             ]
             detail = "; ".join(parts)
         lines.append(f"| {event} | {start} | {first or '—'} | {'oui' if first == start else 'NON'} | {detail or '—'} |")
+    total_false = sum(result["false_signals"].values())
     lines += [
         "",
-        "| semaine | appels | part « autre » | alertes (type : nombre) | faux signaux émergents (alertés) |",
-        "|---|---|---|---|---|",
+        f"Faux signaux sur les 16 semaines (clusters faibles ou forts faits d'appels ordinaires) : **{total_false}**. "
+        "Identité : part des appels signalés d'un événement réunis sous son identifiant le plus fréquent — "
+        + "; ".join(
+            f"{event} {share:.0%} ({count} identifiant(s))" for event, (share, count) in result["one_id"].items()
+        )
+        + ".",
+        "",
+        "| semaine | appels | part « autre » | alertes (type : nombre) | faux signaux émergents (alertés) "
+        "| tête de file (3 premiers signaux) |",
+        "|---|---|---|---|---|---|",
     ]
     for index, period in enumerate(report.periods, start=1):
         kinds = ", ".join(
@@ -160,7 +187,8 @@ def markdown(result: dict[str, Any], report: MonitoringReport, meta: dict[str, A
         )
         lines.append(
             f"| {index} | {period.n_calls} | {period.autre_share:.1%} | {kinds or '—'} "
-            f"| {result['false_signals'].get(index, 0)} ({result['false_alerts'].get(index, 0)}) |"
+            f"| {result['false_signals'].get(index, 0)} ({result['false_alerts'].get(index, 0)}) "
+            f"| {', '.join(result['top_of_queue'].get(index, [])) or '—'} |"
         )
     lines += [
         "",
