@@ -49,7 +49,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -211,11 +211,15 @@ class _Found:
     rate: float  # calls like these per period in the window (all calls, not only the pool)
     previous_rate: float  # the same over the periods before the window
     eligible: bool  # a sub-theme holds enough of its parent's recent calls
+    since_change_rate: float | None = None  # the same over the periods since a change of writing (None: no change)
 
 
-def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quantile: float) -> tuple[float, float]:
+def _rates(
+    space: _Space, members: np.ndarray, *, window: int, before: Sequence[pd.Timestamp], quantile: float
+) -> tuple[float, float]:
     """Calls per period "like these" now and before: calls (any code) at least as similar to the cluster's centroid
-    as its `quantile` member, counted with their sampling weights, over the window and over the periods before."""
+    as its `quantile` member, counted with their sampling weights, over the window and over the `before` periods
+    (rows of `space.past`)."""
     vectors = space.embedding.vectors
     centroid = vectors[members].mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
@@ -224,8 +228,8 @@ def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quan
     now = float(weights[vectors[: space.n_recent] @ centroid >= radius].sum()) / window
     if not before or not len(space.past):
         return now, 0.0
-    past = vectors[space.past_rows] @ centroid >= radius
-    return now, float(space.past["weight"].to_numpy()[past].sum()) / before
+    past = (vectors[space.past_rows] @ centroid >= radius) & space.past[PERIOD_START].isin(before).to_numpy()
+    return now, float(space.past["weight"].to_numpy()[past].sum()) / len(before)
 
 
 def _merge_near_duplicates(
@@ -257,7 +261,13 @@ def _merge_near_duplicates(
 
 
 def _find_clusters(
-    space: _Space, *, current: pd.Timestamp, window: int, before: int, settings: EmergingConfig
+    space: _Space,
+    *,
+    current: pd.Timestamp,
+    window: int,
+    before: Sequence[pd.Timestamp],
+    since_change: Sequence[pd.Timestamp] = (),
+    settings: EmergingConfig,
 ) -> list[_Found]:
     recent, sub = space.recent, settings.subthemes
     if space.n_recent == 0:
@@ -299,8 +309,10 @@ def _find_clusters(
                 examples.append(texts[i])
             if len(examples) == settings.examples:
                 break
-        rate, previous_rate = _rates(
-            space, members, window=window, before=before, quantile=settings.growth_similarity_quantile
+        quantile = settings.growth_similarity_quantile
+        rate, previous_rate = _rates(space, members, window=window, before=before, quantile=quantile)
+        since_change_rate = (
+            _rates(space, members, window=window, before=since_change, quantile=quantile)[1] if since_change else None
         )
         # Keywords contrast the cluster with every other call and reference of the period's space.
         found.append(
@@ -316,6 +328,7 @@ def _find_clusters(
                 cohesion=_cohesion(vectors[members]),
                 rate=rate,
                 previous_rate=previous_rate,
+                since_change_rate=since_change_rate,
                 eligible=parent is None or len(members) >= sub.min_share * recent_per_code[parent],
             )
         )
@@ -435,7 +448,11 @@ def detect_emerging(
         growth_before = before[-settings.growth_periods :]
         recent = _weighted_sample(calls[calls[PERIOD_START].isin(window)], settings)
         window_calls = max(float(recent["weight"].sum()), 1.0)
-        past = _weighted_sample(calls[calls[PERIOD_START].isin(growth_before)], settings)
+        # Re-baselined after a change of writing until the usual history lies wholly after it: references and, for
+        # themes first seen since the change, growth come from the periods written the new way.
+        rebaselined = change_start is not None and (not growth_before or growth_before[0] < change_start)
+        since_change = [s for s in starts if rebaselined and change_start is not None and change_start <= s < start]
+        past = _weighted_sample(calls[calls[PERIOD_START].isin({*growth_before, *since_change})], settings)
         has_history = len(before) >= settings.min_history_periods
         in_window = calls[PERIOD_START].isin(window) & ~calls["autre"]
         reasons_seen = int(calls.loc[in_window, "code"].nunique())
@@ -444,12 +461,16 @@ def detect_emerging(
             history = calls[calls[PERIOD_START].isin(reference_periods) & confident & ~calls["call_id"].isin(exclude)]
             references = _references(known, history, settings.reference_calls_per_code)
             space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)  # noqa: B023
-            return _find_clusters(space, current=start, window=n_window, before=n_before, settings=settings)  # noqa: B023
+            return _find_clusters(
+                space,
+                current=start,  # noqa: B023
+                window=len(window),  # noqa: B023
+                before=growth_before,  # noqa: B023
+                since_change=since_change,  # noqa: B023
+                settings=settings,
+            )
 
-        n_window, n_before = len(window), len(growth_before)
-        reference_periods: list[pd.Timestamp] = list(growth_before)
-        if change_start is not None and (not growth_before or growth_before[0] < change_start):
-            reference_periods = [s for s in starts if change_start <= s < start]
+        reference_periods: list[pd.Timestamp] = since_change if rebaselined else list(growth_before)
         found = analyse(reference_periods, set())
         signals = [
             _signal(item, has_history=has_history, window_calls=window_calls, settings=settings) for item in found
@@ -499,9 +520,23 @@ def detect_emerging(
             profile_terms=settings.registry.profile_terms,
         )
         clusters: list[EmergingCluster] = []
+        change_label = label_of[change_start] if change_start is not None else None
         for cluster_id, item, signal in zip(ids, found, signals, strict=True):
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
+            if change_label is not None and (rebaselined or label == change_label) and entry.first_seen >= change_label:
+                # A theme first seen since the change of writing: in the period of the change it cannot be told
+                # from the change itself; after it, its growth is measured against the periods written the new way.
+                if item.since_change_rate is None:
+                    signal = "none"
+                else:
+                    growth = (item.rate + 1) / (item.since_change_rate + 1)
+                    signal = _signal(
+                        replace(item, previous_rate=item.since_change_rate),
+                        has_history=has_history,
+                        window_calls=window_calls,
+                        settings=settings,
+                    )
             trend = tuple(TrendPoint(label_of[s], entry.history.get(label_of[s], 0)) for s in [*growth_before, *window])
             persistence = max(sum(point.size > 0 for point in trend), 1)
             clusters.append(
