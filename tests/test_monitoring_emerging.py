@@ -401,3 +401,60 @@ def test_near_duplicate_clusters_of_a_period_are_one_item() -> None:
     assert [m.tolist() for m in merged] == [list(range(12)), list(range(12, 18))]
     off = CONFIG.with_overrides({"emerging": {"clustering": {"merge_similarity": None}}}).emerging
     assert len(_merge_near_duplicates(space, pool, labels, off)) == 3
+
+
+VELO = [
+    "Demande sur la prime vélo électrique : montant de l'aide vélo et pièces à fournir",
+    "Usager veut savoir si la prime vélo électrique est cumulable avec le bonus vélo",
+    "Prime vélo électrique : dossier envoyé, pas de nouvelles du versement de l'aide vélo",
+    "Question prime vélo cargo électrique, conditions de ressources pour l'aide vélo",
+    "Aide à l'achat d'un vélo électrique : facture refusée, prime vélo non accordée",
+    "Bonus vélo électrique et prime vélo de la région, comment faire la demande",
+    "Prime vélo électrique pour un étudiant, justificatif de domicile demandé",
+    "Vélo électrique d'occasion : la prime vélo est-elle possible ?",
+]
+
+
+def _velo_calls(week: int, count: int) -> pd.DataFrame:
+    """`count` « autre » calls about a new theme (prime vélo) in week `week` of the fixture stream."""
+    base = pd.Timestamp("2024-03-04") + pd.Timedelta(days=7 * week)
+    return pd.DataFrame(
+        {
+            "call_id": [f"v{week:02d}-{i:03d}" for i in range(count)],
+            "timestamp": [base + pd.Timedelta(days=i % 5, hours=9 + i % 8) for i in range(count)],
+            "site": "Lyon",
+            "channel": "téléphone",
+            "text": [VELO[(i + week) % len(VELO)] for i in range(count)],
+            "code": "autre",
+            "confidence": 0.2,
+            "autre": True,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("first_week", "second_week", "graded", "growth"), [(8, 8, "none", (0.8, 1.25)), (6, 24, "weak", (2.0, 4.0))]
+)
+def test_theme_first_seen_at_a_writing_change_is_measured_against_the_new_writing(
+    first_week: int, second_week: int, graded: str, growth: tuple[float, float]
+) -> None:
+    # A change of writing in W14 (sub-themes in 2 of 4 reasons) and, at the same time, a new « autre » theme.
+    both = [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]
+    frame = pd.concat(
+        [_stream(6, {4: both, 5: both}), _velo_calls(4, first_week), _velo_calls(5, second_week)], ignore_index=True
+    )
+    config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2}}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    run = run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, reason_labels=LABELS, lemmatizer=lemmatizer)
+    by_period = {p.period: p for p in run.report.periods}
+    (change_week,) = [c for c in by_period["2024-W14"].clusters if any(i.startswith("v04") for i in c.call_ids)]
+    # In the change's period a theme first seen then cannot be told from the change: withdrawn.
+    assert change_week.first_seen == "2024-W14" and change_week.signal == "none"
+    (after,) = [c for c in by_period["2024-W15"].clusters if any(i.startswith("v05") for i in c.call_ids)]
+    # After it, growth compares with W14 (written the new way), not with the weeks before: a steady theme is not
+    # new, one that quadruples is.
+    assert after.id == change_week.id and after.signal == graded
+    assert growth[0] <= after.growth <= growth[1]
+    assert "par rapport aux périodes depuis le changement d'écriture" in after.why
+    # Against the weeks before the change (no such call) it would have looked ≥ 4 times as frequent as before.
+    assert (after.rate + 1) / (after.previous_rate + 1) >= 4.0

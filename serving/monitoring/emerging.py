@@ -355,12 +355,13 @@ def _references(texts: Mapping[str, Sequence[str]], history: pd.DataFrame, per_c
 _SIGNAL_FR = {"strong": "signal fort", "weak": "signal faible", "none": "sous les seuils"}
 
 
-def _why(item: _Found, *, signal: Signal, growth: float, persistence: int) -> str:
+def _why(item: _Found, *, signal: Signal, growth: float, persistence: int, since_change: bool = False) -> str:
     """One French sentence: what puts the item where it is in the queue."""
     where = f"dans le motif {item.parent_code}" if item.parent_code else "hors des motifs connus"
+    against = "aux périodes depuis le changement d'écriture" if since_change else "aux périodes précédentes"
     return (
         f"{_SIGNAL_FR[signal]} : {len(item.call_ids)} appels {where}, nouveauté {number(item.novelty, 2)}, "
-        f"croissance ×{number(growth)} par rapport aux périodes précédentes, présent sur {persistence} période(s)"
+        f"croissance ×{number(growth)} par rapport {against}, présent sur {persistence} période(s)"
     )
 
 
@@ -524,12 +525,14 @@ def detect_emerging(
         for cluster_id, item, signal in zip(ids, found, signals, strict=True):
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
+            since_change = False
             if change_label is not None and (rebaselined or label == change_label) and entry.first_seen >= change_label:
                 # A theme first seen since the change of writing: in the period of the change it cannot be told
                 # from the change itself; after it, its growth is measured against the periods written the new way.
                 if item.since_change_rate is None:
                     signal = "none"
                 else:
+                    since_change = True
                     growth = (item.rate + 1) / (item.since_change_rate + 1)
                     signal = _signal(
                         replace(item, previous_rate=item.since_change_rate),
@@ -561,7 +564,7 @@ def detect_emerging(
                     trend=trend,
                     persistence=persistence,
                     priority=len(item.call_ids) * item.novelty * persistence * growth,
-                    why=_why(item, signal=signal, growth=growth, persistence=persistence),
+                    why=_why(item, signal=signal, growth=growth, persistence=persistence, since_change=since_change),
                 )
             )
         rank = {"strong": 0, "weak": 1, "none": 2}
