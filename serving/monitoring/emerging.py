@@ -525,14 +525,14 @@ def detect_emerging(
         for cluster_id, item, signal in zip(ids, found, signals, strict=True):
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
-            since_change = False
+            against_change = False
             if change_label is not None and (rebaselined or label == change_label) and entry.first_seen >= change_label:
                 # A theme first seen since the change of writing: in the period of the change it cannot be told
                 # from the change itself; after it, its growth is measured against the periods written the new way.
                 if item.since_change_rate is None:
                     signal = "none"
                 else:
-                    since_change = True
+                    against_change = True
                     growth = (item.rate + 1) / (item.since_change_rate + 1)
                     signal = _signal(
                         replace(item, previous_rate=item.since_change_rate),
@@ -564,7 +564,7 @@ def detect_emerging(
                     trend=trend,
                     persistence=persistence,
                     priority=len(item.call_ids) * item.novelty * persistence * growth,
-                    why=_why(item, signal=signal, growth=growth, persistence=persistence, since_change=since_change),
+                    why=_why(item, signal=signal, growth=growth, persistence=persistence, since_change=against_change),
                 )
             )
         rank = {"strong": 0, "weak": 1, "none": 2}
