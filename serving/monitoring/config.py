@@ -101,6 +101,7 @@ class DriftConfig(_Section):
     min_reasons: int = Field(ge=2)
     min_fraction: float = Field(gt=0.0, le=1.0)
     rebaseline: bool = True
+    new_themes_since_change: bool = True
 
 
 class EmergingConfig(_Section):

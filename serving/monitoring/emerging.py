@@ -526,7 +526,12 @@ def detect_emerging(
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
             against_change = False
-            if change_label is not None and (rebaselined or label == change_label) and entry.first_seen >= change_label:
+            if (
+                settings.drift.new_themes_since_change
+                and change_label is not None
+                and (rebaselined or label == change_label)
+                and entry.first_seen >= change_label
+            ):
                 # A theme first seen since the change of writing: in the period of the change it cannot be told
                 # from the change itself; after it, its growth is measured against the periods written the new way.
                 if item.since_change_rate is None:
