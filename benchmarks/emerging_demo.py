@@ -72,6 +72,9 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
     flagged: dict[str, list[tuple[int, str, str, int, str | None]]] = {event: [] for event in (*EVENTS, SPIKE[0])}
     false_signals: Counter[int] = Counter()
     false_alerts: Counter[int] = Counter()
+    # Per event: its calls in flagged clusters, by cluster id (a call flagged in two weeks under one id counts once).
+    event_calls: dict[str, dict[str, set[str]]] = {event: {} for event in (*EVENTS, SPIKE[0])}
+    top_of_queue: dict[int, list[str]] = {}
     for period in report.periods:
         week = week_of[period.period]
         alerted = {alert.scope.get("cluster") for alert in period.alerts if alert.kind.startswith("emerging")}
@@ -81,9 +84,15 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
             scenario, purity = _majority(cluster.call_ids, truth)
             if scenario in flagged and purity >= PURITY:
                 flagged[scenario].append((week, cluster.id, cluster.signal, cluster.size, cluster.parent_code))
+                own = {call_id for call_id in cluster.call_ids if truth[call_id] == scenario}
+                event_calls[scenario].setdefault(cluster.id, set()).update(own)
             elif scenario in ("normal", "autre_vrai"):
                 false_signals[week] += 1
                 false_alerts[week] += cluster.id in alerted
+        # The queue's head: the majority scenario of the first 3 flagged items of the week (clusters come sorted).
+        top_of_queue[week] = [
+            _majority(cluster.call_ids, truth)[0] for cluster in period.clusters if cluster.signal != "none"
+        ][:3]
     # The outage: a volume spike, in its week, on a code whose calls that week are ≥ 30 % outage calls.
     scenario_of = calls.assign(
         scenario=calls["call_id"].map(truth),
@@ -105,6 +114,15 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
         "false_alerts": false_alerts,
         "spikes": spikes,
         "kinds": kinds,
+        "one_id": {
+            event: (
+                max(len(calls) for calls in by_id.values()) / len(set().union(*by_id.values())),
+                len(by_id),
+            )
+            for event, by_id in event_calls.items()
+            if by_id
+        },
+        "top_of_queue": top_of_queue,
     }
 
 
@@ -149,10 +167,19 @@ def markdown(result: dict[str, Any], report: MonitoringReport, meta: dict[str, A
             ]
             detail = "; ".join(parts)
         lines.append(f"| {event} | {start} | {first or '—'} | {'oui' if first == start else 'NON'} | {detail or '—'} |")
+    total_false = sum(result["false_signals"].values())
     lines += [
         "",
-        "| semaine | appels | part « autre » | alertes (type : nombre) | faux signaux émergents (alertés) |",
-        "|---|---|---|---|---|",
+        f"Faux signaux sur les 16 semaines (clusters faibles ou forts faits d'appels ordinaires) : **{total_false}**. "
+        "Identité : part des appels signalés d'un événement réunis sous son identifiant le plus fréquent — "
+        + "; ".join(
+            f"{event} {share:.0%} ({count} identifiant(s))" for event, (share, count) in result["one_id"].items()
+        )
+        + ".",
+        "",
+        "| semaine | appels | part « autre » | alertes (type : nombre) | faux signaux émergents (alertés) "
+        "| tête de file (3 premiers signaux) |",
+        "|---|---|---|---|---|---|",
     ]
     for index, period in enumerate(report.periods, start=1):
         kinds = ", ".join(
@@ -160,7 +187,8 @@ def markdown(result: dict[str, Any], report: MonitoringReport, meta: dict[str, A
         )
         lines.append(
             f"| {index} | {period.n_calls} | {period.autre_share:.1%} | {kinds or '—'} "
-            f"| {result['false_signals'].get(index, 0)} ({result['false_alerts'].get(index, 0)}) |"
+            f"| {result['false_signals'].get(index, 0)} ({result['false_alerts'].get(index, 0)}) "
+            f"| {', '.join(result['top_of_queue'].get(index, [])) or '—'} |"
         )
     lines += [
         "",
@@ -182,7 +210,18 @@ def main() -> int:
     parser.add_argument("--config", default=None, help="monitoring YAML merged over the defaults")
     parser.add_argument("--out", default=str(RESULTS_DIR / "emerging_demo.md"))
     parser.add_argument("--json", default=None, help="also write the monitoring report (JSON)")
+    parser.add_argument(
+        "--calls-cache",
+        default=None,
+        help="pickle of the scored calls: written on the first run, read on the next ones (skips training; "
+        "only for comparing monitoring settings on the same predictions)",
+    )
     args = parser.parse_args()
+
+    cache = Path(args.calls_cache) if args.calls_cache else None
+    if cache is not None and cache.exists():
+        cached = pd.read_pickle(cache)
+        return _monitor_and_write(args, cached["frame"], cached["calls"], cached["meta"])
 
     started = time.perf_counter()
     frame = pd.concat(list(generate_demo_calls(DemoSettings(rows=args.rows, seed=args.seed))), ignore_index=True)
@@ -191,7 +230,7 @@ def main() -> int:
     prepare_s = time.perf_counter() - started
 
     taxonomy = load_taxonomy()
-    texts, labels = known_reasons(taxonomy), reason_labels(taxonomy)
+    texts = known_reasons(taxonomy)
     if args.train_on == "before":
         eligible = frame[(frame["week"] <= TRAIN_WEEKS) & (frame["reason"] != AUTRE)]
     else:
@@ -209,12 +248,6 @@ def main() -> int:
         calls = frame[["call_id", "timestamp", "site", "channel", "text"]].assign(
             code=codes, confidence=confidence, autre=autre
         )
-        started = time.perf_counter()
-        run = run_monitoring(calls, config=load_config(args.config), known_reasons=texts, reason_labels=labels)
-        monitor_s = time.perf_counter() - started
-    if args.json:
-        run.report.to_json(args.json)
-    result = evaluate(run.report, frame, calls)
     meta = {
         "classifier": args.classifier,
         "train_on": args.train_on,
@@ -224,8 +257,22 @@ def main() -> int:
         "prepare_s": prepare_s,
         "train_s": train_s,
         "predict_s": predict_s,
-        "monitor_s": monitor_s,
     }
+    if cache is not None:
+        pd.to_pickle({"frame": frame, "calls": calls, "meta": meta}, cache)
+    return _monitor_and_write(args, frame, calls, meta)
+
+
+def _monitor_and_write(args: argparse.Namespace, frame: pd.DataFrame, calls: pd.DataFrame, meta: dict[str, Any]) -> int:
+    taxonomy = load_taxonomy()
+    texts, labels = known_reasons(taxonomy), reason_labels(taxonomy)
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        run = run_monitoring(calls, config=load_config(args.config), known_reasons=texts, reason_labels=labels)
+    meta = {**meta, "monitor_s": time.perf_counter() - started}
+    if args.json:
+        run.report.to_json(args.json)
+    result = evaluate(run.report, frame, calls)
     text = markdown(result, run.report, meta)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

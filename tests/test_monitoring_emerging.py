@@ -93,6 +93,21 @@ def test_planted_theme_is_one_graded_cluster(planted_run) -> None:  # type: igno
     alert = next(a for a in week.alerts if a.kind == "emerging_reason")
     assert alert.scope == {"cluster": cluster.id} and alert.severity == "info"
     assert alert.message.startswith(f"Motif émergent possible {cluster.id} (signal faible) : 8 appels")
+    # Its place in the queue: expected value = size × novelty × persistence × growth, and why it is there.
+    assert cluster.persistence == 1
+    assert cluster.priority == pytest.approx(cluster.size * cluster.novelty * cluster.growth)
+    assert cluster.why.startswith("signal faible : 8 appels hors des motifs connus, nouveauté ")
+
+
+def test_queue_puts_strong_before_weak_then_higher_expected_value_first(planted_run) -> None:  # type: ignore[no-untyped-def]
+    _, run = planted_run
+    rank = {"strong": 0, "weak": 1, "none": 2}
+    for period in run.report.periods:
+        keys = [(rank[c.signal], -c.priority) for c in period.clusters]
+        assert keys == sorted(keys)
+    week = next(p for p in run.report.periods if p.period == "2024-W15")
+    theme = next(c for c in week.clusters if c.signal != "none")
+    assert theme.persistence == 2  # seen in W14 and W15 under one id
 
 
 def test_theme_keeps_its_id_across_periods(planted_run) -> None:  # type: ignore[no-untyped-def]
@@ -179,6 +194,9 @@ def test_json_output_schema(planted_run, tmp_path) -> None:  # type: ignore[no-u
         "signal",
         "first_seen",
         "parent_code",
+        "persistence",
+        "priority",
+        "why",
     } <= set(cluster)
     assert all(isinstance(alert["message"], str) and alert["kind"] for alert in period["alerts"])
     assert MonitoringReport.from_dict(data).to_dict() == data
@@ -233,21 +251,37 @@ def test_health_alarm_of_a_broken_model_is_not_explained_by_clusters() -> None:
     assert "groupe(s) émergent(s)" not in health.message
 
 
-def test_subthemes_in_many_reasons_at_once_are_one_drift_alert() -> None:
-    frame = _stream(
-        5,
-        {4: [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]},
-    )
-    config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2}}})
+def test_subthemes_in_many_reasons_at_once_are_one_writing_change_and_reasons_are_rebaselined() -> None:
+    # New sub-themes in 2 of the 4 reasons at once, for two weeks (W14, W15); with drift.min_reasons 2 that is a
+    # change of writing: one item with its date, reasons and sites, and the sub-theme flags it explains withdrawn.
+    both = [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]
+    frame = _stream(6, {4: both, 5: both})
     lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
-    run = run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
-    week = next(p for p in run.report.periods if p.period == "2024-W14")
-    parents = {c.parent_code for c in week.clusters if c.signal != "none"}
-    assert parents == {"attestation", "paiement_non_recu"}
-    (drift,) = [a for a in week.alerts if a.kind == "text_drift"]
-    assert drift.details["parent_codes"] == ["attestation", "paiement_non_recu"]
-    assert "2 motifs sur 4 à la fois" in drift.message
-    assert not [a for a in week.alerts if a.kind == "emerging_subtheme"]
+
+    def run_with(**drift: object):  # type: ignore[no-untyped-def]
+        config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2, **drift}}})
+        return run_monitoring(
+            frame, config=config, known_reasons=KNOWN_REASONS, reason_labels=LABELS, lemmatizer=lemmatizer
+        )
+
+    def signals(run, period: str) -> set[str | None]:  # type: ignore[no-untyped-def]
+        week = next(p for p in run.report.periods if p.period == period)
+        return {c.parent_code for c in week.clusters if c.signal != "none"}
+
+    run = run_with()
+    (change,) = [a for a in run.report.alerts if a.kind == "text_drift"]
+    assert change.period == "2024-W14" and change.details["start"] == "2024-04-01"
+    assert change.details["parent_codes"] == ["attestation", "paiement_non_recu"]
+    assert set(change.details["sites"]) == {"Lille", "Lyon"} and change.details["withdrawn_signals"] == 2
+    assert "Changement d'écriture des notes à partir du 2024-04-01" in change.message
+    assert "2 motifs sur 4 à la fois" in change.message
+    # Withdrawn in W14, and W15 is measured against references written the new way (W14's): no flag, no new item.
+    assert signals(run, "2024-W14") == set() and signals(run, "2024-W15") == set()
+    assert not [a for a in run.report.alerts if a.kind.startswith("emerging")]
+    # Without re-baselining (the older behaviour) both weeks keep their flags and raise a drift alert each.
+    kept = run_with(rebaseline=False)
+    assert signals(kept, "2024-W14") == signals(kept, "2024-W15") == {"attestation", "paiement_non_recu"}
+    assert [a.period for a in kept.report.alerts if a.kind == "text_drift"] == ["2024-W14", "2024-W15"]
     # With the default (5 reasons at least) the two sub-themes are reported one by one.
     alone = run_monitoring(frame, config=CONFIG, known_reasons=KNOWN_REASONS, lemmatizer=lemmatizer)
     kinds = [a.kind for p in alone.report.periods if p.period == "2024-W14" for a in p.alerts]
@@ -348,3 +382,79 @@ def test_to_confirm_notes_unusual_for_their_reason_still_join_as_a_subtheme() ->
     (cluster,) = [c for c in week.clusters if c.signal != "none"]
     assert cluster.parent_code == "paiement_non_recu"
     assert all("panne_paiement" in call_id for call_id in cluster.call_ids) and cluster.size >= 6
+
+
+def test_near_duplicate_clusters_of_a_period_are_one_item() -> None:
+    from serving.monitoring.emerging import _merge_near_duplicates, _Space
+    from serving.monitoring.representation import embed
+    from tests._monitoring import notes
+
+    texts = notes()
+    chauffage, panne = texts["aide_chauffage"][:12], texts["panne_paiement_en_ligne"][:6]
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    embedding = embed(lemmatizer([*chauffage, *panne]), CONFIG.emerging.representation)
+    space = _Space(embedding, pd.DataFrame(), pd.DataFrame(), np.array([]), np.array([]), {})
+    # The clustering cut one theme in two (0 and 1) beside another theme (2).
+    labels = np.array([0] * 6 + [1] * 6 + [2] * 6)
+    pool = np.arange(18)
+    merged = _merge_near_duplicates(space, pool, labels, CONFIG.emerging)
+    assert [m.tolist() for m in merged] == [list(range(12)), list(range(12, 18))]
+    off = CONFIG.with_overrides({"emerging": {"clustering": {"merge_similarity": None}}}).emerging
+    assert len(_merge_near_duplicates(space, pool, labels, off)) == 3
+
+
+VELO = [
+    "Demande sur la prime vélo électrique : montant de l'aide vélo et pièces à fournir",
+    "Usager veut savoir si la prime vélo électrique est cumulable avec le bonus vélo",
+    "Prime vélo électrique : dossier envoyé, pas de nouvelles du versement de l'aide vélo",
+    "Question prime vélo cargo électrique, conditions de ressources pour l'aide vélo",
+    "Aide à l'achat d'un vélo électrique : facture refusée, prime vélo non accordée",
+    "Bonus vélo électrique et prime vélo de la région, comment faire la demande",
+    "Prime vélo électrique pour un étudiant, justificatif de domicile demandé",
+    "Vélo électrique d'occasion : la prime vélo est-elle possible ?",
+]
+
+
+def _velo_calls(week: int, count: int) -> pd.DataFrame:
+    """`count` « autre » calls about a new theme (prime vélo) in week `week` of the fixture stream."""
+    base = pd.Timestamp("2024-03-04") + pd.Timedelta(days=7 * week)
+    return pd.DataFrame(
+        {
+            "call_id": [f"v{week:02d}-{i:03d}" for i in range(count)],
+            "timestamp": [base + pd.Timedelta(days=i % 5, hours=9 + i % 8) for i in range(count)],
+            "site": "Lyon",
+            "channel": "téléphone",
+            "text": [VELO[(i + week) % len(VELO)] for i in range(count)],
+            "code": "autre",
+            "confidence": 0.2,
+            "autre": True,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("first_week", "second_week", "graded", "growth"), [(8, 8, "none", (0.8, 1.25)), (6, 24, "weak", (2.0, 4.0))]
+)
+def test_theme_first_seen_at_a_writing_change_is_measured_against_the_new_writing(
+    first_week: int, second_week: int, graded: str, growth: tuple[float, float]
+) -> None:
+    # A change of writing in W14 (sub-themes in 2 of 4 reasons) and, at the same time, a new « autre » theme.
+    both = [("panne_paiement_en_ligne", "paiement_non_recu", 8), ("aide_chauffage", "attestation", 8)]
+    frame = pd.concat(
+        [_stream(6, {4: both, 5: both}), _velo_calls(4, first_week), _velo_calls(5, second_week)], ignore_index=True
+    )
+    config = CONFIG.with_overrides({"emerging": {"drift": {"min_reasons": 2}}})
+    lemmatizer = SimpleLemmatizer(extra_stop_words=CONFIG.emerging.representation.extra_stop_words)
+    run = run_monitoring(frame, config=config, known_reasons=KNOWN_REASONS, reason_labels=LABELS, lemmatizer=lemmatizer)
+    by_period = {p.period: p for p in run.report.periods}
+    (change_week,) = [c for c in by_period["2024-W14"].clusters if any(i.startswith("v04") for i in c.call_ids)]
+    # In the change's period a theme first seen then cannot be told from the change: withdrawn.
+    assert change_week.first_seen == "2024-W14" and change_week.signal == "none"
+    (after,) = [c for c in by_period["2024-W15"].clusters if any(i.startswith("v05") for i in c.call_ids)]
+    # After it, growth compares with W14 (written the new way), not with the weeks before: a steady theme is not
+    # new, one that quadruples is.
+    assert after.id == change_week.id and after.signal == graded
+    assert growth[0] <= after.growth <= growth[1]
+    assert "par rapport aux périodes depuis le changement d'écriture" in after.why
+    # Against the weeks before the change (no such call) it would have looked ≥ 4 times as frequent as before.
+    assert (after.rate + 1) / (after.previous_rate + 1) >= 4.0

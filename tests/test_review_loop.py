@@ -41,7 +41,13 @@ REFORM = "emergent_reforme"
 FAST_CONFIG = Path(__file__).parent / "data" / "training" / "rapide.yaml"
 # The simple lemmatizer (no spaCy) and fewer past calls per reason as novelty references: the exact LSA of the emerging
 # analysis is cubic in the notes of a period, and this test runs 16 periods.
-EMERGING_CONFIG = SIMPLE_CONFIG.with_overrides({"emerging": {"reference_calls_per_code": 20}})
+# Without re-baselining after a change of writing (issue 12): on this small stream (~150 calls a week) the change is
+# detected in the stream's week 11, just as the reform grows; the re-baselined references then hold reform calls the
+# old model filed confidently under known reasons, and the reform (10 calls) is no longer flagged. A known regression
+# of the default, written down in docs/MONITORING.md; this test is about the review chain, not about drift.
+EMERGING_CONFIG = SIMPLE_CONFIG.with_overrides(
+    {"emerging": {"reference_calls_per_code": 20, "drift": {"rebaseline": False}}}
+)
 
 
 def demo(rows: int, seed: int) -> pd.DataFrame:

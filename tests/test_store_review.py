@@ -173,3 +173,18 @@ def test_invalid_decisions_are_refused_before_the_database() -> None:
         ReviewDecisionRecord(scope="week", cluster_id="E0001", action="dismiss", reviewer="")
     with pytest.raises(InvalidRecord, match="statut"):
         cluster("E0001", status="fermé")
+
+
+def test_review_queue_orders_by_expected_value_within_a_grade() -> None:
+    from serving.review.workflow import ClusterView, _order
+
+    def view(cluster_id: str, signal: str, size: int, priority: float) -> ClusterView:
+        return ClusterView(
+            scope="national", cluster_id=cluster_id, status="open", first_seen="2024-W10", last_seen="2024-W12",
+            keywords=(), size=size, period="2024-W12", signal=signal, best_signal=signal, novelty=None,
+            growth=None, examples=(), priority=priority,
+        )  # fmt: skip
+
+    # A large artefact with little expected value ranks below a smaller, persistent, growing theme; weak below strong.
+    views = [view("E0001", "strong", 90, 50.0), view("E0002", "strong", 40, 400.0), view("E0003", "weak", 20, 900.0)]
+    assert [v.cluster_id for v in sorted(views, key=_order)] == ["E0002", "E0001", "E0003"]

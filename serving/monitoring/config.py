@@ -67,6 +67,7 @@ class ClusteringConfig(_Section):
     min_cluster_size: int = Field(ge=2)
     min_samples: int = Field(ge=1)
     distance_threshold: float = Field(gt=0.0, le=2.0)
+    merge_similarity: float | None = Field(default=None, gt=0.0, le=1.0)
 
 
 class RegistryConfig(_Section):
@@ -99,6 +100,8 @@ class SubthemeConfig(_Section):
 class DriftConfig(_Section):
     min_reasons: int = Field(ge=2)
     min_fraction: float = Field(gt=0.0, le=1.0)
+    rebaseline: bool = True
+    new_themes_since_change: bool = True
 
 
 class EmergingConfig(_Section):

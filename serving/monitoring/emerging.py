@@ -49,16 +49,17 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from serving.monitoring._format import number
 from serving.monitoring.calls import AUTRE, PERIOD, PERIOD_START, Granularity, previous_starts
 from serving.monitoring.clustering import cluster_vectors
-from serving.monitoring.config import EmergingConfig, GradingConfig
+from serving.monitoring.config import DriftConfig, EmergingConfig, GradingConfig
 from serving.monitoring.registry import ClusterRegistry
-from serving.monitoring.representation import Embedding, embed, keywords, profile
+from serving.monitoring.representation import Embedding, embed, keywords, profile, profile_similarity
 from serving.monitoring.results import EmergingCluster, Signal, TrendPoint
 from serving.monitoring.text import Lemmatizer
 
@@ -210,11 +211,15 @@ class _Found:
     rate: float  # calls like these per period in the window (all calls, not only the pool)
     previous_rate: float  # the same over the periods before the window
     eligible: bool  # a sub-theme holds enough of its parent's recent calls
+    since_change_rate: float | None = None  # the same over the periods since a change of writing (None: no change)
 
 
-def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quantile: float) -> tuple[float, float]:
+def _rates(
+    space: _Space, members: np.ndarray, *, window: int, before: Sequence[pd.Timestamp], quantile: float
+) -> tuple[float, float]:
     """Calls per period "like these" now and before: calls (any code) at least as similar to the cluster's centroid
-    as its `quantile` member, counted with their sampling weights, over the window and over the periods before."""
+    as its `quantile` member, counted with their sampling weights, over the window and over the `before` periods
+    (rows of `space.past`)."""
     vectors = space.embedding.vectors
     centroid = vectors[members].mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
@@ -223,12 +228,46 @@ def _rates(space: _Space, members: np.ndarray, *, window: int, before: int, quan
     now = float(weights[vectors[: space.n_recent] @ centroid >= radius].sum()) / window
     if not before or not len(space.past):
         return now, 0.0
-    past = vectors[space.past_rows] @ centroid >= radius
-    return now, float(space.past["weight"].to_numpy()[past].sum()) / before
+    past = (vectors[space.past_rows] @ centroid >= radius) & space.past[PERIOD_START].isin(before).to_numpy()
+    return now, float(space.past["weight"].to_numpy()[past].sum()) / len(before)
+
+
+def _merge_near_duplicates(
+    space: _Space, pool: np.ndarray, labels: np.ndarray, settings: EmergingConfig
+) -> list[np.ndarray]:
+    """The members of each cluster, clusters whose lemma profiles are at least `clustering.merge_similarity` alike
+    joined (single link): one theme written two ways, or split between « autre » and a reason, is one item."""
+    groups = [pool[labels == label] for label in range(int(labels.max()) + 1 if len(labels) else 0)]
+    threshold = settings.clustering.merge_similarity
+    if threshold is None or len(groups) < 2:
+        return groups
+    top = settings.registry.profile_terms
+    profiles = [profile(space.embedding, members, top=top) for members in groups]
+    root = list(range(len(groups)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            i = root[i]
+        return i
+
+    for i in range(len(groups)):
+        for j in range(i + 1, len(groups)):
+            if profile_similarity(profiles[i], profiles[j]) >= threshold:
+                root[max(find(i), find(j))] = min(find(i), find(j))
+    merged: dict[int, list[np.ndarray]] = {}
+    for i, members in enumerate(groups):
+        merged.setdefault(find(i), []).append(members)
+    return [np.sort(np.concatenate(parts)) for _, parts in sorted(merged.items())]
 
 
 def _find_clusters(
-    space: _Space, *, current: pd.Timestamp, window: int, before: int, settings: EmergingConfig
+    space: _Space,
+    *,
+    current: pd.Timestamp,
+    window: int,
+    before: Sequence[pd.Timestamp],
+    since_change: Sequence[pd.Timestamp] = (),
+    settings: EmergingConfig,
 ) -> list[_Found]:
     recent, sub = space.recent, settings.subthemes
     if space.n_recent == 0:
@@ -250,8 +289,7 @@ def _find_clusters(
     is_current = (recent[PERIOD_START] == current).to_numpy()
     recent_per_code = Counter(confident_codes[~low])
     found = []
-    for label in range(int(labels.max()) + 1 if len(labels) else 0):
-        members = pool[labels == label]
+    for members in _merge_near_duplicates(space, pool, labels, settings):
         filed = Counter(confident_codes[members[~low[members]]])
         parent = None
         if filed:
@@ -271,8 +309,10 @@ def _find_clusters(
                 examples.append(texts[i])
             if len(examples) == settings.examples:
                 break
-        rate, previous_rate = _rates(
-            space, members, window=window, before=before, quantile=settings.growth_similarity_quantile
+        quantile = settings.growth_similarity_quantile
+        rate, previous_rate = _rates(space, members, window=window, before=before, quantile=quantile)
+        since_change_rate = (
+            _rates(space, members, window=window, before=since_change, quantile=quantile)[1] if since_change else None
         )
         # Keywords contrast the cluster with every other call and reference of the period's space.
         found.append(
@@ -288,6 +328,7 @@ def _find_clusters(
                 cohesion=_cohesion(vectors[members]),
                 rate=rate,
                 previous_rate=previous_rate,
+                since_change_rate=since_change_rate,
                 eligible=parent is None or len(members) >= sub.min_share * recent_per_code[parent],
             )
         )
@@ -311,6 +352,56 @@ def _references(texts: Mapping[str, Sequence[str]], history: pd.DataFrame, per_c
     return references
 
 
+_SIGNAL_FR = {"strong": "signal fort", "weak": "signal faible", "none": "sous les seuils"}
+
+
+def _why(item: _Found, *, signal: Signal, growth: float, persistence: int, since_change: bool = False) -> str:
+    """One French sentence: what puts the item where it is in the queue."""
+    where = f"dans le motif {item.parent_code}" if item.parent_code else "hors des motifs connus"
+    against = "aux périodes depuis le changement d'écriture" if since_change else "aux périodes précédentes"
+    return (
+        f"{_SIGNAL_FR[signal]} : {len(item.call_ids)} appels {where}, nouveauté {number(item.novelty, 2)}, "
+        f"croissance ×{number(growth)} par rapport {against}, présent sur {persistence} période(s)"
+    )
+
+
+@dataclass(frozen=True)
+class WritingChange:
+    """The way notes are written changed in `period` (new tool, template or team): new sub-themes showed up in many
+    reasons at once. `reasons`, `sites` (site → calls) and `n_calls` describe the sub-theme signals it explains
+    (before re-baselining); `withdrawn` = how many of the period's signals the re-baselined references withdrew."""
+
+    period: str
+    start: str  # ISO date of the period's first day
+    reasons: tuple[str, ...]
+    sites: dict[str, int]
+    n_calls: int
+    reasons_seen: int
+    withdrawn: int
+
+
+@dataclass(frozen=True)
+class EmergingResult:
+    clusters: dict[str, list[EmergingCluster]]  # period label → clusters, strongest first
+    writing_changes: dict[str, WritingChange]  # period label → the change detected in it
+
+
+def _is_writing_change(parents: set[str], reasons_seen: int, settings: DriftConfig) -> bool:
+    return len(parents) >= max(settings.min_reasons, settings.min_fraction * reasons_seen)
+
+
+def _signal(item: _Found, *, has_history: bool, window_calls: float, settings: EmergingConfig) -> Signal:
+    if not (has_history and item.eligible and item.period_size >= settings.min_period_calls):
+        return "none"
+    return grade(
+        size=len(item.call_ids),
+        share=len(item.call_ids) / window_calls,
+        novelty=item.novelty,
+        growth=(item.rate + 1) / (item.previous_rate + 1),
+        bounds=settings.grading,
+    )
+
+
 def detect_emerging(
     calls: pd.DataFrame,
     granularity: Granularity,
@@ -320,11 +411,20 @@ def detect_emerging(
     lemmatizer: Lemmatizer,
     known_reasons: Mapping[str, Sequence[str]] | None = None,
     since: str | None = None,
-) -> dict[str, list[EmergingCluster]]:
-    """Clusters of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label.
+) -> EmergingResult:
+    """Clusters of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label, and the
+    changes of writing detected.
 
     `registry` is updated in place (ids, histories). `known_reasons`: code → texts describing the reason (label,
     definition, examples), the fixed part of the references. Periods before `since` only serve as history.
+
+    Writing change: when the first analysis of a period shows sub-theme signals in at least `drift.min_reasons`
+    reasons and `drift.min_fraction` of the reasons seen in the window, the notes are written another way. With
+    `drift.rebaseline`, the period is analysed again with each reason's references taken from its confident calls of
+    that period (minus the members of candidate new reasons, which may be a real event), and the following periods
+    take them from the period of the change up to the one before them, until the usual history (the
+    `growth_periods` before the window) lies wholly after the change: ordinary notes written the new way then look
+    like their reason again, and the change is one item instead of one « new sub-theme » per reason.
     """
     known = {code: list(texts) for code, texts in (known_reasons or {}).items() if code != AUTRE}
     starts: list[pd.Timestamp] = sorted(calls[PERIOD_START].unique())
@@ -337,6 +437,8 @@ def detect_emerging(
         & (calls["code"] != AUTRE)
     )
     out: dict[str, list[EmergingCluster]] = {}
+    changes: dict[str, WritingChange] = {}
+    change_start: pd.Timestamp | None = None
     for start in starts:
         label = label_of[start]
         if since is not None and label < since:
@@ -347,11 +449,66 @@ def detect_emerging(
         growth_before = before[-settings.growth_periods :]
         recent = _weighted_sample(calls[calls[PERIOD_START].isin(window)], settings)
         window_calls = max(float(recent["weight"].sum()), 1.0)
-        past = _weighted_sample(calls[calls[PERIOD_START].isin(growth_before)], settings)
-        history = calls[calls[PERIOD_START].isin(growth_before) & confident]
-        references = _references(known, history, settings.reference_calls_per_code)
-        space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)
-        found = _find_clusters(space, current=start, window=len(window), before=len(growth_before), settings=settings)
+        # Re-baselined after a change of writing until the usual history lies wholly after it: references and, for
+        # themes first seen since the change, growth come from the periods written the new way.
+        rebaselined = change_start is not None and (not growth_before or growth_before[0] < change_start)
+        since_change = [s for s in starts if rebaselined and change_start is not None and change_start <= s < start]
+        past = _weighted_sample(calls[calls[PERIOD_START].isin({*growth_before, *since_change})], settings)
+        has_history = len(before) >= settings.min_history_periods
+        in_window = calls[PERIOD_START].isin(window) & ~calls["autre"]
+        reasons_seen = int(calls.loc[in_window, "code"].nunique())
+
+        def analyse(reference_periods: Sequence[pd.Timestamp], exclude: set[str]) -> list[_Found]:
+            history = calls[calls[PERIOD_START].isin(reference_periods) & confident & ~calls["call_id"].isin(exclude)]
+            references = _references(known, history, settings.reference_calls_per_code)
+            space = _space(recent, past, references, lemmatizer=lemmatizer, settings=settings)  # noqa: B023
+            return _find_clusters(
+                space,
+                current=start,  # noqa: B023
+                window=len(window),  # noqa: B023
+                before=growth_before,  # noqa: B023
+                since_change=since_change,  # noqa: B023
+                settings=settings,
+            )
+
+        reference_periods: list[pd.Timestamp] = since_change if rebaselined else list(growth_before)
+        found = analyse(reference_periods, set())
+        signals = [
+            _signal(item, has_history=has_history, window_calls=window_calls, settings=settings) for item in found
+        ]
+        parents = {
+            item.parent_code for item, sig in zip(found, signals, strict=True) if item.parent_code and sig != "none"
+        }
+        if _is_writing_change(parents, reasons_seen, settings.drift):
+            explained = [item for item, sig in zip(found, signals, strict=True) if item.parent_code and sig != "none"]
+            sites = Counter(
+                recent.set_index("call_id").loc[[c for item in explained for c in item.call_ids], "site"].astype(str)
+            )
+            withdrawn = 0
+            if settings.drift.rebaseline:
+                change_start = start
+                events = {
+                    c
+                    for item, sig in zip(found, signals, strict=True)
+                    if item.parent_code is None and sig != "none"
+                    for c in item.call_ids
+                }
+                before_count = sum(sig != "none" for sig in signals)
+                found = analyse([start], events)
+                signals = [
+                    _signal(item, has_history=has_history, window_calls=window_calls, settings=settings)
+                    for item in found
+                ]
+                withdrawn = max(before_count - sum(sig != "none" for sig in signals), 0)
+            changes[label] = WritingChange(
+                period=label,
+                start=pd.Timestamp(start).date().isoformat(),
+                reasons=tuple(sorted(parents)),
+                sites=dict(sorted(sites.items())),
+                n_calls=sum(len(item.call_ids) for item in explained),
+                reasons_seen=reasons_seen,
+                withdrawn=withdrawn,
+            )
         ids = registry.match(
             period=label,
             profiles=[item.profile for item in found],
@@ -363,18 +520,33 @@ def detect_emerging(
             update_weight=settings.registry.update_weight,
             profile_terms=settings.registry.profile_terms,
         )
-        has_history = len(before) >= settings.min_history_periods
         clusters: list[EmergingCluster] = []
-        for cluster_id, item in zip(ids, found, strict=True):
+        change_label = label_of[change_start] if change_start is not None else None
+        for cluster_id, item, signal in zip(ids, found, signals, strict=True):
             entry = registry.entries[cluster_id]
             growth = (item.rate + 1) / (item.previous_rate + 1)
-            share = len(item.call_ids) / window_calls
-            signal: Signal = "none"
-            if has_history and item.eligible and item.period_size >= settings.min_period_calls:
-                signal = grade(
-                    size=len(item.call_ids), share=share, novelty=item.novelty, growth=growth, bounds=settings.grading
-                )
+            against_change = False
+            if (
+                settings.drift.new_themes_since_change
+                and change_label is not None
+                and (rebaselined or label == change_label)
+                and entry.first_seen >= change_label
+            ):
+                # A theme first seen since the change of writing: in the period of the change it cannot be told
+                # from the change itself; after it, its growth is measured against the periods written the new way.
+                if item.since_change_rate is None:
+                    signal = "none"
+                else:
+                    against_change = True
+                    growth = (item.rate + 1) / (item.since_change_rate + 1)
+                    signal = _signal(
+                        replace(item, previous_rate=item.since_change_rate),
+                        has_history=has_history,
+                        window_calls=window_calls,
+                        settings=settings,
+                    )
             trend = tuple(TrendPoint(label_of[s], entry.history.get(label_of[s], 0)) for s in [*growth_before, *window])
+            persistence = max(sum(point.size > 0 for point in trend), 1)
             clusters.append(
                 EmergingCluster(
                     id=cluster_id,
@@ -386,7 +558,7 @@ def detect_emerging(
                     call_ids=item.call_ids,
                     novelty=item.novelty,
                     growth=growth,
-                    share=share,
+                    share=len(item.call_ids) / window_calls,
                     rate=item.rate,
                     previous_rate=item.previous_rate,
                     signal=signal,
@@ -395,9 +567,12 @@ def detect_emerging(
                     nearest_code=item.nearest_code,
                     status=entry.status,
                     trend=trend,
+                    persistence=persistence,
+                    priority=len(item.call_ids) * item.novelty * persistence * growth,
+                    why=_why(item, signal=signal, growth=growth, persistence=persistence, since_change=against_change),
                 )
             )
         rank = {"strong": 0, "weak": 1, "none": 2}
-        clusters.sort(key=lambda c: (rank[c.signal], -c.size, c.id))
+        clusters.sort(key=lambda c: (rank[c.signal], -c.priority, -c.size, c.id))
         out[label] = clusters
-    return out
+    return EmergingResult(clusters=out, writing_changes=changes)

@@ -15,8 +15,8 @@ from threadpoolctl import threadpool_limits
 from serving.monitoring._format import number, pct
 from serving.monitoring.autre import ALL_SCOPE, autre_alerts, autre_share_table, to_confirm_alerts
 from serving.monitoring.calls import PERIOD, Granularity, prepare_calls
-from serving.monitoring.config import DriftConfig, MonitoringConfig, default_config
-from serving.monitoring.emerging import detect_emerging
+from serving.monitoring.config import MonitoringConfig, default_config
+from serving.monitoring.emerging import WritingChange, detect_emerging
 from serving.monitoring.registry import ClusterRegistry
 from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport
 from serving.monitoring.text import Lemmatizer, make_lemmatizer
@@ -39,28 +39,39 @@ class MonitoringRun:
     volume_table: pd.DataFrame
 
 
-def drift_alert(
-    period: str, clusters: Sequence[EmergingCluster], *, reasons_seen: int, settings: DriftConfig
-) -> Alert | None:
-    """One `text_drift` alert when new sub-themes show up in many reasons at once (see `defaults.yaml`, `drift`)."""
-    parents = sorted({c.parent_code for c in clusters if c.parent_code and c.signal != "none"})
-    if len(parents) < max(settings.min_reasons, settings.min_fraction * reasons_seen):
-        return None
+def writing_change_alert(change: WritingChange, *, reason_labels: Mapping[str, str] | None = None) -> Alert:
+    """The one « changement d'écriture » item of a period (`emerging.WritingChange`): its date, reasons and sites."""
+    labels = reason_labels or {}
+    reasons = [labels.get(code, code) for code in change.reasons]
+    shown = ", ".join(reasons[:6]) + (f" et {len(reasons) - 6} autre(s)" if len(reasons) > 6 else "")
+    sites = ", ".join(f"{site} ({count})" for site, count in sorted(change.sites.items(), key=lambda kv: -kv[1]))
     return Alert(
         kind="text_drift",
         severity="warning",
-        period=period,
+        period=change.period,
         scope={},
-        value=float(len(parents)),
-        baseline=float(reasons_seen),
-        threshold=max(float(settings.min_reasons), settings.min_fraction * reasons_seen),
+        value=float(len(change.reasons)),
+        baseline=float(change.reasons_seen),
+        threshold=None,
         message=(
-            f"Dérive de la rédaction des notes : de nouveaux sous-thèmes apparaissent dans {len(parents)} motifs sur "
-            f"{reasons_seen} à la fois. Un changement d'outil, de modèle de note ou d'équipe est plus probable que "
-            f"{len(parents)} nouveaux besoins : vérifier la saisie et envisager de réentraîner le modèle ; les alertes "
-            "de sous-thème de la période sont regroupées ici."
+            f"Changement d'écriture des notes à partir du {change.start} : de nouveaux sous-thèmes apparaissent dans "
+            f"{len(change.reasons)} motifs sur {change.reasons_seen} à la fois ({shown}) ; sites : {sites or '—'}. "
+            "Un changement d'outil, de modèle de note ou d'équipe est plus probable que autant de nouveaux besoins : "
+            "vérifier la saisie et envisager de réentraîner le modèle. Les sous-thèmes de la période sont regroupés "
+            + (
+                f"ici et les références des motifs reprennent à partir de cette date ({change.withdrawn} signal(s) "
+                "retiré(s))."
+                if change.withdrawn
+                else "ici."
+            )
         ),
-        details={"parent_codes": parents},
+        details={
+            "parent_codes": list(change.reasons),
+            "sites": dict(change.sites),
+            "n_calls": change.n_calls,
+            "start": change.start,
+            "withdrawn_signals": change.withdrawn,
+        },
     )
 
 
@@ -177,12 +188,13 @@ def run_monitoring(
 
     registry = registry.copy() if registry is not None else ClusterRegistry()
     clusters: dict[str, list[EmergingCluster]] = {}
+    changes: dict[str, WritingChange] = {}
     if emerging:
         settings = config.emerging
         lemmatizer = lemmatizer or make_lemmatizer(
             settings.representation.lemmatizer, extra_stop_words=settings.representation.extra_stop_words
         )
-        clusters = detect_emerging(
+        found_emerging = detect_emerging(
             calls,
             granularity,
             settings=settings,
@@ -191,6 +203,7 @@ def run_monitoring(
             known_reasons=known_reasons,
             since=since,
         )
+        clusters, changes = found_emerging.clusters, found_emerging.writing_changes
 
     overall = shares[shares["scope"] == ALL_SCOPE]
     periods = []
@@ -205,11 +218,8 @@ def run_monitoring(
                 _explain_health(alert, calls, found) if alert.kind == "model_health" else alert
                 for alert in period_alerts
             ]
-            window_calls = calls[calls[PERIOD] <= row.period]
-            recent_periods = sorted(window_calls[PERIOD].unique())[-config.emerging.window_periods :]
-            in_window = window_calls[PERIOD].isin(recent_periods) & ~window_calls["autre"]
-            reasons_seen = int(window_calls.loc[in_window, "code"].nunique())
-            drift = drift_alert(row.period, found, reasons_seen=reasons_seen, settings=config.emerging.drift)
+            change = changes.get(row.period)
+            drift = writing_change_alert(change, reason_labels=reason_labels) if change else None
             new_needs = emerging_alerts(row.period, found, reason_labels=reason_labels, subthemes=drift is None)
             # A health alarm the largest emerging clusters do not explain, with more new themes than is plausible at
             # once: the chain is likely broken and the clusters are its symptoms; their alerts are folded into it.

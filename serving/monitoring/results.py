@@ -134,6 +134,9 @@ class EmergingCluster:
     nearest_code: str | None = None
     status: str = "open"
     trend: tuple[TrendPoint, ...] = ()
+    persistence: int = 1  # periods of the window and before it in which the theme (its id) had calls
+    priority: float = 0.0  # expected value: size × novelty × persistence × growth (the queue's order within a grade)
+    why: str = ""  # French: why the item is in the queue
 
     def to_dict(self) -> dict[str, Any]:
         return _clean(
@@ -156,6 +159,9 @@ class EmergingCluster:
                 "nearest_code": self.nearest_code,
                 "status": self.status,
                 "trend": [{"period": point.period, "size": point.size} for point in self.trend],
+                "persistence": self.persistence,
+                "priority": self.priority,
+                "why": self.why,
             }
         )
 
@@ -180,6 +186,9 @@ class EmergingCluster:
             nearest_code=data.get("nearest_code"),
             status=data.get("status", "open"),
             trend=tuple(TrendPoint(point["period"], int(point["size"])) for point in data.get("trend", ())),
+            persistence=int(data.get("persistence", 1)),
+            priority=float(data.get("priority", 0.0)),
+            why=str(data.get("why", "")),
         )
 
 

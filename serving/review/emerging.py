@@ -354,6 +354,9 @@ def snapshots_from_report(
                         "previous_rate": cluster.previous_rate,
                         "cohesion": cluster.cohesion,
                         "status": cluster.status,
+                        "persistence": cluster.persistence,
+                        "priority": cluster.priority,
+                        "why": cluster.why,
                     },
                 )
             )

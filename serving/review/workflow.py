@@ -74,6 +74,8 @@ class ClusterView:
     trend: tuple[TrendPoint, ...] = ()
     notes_count: int = 0  # redacted notes stored for it (what « rattacher » turns into training examples)
     decisions: tuple[ReviewDecisionRecord, ...] = ()
+    priority: float = 0.0  # expected value in its last period (size × novelty × persistence × growth)
+    why: str = ""  # French: why it is in the queue (monitoring's `EmergingCluster.why`)
 
     @property
     def is_subtheme(self) -> bool:
@@ -229,11 +231,13 @@ def _with_decisions(db: Database, view: ClusterView) -> ClusterView:
     return ClusterView(**{**view.__dict__, "decisions": decisions})
 
 
-def _order(view: ClusterView) -> tuple[int, int, int, int, str]:
+def _order(view: ClusterView) -> tuple[bool, int, int, float, int, str]:
+    """Open first, then strongest grade, then the monitoring's expected value (see `EmergingCluster.priority`)."""
     return (
         view.status != "open",
         -SIGNAL_RANK.get(view.best_signal, 0),
         -SIGNAL_RANK.get(view.signal, 0),
+        -view.priority,
         -view.size,
         view.cluster_id,
     )
@@ -283,6 +287,8 @@ def _view(
         nearest_label=nearest.label if nearest is not None else None,
         trend=tuple(TrendPoint(p, history.get(p, 0)) for p in axis),
         notes_count=len(notes),
+        priority=float(latest.details.get("priority") or 0.0) if latest else 0.0,
+        why=str(latest.details.get("why") or "") if latest else "",
     )
 
 
