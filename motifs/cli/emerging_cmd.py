@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from motifs.cli.options import (
+    CallsTaxonomy,
     ChannelCol,
     Delimiter,
     Encoding,
@@ -80,14 +81,7 @@ def emerging(
     channel_col: ChannelCol = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
-    taxonomy: Annotated[
-        str | None,
-        typer.Option(
-            "--taxonomy",
-            help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
-            "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
-        ),
-    ] = None,
+    taxonomy: CallsTaxonomy = None,
 ) -> None:
     """Part de « autre » (hors base) et part « à confirmer », alertes et motifs émergents par période ;
     identifiants de clusters stables.

@@ -62,3 +62,13 @@ def column_mapping(
         "reason": label_col,
     }
     return {contract: name for contract, name in given.items() if name}
+
+
+CallsTaxonomy = Annotated[
+    str | None,
+    typer.Option(
+        "--taxonomy",
+        help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
+        "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
+    ),
+]

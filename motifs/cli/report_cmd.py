@@ -10,6 +10,7 @@ from rich.console import Console
 
 from motifs import __version__
 from motifs.cli.options import (
+    CallsTaxonomy,
     ChannelCol,
     Delimiter,
     Encoding,
@@ -95,14 +96,7 @@ def report(
     channel_col: ChannelCol = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
-    taxonomy: Annotated[
-        str | None,
-        typer.Option(
-            "--taxonomy",
-            help="Base de motifs des codes (ID@VERSION ou chemin .yaml) ; défaut : celle qui a noté les appels, "
-            "enregistrée par motifs train / reclassify (jamais la nationale à sa place).",
-        ),
-    ] = None,
+    taxonomy: CallsTaxonomy = None,
 ) -> None:
     """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
     site (avec la part attendue par erreur selon la calibration du modèle, --model) et part « à confirmer », motifs
