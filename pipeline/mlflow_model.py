@@ -129,9 +129,12 @@ def mlflow_uris(tracking_uri: str) -> Iterator[mlflow.MlflowClient]:
     """Point MLflow's global tracking and registry URIs at `tracking_uri` for the block, then restore them.
 
     Parts of MLflow (fluent logging, `models:/` downloads) only read the global URIs, whatever client is passed.
+    `set_tracking_uri` also writes `MLFLOW_TRACKING_URI` into the environment: the variables are put back as they
+    were, or the next `resolve_tracking_uri` of the process would read MLflow's default instead of the user's choice.
     """
     previous_tracking = mlflow.get_tracking_uri()
     previous_registry = mlflow.get_registry_uri()
+    previous_env = {name: os.environ.get(name) for name in _URI_VARIABLES}
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     try:
@@ -139,6 +142,14 @@ def mlflow_uris(tracking_uri: str) -> Iterator[mlflow.MlflowClient]:
     finally:
         mlflow.set_tracking_uri(previous_tracking)
         mlflow.set_registry_uri(previous_registry)
+        for name, value in previous_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
 @dataclass(frozen=True)

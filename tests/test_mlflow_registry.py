@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import mlflow
@@ -167,3 +168,21 @@ def test_missing_local_registry_is_a_clear_error_and_creates_nothing(tmp_path: P
     assert not (tmp_path / "absent").exists()
     with pytest.raises(ArtifactInvalid, match="models:/NOM@ALIAS"):
         resolve_model("models:/motifs-reasons", tracking_uri=uri)
+
+
+@pytest.mark.parametrize("user_choice", [None, "sqlite:////tmp/motifs-choix-utilisateur.db"])
+def test_pointing_mlflow_at_a_store_leaves_the_environment_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_choice: str | None
+) -> None:
+    """MLflow writes MLFLOW_TRACKING_URI when its URI is set: after the block, the user's variable (or its absence)
+    is back, so the next command of the same process does not read another store."""
+    if user_choice is None:
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    else:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", user_choice)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    for _ in range(2):  # the second block starts from MLflow's global left by the first
+        with mlflow_uris(f"sqlite:///{tmp_path / 'mlflow.db'}"):
+            pass
+        assert os.environ.get("MLFLOW_TRACKING_URI") == user_choice
+        assert "MLFLOW_REGISTRY_URI" not in os.environ
