@@ -400,3 +400,22 @@ def test_health_fact_says_bondi_only_after_an_earlier_level() -> None:
     [(_, after)] = _health_facts([alarm(0.1)], {"2022-W27": "semaine du 04/07/2022"}, "week")
     assert "bondi" not in without.text and "anormalement haute" in without.text
     assert "a bondi partout à la fois" in after.text
+
+
+def test_long_reason_names_at_the_end_of_lines_fit_in_the_chart() -> None:
+    """A long reason label (an export's own labels) was drawn past the SVG's right edge and cut: it is shortened to
+    the margin, and the full name stays as the label's tooltip."""
+    import re
+
+    from serving.reports.charts import END_LABEL_CHAR_PX, Series, line_chart
+
+    name = "Aménagement du territoire et collectivités territoriales d'outre-mer"
+    width = 760
+    drawn = line_chart(
+        ["S1", "S2"], [Series(name, [1.0, 2.0])], title="t", description="d", ident="g", value_format=str, width=width
+    )
+    label = re.search(r'<text x="([\d.]+)"[^>]*font-weight="bold"><title>([^<]*)</title>([^<]*)</text>', drawn)
+    assert label is not None
+    x, full, shown = float(label.group(1)), label.group(2), label.group(3)
+    assert full == name.replace("'", "&#39;") and shown.endswith("…") and len(shown) < len(name)
+    assert x + len(shown) * END_LABEL_CHAR_PX <= width

@@ -21,6 +21,7 @@ TARGET = "#a1192b"  # target line: dark red, dashed, labelled
 # Okabe–Ito, darkened where needed for ≥ 3:1 against white; the first series (all calls) is black.
 PALETTE = ("#000000", "#0a6cab", "#b35806", "#007a5e", "#a64d79", "#6a5acd", "#7a6a00", "#4d4d4d")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 2 1 2", "3 3")
+END_LABEL_CHAR_PX = 7.5  # widest average advance of a bold 12 px sans-serif character, capitals included
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 
@@ -39,6 +40,11 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int 
         f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" font-weight="{weight}" '
         f'fill="{TEXT}">{escape(content)}</text>'
     )
+
+
+def shorten(label: str, most: int) -> str:
+    """`label` cut to `most` characters with « … » (the full text stays in the table next to every chart)."""
+    return label if len(label) <= most else label[: most - 1].rstrip() + "…"
 
 
 def nice_ticks(value: float, *, most: int = 5) -> list[float]:
@@ -142,11 +148,12 @@ def line_chart(
     overflow = (placed[-1] - (top + plot_h + 4)) if placed else 0
     if overflow > 0:
         placed = [p - overflow for p in placed]
+    most = int((right - 12) / END_LABEL_CHAR_PX)  # what fits in the right margin: beyond, the SVG cuts the text
     for (_, name, colour), y in zip(ends, placed, strict=True):
         fill = TEXT if colour == PALETTE[0] else colour
         parts.append(
             f'<text x="{left + plot_w + 8}" y="{_num(y)}" font-size="12" fill="{fill}" font-weight="bold">'
-            f"{escape(name)}</text>"
+            f"<title>{escape(name)}</title>{escape(shorten(name, most))}</text>"
         )
     parts.append("</svg>")
     return Markup("\n".join(parts))
@@ -171,8 +178,7 @@ def bar_chart(
     parts = _open(width, max(height, 40), title, description, ident)
     for index, (label, value) in enumerate(items):
         y = top + index * (bar_h + gap)
-        shown = label if len(label) <= 52 else label[:51] + "…"
-        parts.append(_text(label_width - 8, y + bar_h - 4, shown, anchor="end", size=12))
+        parts.append(_text(label_width - 8, y + bar_h - 4, shorten(label, 52), anchor="end", size=12))
         length = plot_w * value / v_max
         colour = PALETTE[2] if label in highlight else PALETTE[1]
         parts.append(
