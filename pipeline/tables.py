@@ -1,9 +1,11 @@
-"""Reading and writing tabular files (CSV, Parquet, JSON Lines) in chunks, whatever tool exported them.
+"""Reading and writing tabular files (CSV, Parquet, JSON Lines; JSON arrays are read) in chunks, whatever the tool.
 
 Exports from telephony and CRM tools are often Windows-1252 with `;` or `|` separators. Reading guesses the encoding
 and the delimiter when they are not given and says what it guessed; bytes that do not decode are kept as lone
 surrogates (`surrogateescape`) so one bad row can be reported by number instead of failing the whole file; a row
 with the wrong number of fields is returned apart, never dropped silently. Every value is read as a string.
+A `.json` file is what web tools export: an array of objects (or one object holding such an array, or JSON Lines
+under a `.json` name); it is parsed whole, so big exports are better in JSON Lines, which is also what gets written.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import EmptyTable, UnreadableTable, UnsupportedFormat
 
-TableKind = Literal["csv", "parquet", "jsonl"]
+TableKind = Literal["csv", "parquet", "jsonl", "json"]
 
 ROW_COLUMN = "__row__"  # 1-based record number in the file (header excluded), added to every chunk
 _KINDS: dict[str, TableKind] = {
@@ -34,6 +36,7 @@ _KINDS: dict[str, TableKind] = {
     ".pq": "parquet",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".json": "json",
 }
 _DELIMITERS = (",", ";", "|", "\t")
 _SAMPLE_BYTES = 1 << 20
@@ -48,6 +51,16 @@ def table_kind(path: Path) -> TableKind:
             f"{path.name} : extension « {path.suffix or '(aucune)'} » non prise en charge "
             f"(attendu : {', '.join(sorted(_KINDS))})"
         ) from None
+
+
+def writable_table_kind(path: Path) -> TableKind:
+    """`table_kind` for an output: JSON arrays are read, not written (JSON Lines append chunk by chunk)."""
+    kind = table_kind(path)
+    if kind == "json":
+        raise UnsupportedFormat(
+            f"{path.name} : écriture en .json non prise en charge (attendu : .jsonl, .csv ou .parquet)"
+        )
+    return kind
 
 
 @dataclass(frozen=True)
@@ -159,7 +172,7 @@ def read_header(spec: TableSpec) -> list[str]:
     """Column names of the file, in order."""
     if spec.kind == "parquet":
         return list(pq.ParquetFile(spec.path).schema_arrow.names)
-    if spec.kind == "jsonl":
+    if spec.kind in ("jsonl", "json"):
         for chunk in iter_table(spec, chunk_rows=1):
             return [c for c in chunk.frame.columns if c != ROW_COLUMN]
         raise EmptyTable(f"{spec.path.name} : aucune ligne")
@@ -184,6 +197,8 @@ def iter_table(spec: TableSpec, *, chunk_rows: int = 50_000) -> Iterator[TableCh
         yield from _iter_csv(spec, chunk_rows)
     elif spec.kind == "parquet":
         yield from _iter_parquet(spec, chunk_rows)
+    elif spec.kind == "json":
+        yield from _iter_json(spec, chunk_rows)
     else:
         yield from _iter_jsonl(spec, chunk_rows)
 
@@ -276,6 +291,46 @@ def _iter_jsonl(spec: TableSpec, chunk_rows: int) -> Iterator[TableChunk]:
             yield TableChunk(_records_frame(records, numbers), malformed)
 
 
+def _iter_json(spec: TableSpec, chunk_rows: int) -> Iterator[TableChunk]:
+    text = spec.path.read_text(encoding="utf-8-sig", errors="surrogateescape")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith("{"):  # JSON Lines under a .json name: read line by line
+            yield from _iter_jsonl(spec, chunk_rows)
+            return
+        raise UnreadableTable(
+            f"{spec.path.name} : JSON illisible (ligne {exc.lineno}, colonne {exc.colno} : {exc.msg})"
+        ) from None
+    items = _json_records(value, spec.path.name)
+    for start in range(0, len(items), chunk_rows):
+        records: list[dict[str, object]] = []
+        numbers: list[int] = []
+        malformed: list[MalformedRow] = []
+        for number, item in enumerate(items[start : start + chunk_rows], start=start + 1):
+            if isinstance(item, dict):
+                records.append({k: "" if v is None else v if isinstance(v, str) else str(v) for k, v in item.items()})
+                numbers.append(number)
+            else:
+                malformed.append(MalformedRow(number, 0, (), "élément JSON invalide (objet attendu)"))
+        yield TableChunk(_records_frame(records, numbers), malformed)
+
+
+def _json_records(value: object, name: str) -> list[object]:
+    """The records of a JSON document: the array itself, or the one array of objects inside a top-level object."""
+    if isinstance(value, list):
+        if not value:
+            raise EmptyTable(f"{name} : tableau JSON vide (attendu : un objet par appel)")
+        return value
+    if isinstance(value, dict):
+        arrays = [k for k, v in value.items() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
+        if len(arrays) == 1:
+            return list(value[arrays[0]])
+        found = f"{len(arrays)} tableaux d'objets" if arrays else "aucun tableau d'objets"
+        raise UnreadableTable(f"{name} : objet JSON avec {found} (attendu : un tableau d'objets, un par appel)")
+    raise UnreadableTable(f"{name} : JSON sans enregistrements (attendu : un tableau d'objets, un par appel)")
+
+
 def _records_frame(records: list[dict[str, object]], numbers: list[int]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records).astype(object)
     frame = frame.where(frame.notna(), "")
@@ -324,7 +379,7 @@ class TableWriter:
 
     def __init__(self, path: str | Path, *, append: bool = False) -> None:
         self.path = Path(path)
-        self.kind = table_kind(self.path)
+        self.kind = writable_table_kind(self.path)
         if append and self.kind == "parquet" and self.path.exists():
             raise UnsupportedFormat(f"{self.path.name} : un fichier Parquet ne peut pas être complété")
         self._append = append and self.path.exists() and self.path.stat().st_size > 0

@@ -144,3 +144,53 @@ def test_utf8_character_cut_by_the_end_of_the_sample_is_no_evidence(
     path = tmp_path / "export.csv"
     path.write_bytes(content)
     assert inspect_table(path).encoding == "utf-8"
+
+
+def test_json_array_export_is_read_like_json_lines(tmp_path: Path) -> None:
+    """A web tool's `.json` export (an array of objects, UTF-8 with BOM) reads record by record; a non-object item is
+    set apart with its number, numbers and nulls become strings like everywhere else."""
+    path = tmp_path / "faq.json"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + '[{"q": "Où porter un masque ?", "s": "Gouvernement", "n": 3}, 7, '.encode()
+        + '{"q": "Prêt ?", "s": null, "n": null}]'.encode()
+    )
+    assert read_header(inspect_table(path)) == ["q", "s", "n"]
+    frame, malformed = _read_all(path)
+    assert frame["q"].tolist() == ["Où porter un masque ?", "Prêt ?"]
+    assert frame["s"].tolist() == ["Gouvernement", ""] and frame["n"].tolist() == ["3", ""]
+    assert frame[ROW_COLUMN].tolist() == [1, 3]
+    assert [(m.row, m.error) for m in malformed] == [(2, "élément JSON invalide (objet attendu)")]
+
+
+def test_json_object_wrapping_its_records_and_json_lines_named_json(tmp_path: Path) -> None:
+    wrapped = tmp_path / "export.json"
+    wrapped.write_text('{"total": 2, "data": [{"note": "a"}, {"note": "b"}]}', encoding="utf-8")
+    assert _read_all(wrapped)[0]["note"].tolist() == ["a", "b"]
+    lines = tmp_path / "lignes.json"
+    lines.write_text('{"note": "a"}\n{"note": "b"}\n', encoding="utf-8")
+    assert _read_all(lines)[0]["note"].tolist() == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "message"),
+    [
+        ('[{"note": "Mme Zorglub"}, ', UnreadableTable, r"JSON illisible \(ligne 1, colonne"),
+        ("[]", EmptyTable, "tableau JSON vide"),
+        ('{"a": [{"x": 1}], "b": [{"y": 2}]}', UnreadableTable, "2 tableaux d'objets"),
+        ('"Mme Zorglub"', UnreadableTable, "JSON sans enregistrements"),
+    ],
+)
+def test_json_that_holds_no_records_is_one_clear_error_without_its_text(
+    tmp_path: Path, content: str, error: type[Exception], message: str
+) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(error, match=message) as raised:
+        _read_all(path)
+    assert "Zorglub" not in str(raised.value)
+
+
+def test_json_is_read_not_written(tmp_path: Path) -> None:
+    with pytest.raises(UnsupportedFormat, match=r"écriture en \.json non prise en charge.*\.jsonl"):
+        TableWriter(tmp_path / "sortie.json")

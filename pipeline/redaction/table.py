@@ -18,7 +18,15 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import MissingColumn, RedactionInputError
 from pipeline.redaction.redactor import Redactor
-from pipeline.tables import ROW_COLUMN, TableSpec, TableWriter, inspect_table, iter_table, read_header, table_kind
+from pipeline.tables import (
+    ROW_COLUMN,
+    TableSpec,
+    TableWriter,
+    inspect_table,
+    iter_table,
+    read_header,
+    writable_table_kind,
+)
 
 _SURROGATES = re.compile("[\udc80-\udcff]")
 ProgressCallback = Callable[[int], None]
@@ -67,7 +75,7 @@ def redact_table(
     source, target = Path(source), Path(target)
     if source.resolve() == target.resolve():
         raise RedactionInputError(f"{target.name} : le fichier de sortie doit être différent du fichier d'entrée")
-    table_kind(target)  # refuse an unknown output extension before reading anything
+    writable_table_kind(target)  # refuse an unknown output extension before reading anything
     if not text_columns:
         raise MissingColumn("aucune colonne de texte indiquée (attendu : au moins une, par exemple « text »)")
     if workers < 1:

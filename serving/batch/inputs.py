@@ -31,7 +31,7 @@ from pipeline.tables import table_kind
 from serving.errors import InvalidBatchOptions
 from serving.store.schema import CALL_ID_LENGTH, CHANNEL_LENGTH, SITE_LENGTH
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson")
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
 DEFAULT_MAX_CHARS = 5000  # the API's default MOTIFS_MAX_TEXT_LENGTH: the same note is refused by both
 BATCH_ERROR_LABELS: dict[str, str] = {
     "too_long": "texte trop long",

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.files import TMP_PREFIX, atomic_path, default_mode, file_sha256, fsync_dir
-from pipeline.tables import TableWriter, spreadsheet_safe, table_kind
+from pipeline.tables import TableWriter, spreadsheet_safe, writable_table_kind
 from serving.batch.journal import (
     DONE,
     PartStore,
@@ -120,7 +120,7 @@ class FileSink:
 
     def __init__(self, out: Path, columns: list[str], manifest: RunManifest, *, restart: bool) -> None:
         self.out = out
-        table_kind(out)  # refuses an unsupported extension, in French
+        writable_table_kind(out)  # refuses an unsupported extension (or .json, read-only), in French
         self.columns = columns
         self.schema = output_schema(columns)
         self.manifest = manifest
@@ -221,7 +221,7 @@ class FileSink:
     def assemble(self) -> Totals:
         """Every part, in input order, into the requested file (written atomically); returns what it holds."""
         totals = Totals()
-        kind = table_kind(self.out)
+        kind = writable_table_kind(self.out)
 
         def write(path: Path) -> None:
             if kind == "parquet":

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.tables import TableWriter, table_kind
+from pipeline.tables import TableWriter, writable_table_kind
 from taxonomy import AUTRE
 from training.demo import pii
 from training.demo.bank import PhraseBank, Phrases, build_bank, params
@@ -546,7 +546,7 @@ def generate_demo_calls(settings: DemoSettings, *, progress: Progress | None = N
 def write_demo_calls(out: str | Path, settings: DemoSettings, *, progress: Progress | None = None) -> DemoResult:
     """Generate the demo corpus into `out` (.csv, .parquet or .jsonl, chosen by extension), chunk by chunk."""
     out = Path(out)
-    table_kind(out)  # refuse an unknown extension before generating anything
+    writable_table_kind(out)  # refuse an unknown extension before generating anything
     if out.is_dir():
         raise InvalidDemoSettings(f"{out} est un dossier (attendu : un fichier .csv, .parquet ou .jsonl)")
     started = time.perf_counter()
