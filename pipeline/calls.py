@@ -60,6 +60,15 @@ from pipeline.tables import ROW_COLUMN, MalformedRow, TableChunk, TableSpec, ins
 CALL_COLUMNS: tuple[str, ...] = ("call_id", "text", "timestamp", "site", "channel")
 # `site` and `channel` are optional: a file without them reads as one site and one channel (empty values).
 REQUIRED_COLUMNS: tuple[str, ...] = ("call_id", "text", "timestamp")
+# The command-line option that names each contract column (motifs/cli/options.py), for error hints.
+_COLUMN_OPTIONS = {
+    "call_id": "--id-col",
+    "text": "--text-col",
+    "timestamp": "--time-col",
+    "reason": "--label-col",
+    "site": "--site-col",
+    "channel": "--channel-col",
+}
 REASON_COLUMN = "reason"
 CONTRACT_COLUMNS: tuple[str, ...] = (*CALL_COLUMNS, REASON_COLUMN)
 TIMEZONE = "Europe/Paris"
@@ -171,8 +180,8 @@ def resolve_columns(
     if missing:
         raise MissingColumns(
             f"{source} : colonne(s) manquante(s) : {', '.join(missing)} "
-            f"(colonnes présentes : {_quote_list(header)}) ; indiquez la correspondance, "
-            f"p. ex. {missing[0]}=NOM_DE_COLONNE"
+            f"(colonnes présentes : {_quote_list(header)}) ; indiquez la colonne qui en tient lieu, "
+            f"p. ex. {_COLUMN_OPTIONS[missing[0]]} NOM en ligne de commande"
         )
 
     extras: dict[str, str] = {}

@@ -112,6 +112,7 @@ def test_missing_columns_say_which_are_missing_and_which_exist(calls_dir: Path) 
     message = str(info.value)
     assert "colonne(s) manquante(s) : timestamp (" in message  # channel is optional
     assert "« ID_APPEL », « COMMENTAIRE », « AGENCE »" in message
+    assert message.endswith("p. ex. --time-col NOM en ligne de commande")  # the option the user types
     assert "\n" not in message
 
 
