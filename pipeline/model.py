@@ -351,7 +351,11 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
             order = np.argsort(-row, kind="stable")
             top = tuple(Suggestion(str(self.classes_[i]), float(row[i])) for i in order[:k])
             # A reason enters the set when its score ≤ threshold (a prefix of `order`); the top reason is always in.
-            members = order[:1] if members_scores is None else order[: set_size(members_scores[index], set_at)]
+            members = (
+                order[:1]
+                if members_scores is None or set_at is None
+                else order[: set_size(members_scores[index], set_at)]
+            )
             decision: Decision
             if code == AUTRE:
                 decision = "autre"

@@ -31,9 +31,9 @@ def set_scores(proba: np.ndarray, score: Mapping[str, Any] | None) -> np.ndarray
     """Score of every reason for every note (same shape as `proba`); `score` is `{"name", "penalty",
     "penalty_from_rank"}` (None: `probability.v1`, what models saved before this choice existed used)."""
     proba = np.asarray(proba, dtype=float)
-    name = "probability.v1" if score is None else str(score["name"])
-    if name == "probability.v1":
+    if score is None or score["name"] == "probability.v1":
         return 1.0 - proba
+    name = str(score["name"])
     if name != "raps.v1":
         raise InvalidConfig(f"« decision.set_score » : score inconnu {name!r} (attendu : {', '.join(SET_SCORES)})")
     if proba.size == 0:
