@@ -14,7 +14,10 @@ Data sets (from ../shared/datasets or $MOTIFS_SHARED_DATASETS; skipped cleanly w
 - `demo`: the demo corpus (30,000 calls, seed 42), trained like `motifs demo` (6,000 ordinary calls of every week);
   the planted reform must go to « autre », ordinary calls must not.
 
-    PYTHONPATH=. python benchmarks/three_outcomes.py [--datasets wikit an open demo] [--seeds 5]
+    PYTHONPATH=. python benchmarks/three_outcomes.py [--datasets wikit an open demo] [--seeds 5] [--no-before]
+
+With dates (AN), the product calibrates its set on later periods scored by models of earlier ones; « avant » is the
+set as it was (1 − p on the cross-fitted folds), refitted in the same run.
 
 Writes benchmarks/results/three_outcomes.md (git-ignored) and prints it.
 """
@@ -143,20 +146,34 @@ def tfidf_split_conformal(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0
     }
 
 
-def run_closed(name: str, train: pd.DataFrame, test: pd.DataFrame, reason_texts: dict, times: list | None) -> list:
-    started = time.perf_counter()
-    model = fit_model(list(train.text), list(train.label), reason_texts, None, times=times)
-    seconds = time.perf_counter() - started
-    rows = [product_row("motifs (trois décisions)", model, test, seconds), tfidf_split_conformal(train, test)]
+# The prediction set as on main before issue 10's second slice: 1 − p, calibrated on the cross-fitted folds.
+BEFORE = {"decision": {"set_score": "probability.v1", "set_folds": "cross"}}
+
+
+def run_closed(
+    name: str, train: pd.DataFrame, test: pd.DataFrame, reason_texts: dict, times: list | None, before: bool
+) -> list:
+    systems = [("motifs (trois décisions)", None)]
+    if before:
+        systems.append(("motifs, ensemble 1 − p sur plis croisés (avant)", BEFORE))
+    rows = []
+    for system, config in systems:
+        started = time.perf_counter()
+        model = fit_model(list(train.text), list(train.label), reason_texts, config, times=times)
+        row = product_row(system, model, test, time.perf_counter() - started)
+        gates = model.abstention_
+        low, high = gates["novelty"]["rate_interval"]
+        members = gates["prediction_set"]
+        row["calibration"] = (
+            f"{system} : seuil nouveauté {gates['novelty']['threshold']:.3f} (faux « autre » attendu {100 * low:.1f}–"
+            f"{100 * high:.1f} %), ensemble : score {members['score']['name']} ≤ {members['threshold']:.3f} "
+            f"(calibré sur {members['calibrated_on']}), sûr si p ≥ {gates['confident']['threshold']:.3f}, "
+            f"poids {gates['max_prob_weight']}"
+        )
+        rows.append(row)
+    rows.append(tfidf_split_conformal(train, test))
     for row in rows:
         row["jeu"] = name
-    gates = model.abstention_
-    low, high = gates["novelty"]["rate_interval"]
-    rows[0]["calibration"] = (
-        f"seuil nouveauté {gates['novelty']['threshold']:.3f} (faux « autre » attendu {100 * low:.1f}–"
-        f"{100 * high:.1f} %), ensemble 1 − p ≤ {gates['prediction_set']['threshold']:.3f}, sûr si p ≥ "
-        f"{gates['confident']['threshold']:.3f}, poids {gates['max_prob_weight']}"
-    )
     return rows
 
 
@@ -231,6 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["wikit", "an", "open", "demo"])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--no-before", dest="before", action="store_false", help="sans la ligne « avant »")
     args = parser.parse_args()
     parts = [section_header("Trois décisions : « sûr », « à confirmer », « autre » (hors base)")]
     wikit = load_wikit()
@@ -241,7 +259,7 @@ def main() -> None:
         else:
             train, test = wikit
             texts = {label: [humanise(label)] for label in train.label.unique()}
-            closed += run_closed("wikit (fermé)", train, test, texts, None)
+            closed += run_closed("wikit (fermé)", train, test, texts, None, args.before)
     if "an" in args.datasets:
         an = load_an()
         if an is None:
@@ -249,10 +267,10 @@ def main() -> None:
         else:
             train, test = an
             texts = {label: [label] for label in train.label.unique()}
-            closed += run_closed("AN juil.–août → sept.", train, test, texts, list(train["when"]))
+            closed += run_closed("AN juil.–août → sept.", train, test, texts, list(train["when"]), args.before)
     if closed:
         parts += [table(closed, MAIN)]
-        parts += [f"- {row['jeu']} : {row['calibration']}" for row in closed if "calibration" in row]
+        parts += [f"- {row['jeu']}, {row['calibration']}" for row in closed if "calibration" in row]
     if "open" in args.datasets and wikit is not None:
         rows = run_open(*wikit, seeds=args.seeds)
         columns = ["seed", "système", "F1 ouvert", "exactitude connus", "« autre »", "faux « autre »"]

@@ -38,6 +38,7 @@ from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
 from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
 from pipeline.inputs import check_texts
 from pipeline.predictions import Decision, Prediction, Suggestion
+from pipeline.sets import score_config, set_scores, set_size
 from pipeline.settings import resolve_config
 from pipeline.similarity import ExemplarIndex
 from pipeline.text import FrenchNormaliser
@@ -49,6 +50,8 @@ _COMPONENTS = {
     ("classifier", "calibration"): {"temperature.v1"},
     ("abstention", "novelty"): {"max_prob_exemplar.v1"},
     ("decision", "version"): {"three_outcomes.v1"},
+    ("decision", "set_score"): {"probability.v1", "raps.v1"},
+    ("decision", "set_folds"): {"forward", "cross"},
 }
 
 
@@ -181,6 +184,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         self.threshold_ = float(abstention["threshold"])
         self.confident_threshold_ = float(cfg["decision"]["confident_threshold"])
         self.set_threshold_ = float(cfg["decision"]["set_threshold"])
+        self.set_score_ = score_config(cfg["decision"])
         return self
 
     def _fit_exemplars(self, X: sparse.csr_matrix, labels: np.ndarray, cfg: Mapping[str, Any]) -> None:
@@ -340,16 +344,24 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         # Models saved before the three outcomes have no set/confident gates: what they keep is auto-coded as before.
         confident_at = getattr(self, "confident_threshold_", None)
         set_at = getattr(self, "set_threshold_", None)
+        # Models saved before the set score was a choice used 1 − p (`probability.v1`).
+        members_scores = None if set_at is None else set_scores(proba, getattr(self, "set_score_", None))
         out = []
-        for row, score, code in zip(proba, novelty, codes, strict=True):
+        for index, (row, score, code) in enumerate(zip(proba, novelty, codes, strict=True)):
             order = np.argsort(-row, kind="stable")
             top = tuple(Suggestion(str(self.classes_[i]), float(row[i])) for i in order[:k])
-            # A reason enters the set when 1 − p ≤ threshold (a prefix of `order`); the top reason is always in it.
-            members = order[:1] if set_at is None else order[: max(1, int(np.sum(1.0 - row <= set_at)))]
+            # A reason enters the set when its score ≤ threshold (a prefix of `order`); the top reason is always in.
+            members = (
+                order[:1]
+                if members_scores is None or set_at is None
+                else order[: set_size(members_scores[index], set_at)]
+            )
             decision: Decision
             if code == AUTRE:
                 decision = "autre"
-            elif confident_at is None or (row[order[0]] >= confident_at and len(members) == 1):
+            elif confident_at is None or row[order[0]] >= confident_at:
+                # the confident gate alone decides (its precision was calibrated without the set); the set is
+                # still returned, for the agent who wants to change the code
                 decision = "confident"
             else:
                 decision = "to_confirm"

@@ -225,11 +225,15 @@ def test_three_outcomes_follow_the_gates(model: ReasonModel) -> None:
     sure, empty = fitted.suggest(notes)
     assert (sure.decision, sure.prediction_set, sure.autre) == ("confident", (sure.code,), False)
     assert (empty.decision, empty.code, empty.autre) == ("autre", AUTRE, True)  # no word: always outside the base
-    fitted.set_threshold_ = 1.0  # every reason enters the set: the model « hesitates »
+    fitted.set_threshold_ = 1.0  # every reason enters the 1 − p set; the confident gate alone decides
+    fitted.set_score_ = {"name": "probability.v1", "penalty": 0.0, "penalty_from_rank": 1}
+    (large, _) = fitted.suggest(notes)
+    assert large.decision == "confident" and len(large.prediction_set) == len(model.classes_)
+    assert large.prediction_set[0] == large.code == sure.code
+    fitted.confident_threshold_ = 1.01  # no probability reaches the confident gate: the model « hesitates »
     (hesitant, _) = fitted.suggest(notes)
-    assert hesitant.decision == "to_confirm" and len(hesitant.prediction_set) == len(model.classes_)
-    assert hesitant.prediction_set[0] == hesitant.code == sure.code
-    fitted.set_threshold_, fitted.confident_threshold_ = 0.0, 1.01  # no probability reaches the confident gate
+    assert hesitant.decision == "to_confirm" and hesitant.prediction_set == large.prediction_set
+    fitted.set_threshold_ = 0.0
     assert fitted.suggest(notes)[0].decision == "to_confirm"
     fitted.threshold_ = 0.0  # every note with words is novel
     (novel, _) = fitted.suggest(notes)

@@ -86,3 +86,25 @@ def test_time_folds_are_consecutive_periods_even_with_naive_and_aware_times() ->
     times += [datetime(2026, 2, 1, tzinfo=UTC) + timedelta(days=d) for d in range(4)]
     folds = fold_assignment(["a"] * 10, 5, random_state=0, times=list(reversed(times)))
     assert list(folds) == [4, 4, 3, 3, 2, 2, 1, 1, 0, 0]  # the latest notes form the last period
+
+
+def test_with_dates_the_set_is_calibrated_on_later_periods_scored_by_earlier_models(notes: pd.DataFrame) -> None:
+    from datetime import datetime, timedelta
+
+    from training.fit import cross_fit, forward_fit
+
+    texts, labels = list(notes.text), list(notes.reason)
+    days = [(7 * index) % len(texts) for index in range(len(texts))]  # reasons mixed in every period
+    times = [datetime(2026, 1, 5) + timedelta(days=d) for d in days]
+    config = {**FAST, "decision": {"set_folds": "forward"}}
+    scores = cross_fit(texts, labels, None, config, times=times)
+    assert scores.by_time and list(scores.folds[np.argsort(days)]) == sorted(scores.folds)
+    proba, truth = forward_fit(texts, labels, None, config, scores)
+    assert len(truth) == int((scores.folds > 0).sum())  # the first period has no earlier model
+    np.testing.assert_array_equal(truth, scores.truth[scores.folds > 0])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    model = fit_model(texts, labels, None, config, times=times)
+    assert model.abstention_["prediction_set"]["calibrated_on"] == "forward"
+    assert model.set_score_ == model.abstention_["prediction_set"]["score"]
+    undated = fit_model(texts, labels, None, config)
+    assert undated.abstention_["prediction_set"]["calibrated_on"] == "cross"

@@ -28,6 +28,7 @@ from scipy.special import softmax
 
 from pipeline.classifier import fit_temperature
 from pipeline.model import ReasonModel
+from pipeline.sets import score_config, set_scores
 from pipeline.settings import resolve_config
 from taxonomy import AUTRE
 from training.calibrate import choose_novelty_weight, choose_threshold, novelty
@@ -124,6 +125,8 @@ class CrossFitScores:
     truth: np.ndarray  # index of the true reason in `classes`
     classes: np.ndarray
     temperature: float  # fitted on the out-of-fold scores; the final model uses it
+    folds: np.ndarray  # fold of each note (consecutive periods with time folds)
+    by_time: bool = False
 
 
 def fold_assignment(
@@ -179,23 +182,71 @@ def cross_fit(
     column = {code: index for index, code in enumerate(classes)}
     for fold in range(folds):
         held = np.flatnonzero(assignment == fold)
-        train = np.flatnonzero(assignment != fold)
         if len(held) == 0:
             continue
-        inner = ReasonModel(config=_without_temperature_cv(cfg), redactor=redactor).fit(
-            [texts[index] for index in rows[train]], list(array[train]), reason_texts=reason_texts
-        )
-        scored = inner.score_parts([texts[index] for index in rows[held]], always_similarity=True)
-        columns = np.asarray([column[str(code)] for code in inner.classes_], dtype=np.intp)
-        # softmax at temperature 1 → log-probabilities: the class scores up to a per-note constant, which softmax
-        # ignores; a reason the fold's model never saw keeps MISSING_LOGIT (as the temperature CV does).
-        logits[np.ix_(held, columns)] = np.log(np.clip(scored.proba, 1e-300, None))
+        scored = _score_fold(texts, rows, array, assignment != fold, held, logits, column, reason_texts, cfg, redactor)
         similarity[held] = scored.similarity
         has_words[held] = scored.has_words
     truth = np.asarray([column[code] for code in array])
     temperature = fit_temperature(logits, truth)
     proba = softmax(logits / temperature, axis=1)
-    return CrossFitScores(proba, similarity, has_words, truth, classes, temperature)
+    return CrossFitScores(proba, similarity, has_words, truth, classes, temperature, assignment, by_time)
+
+
+def _score_fold(
+    texts: Sequence[str],
+    rows: np.ndarray,
+    array: np.ndarray,
+    train: np.ndarray,
+    held: np.ndarray,
+    logits: np.ndarray,
+    column: Mapping[str, int],
+    reason_texts: Mapping[str, Sequence[str]] | None,
+    cfg: Mapping[str, Any],
+    redactor: Any,
+) -> Any:
+    """Fit a model on the notes where `train` is True, write the log-probabilities of the `held` notes into
+    `logits` (columns of the final model's classes) and return its score parts."""
+    inner = ReasonModel(config=_without_temperature_cv(cfg), redactor=redactor).fit(
+        [texts[index] for index in rows[train]], list(array[train]), reason_texts=reason_texts
+    )
+    scored = inner.score_parts([texts[index] for index in rows[held]], always_similarity=True)
+    columns = np.asarray([column[str(code)] for code in inner.classes_], dtype=np.intp)
+    # softmax at temperature 1 → log-probabilities: the class scores up to a per-note constant, which softmax
+    # ignores; a reason the fold's model never saw keeps MISSING_LOGIT (as the temperature CV does).
+    logits[np.ix_(held, columns)] = np.log(np.clip(scored.proba, 1e-300, None))
+    return scored
+
+
+def forward_fit(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    reason_texts: Mapping[str, Sequence[str]] | None,
+    config: Mapping[str, Any],
+    scores: CrossFitScores,
+    *,
+    redactor: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, true reason index) of the notes of every period but the first, each scored by a model of
+    the earlier periods only — as production scores notes it has never seen, written after everything it learnt
+    from. `scores` are `cross_fit`'s with time folds (their periods and temperature are reused). Costs
+    `decision.folds` − 1 fits on growing shares of the data."""
+    cfg = resolve_config(config)
+    rows = np.asarray([index for index, label in enumerate(labels) if label != AUTRE])
+    array = np.asarray([str(labels[index]) for index in rows], dtype=object)
+    column = {str(code): index for index, code in enumerate(scores.classes)}
+    logits = np.full((len(rows), len(scores.classes)), MISSING_LOGIT)
+    later = scores.folds > 0
+    for fold in range(1, int(scores.folds.max()) + 1):
+        held = np.flatnonzero(scores.folds == fold)
+        earlier = scores.folds < fold
+        if len(held) == 0 or len(set(array[earlier].tolist())) < 2:
+            later[held] = False
+            continue
+        _score_fold(texts, rows, array, earlier, held, logits, column, reason_texts, cfg, redactor)
+    if not later.any():
+        raise InvalidSplit("trop peu de périodes pour calibrer l'ensemble sur des périodes futures")
+    return softmax(logits[later] / scores.temperature, axis=1), scores.truth[later]
 
 
 def _without_temperature_cv(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -220,16 +271,26 @@ def confident_gate(top: np.ndarray, correct: np.ndarray, precision: float) -> di
     }
 
 
-def calibrate_decisions(scores: CrossFitScores, weight: float, config: Mapping[str, Any]) -> dict[str, Any]:
+def calibrate_decisions(
+    scores: CrossFitScores,
+    weight: float,
+    config: Mapping[str, Any],
+    set_calibration: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, Any]:
     """The three gates from out-of-fold scores: novelty (« autre » for at most α of known notes), prediction set
-    (true reason inside with probability ≥ 1 − β) and confident (auto-coded notes at the target precision)."""
+    (true reason inside with probability ≥ 1 − β) and confident (auto-coded notes at the target precision).
+
+    `set_calibration` (probabilities, true reason index) replaces the out-of-fold scores for the set gate:
+    `forward_fit`'s notes scored by models of earlier periods only, when the notes drift."""
     cfg = resolve_config(config)
     decision = cfg["decision"]
     top = scores.proba.max(axis=1)
     values = np.where(scores.has_words, np.clip(novelty(top, scores.similarity, weight), 0.0, 1.0), 1.0)
     novelty_gate = gate_threshold(values, float(decision["alpha"]))
-    p_true = scores.proba[np.arange(len(scores.truth)), scores.truth]
-    set_gate = gate_threshold(1.0 - p_true, 1.0 - float(decision["set_coverage"]))
+    set_proba, set_truth = (scores.proba, scores.truth) if set_calibration is None else set_calibration
+    set_score = score_config(decision)
+    true_scores = set_scores(set_proba, set_score)[np.arange(len(set_truth)), set_truth]
+    set_gate = gate_threshold(true_scores, 1.0 - float(decision["set_coverage"]))
     passed = values <= novelty_gate.threshold
     correct = scores.proba.argmax(axis=1) == scores.truth
     confident = confident_gate(top[passed], correct[passed], float(decision["confident_precision"]))
@@ -238,7 +299,11 @@ def calibrate_decisions(scores: CrossFitScores, weight: float, config: Mapping[s
         "alpha": float(decision["alpha"]),
         "set_coverage": float(decision["set_coverage"]),
         "novelty": novelty_gate.as_dict(),
-        "prediction_set": set_gate.as_dict(),
+        "prediction_set": {
+            **set_gate.as_dict(),
+            "score": set_score,
+            "calibrated_on": "cross" if set_calibration is None else "forward",
+        },
         "confident": confident,
         "n_calibration": len(values),
         "folds": int(decision["folds"]),
@@ -275,9 +340,15 @@ def fit_model(
         weight, auc = choose_weight(simulated, cfg)
     except (InvalidSplit, CalibrationError) as error:
         report["weight_skipped"] = str(error)
+    forward: tuple[np.ndarray, np.ndarray] | None = None
+    if scores is not None and scores.by_time and cfg["decision"]["set_folds"] == "forward":
+        try:
+            forward = forward_fit(texts, labels, reason_texts, cfg, scores, redactor=redactor)
+        except InvalidSplit as error:
+            report["forward_skipped"] = str(error)
     if scores is not None:
         try:
-            report.update(calibrate_decisions(scores, weight, cfg), temperature=temperature)
+            report.update(calibrate_decisions(scores, weight, cfg, forward), temperature=temperature)
         except CalibrationError as error:
             report["skipped"] = str(error)
     report["novelty_auc"] = auc

@@ -225,8 +225,9 @@ def decision_summary(calibration: dict[str, Any]) -> list[str]:
         f"  « autre » (hors base) : nouveauté > {_number(novelty.get('threshold'))} — au plus "
         f"{_pct(calibration.get('alpha'))} des notes de motifs connus (attendu {_pct(low)}–{_pct(high)})",
         f"  « à confirmer » : ensemble de motifs contenant le bon dans {_pct(calibration.get('set_coverage'))} des cas "
-        f"(hors pli : {_pct(1 - members['expected_rate'] if 'expected_rate' in members else None)})",
-        f"  « sûr » : probabilité ≥ {_number(confident.get('threshold'))} et un seul motif dans l'ensemble — précision "
+        f"(hors pli : {_pct(1 - members['expected_rate'] if 'expected_rate' in members else None)}"
+        f"{', calibré sur les périodes suivantes' if members.get('calibrated_on') == 'forward' else ''})",
+        f"  « sûr » : probabilité ≥ {_number(confident.get('threshold'))} — précision "
         f"visée {_pct(confident.get('target'))}, {reached} {_pct(confident.get('precision'))} "
         f"({_pct(confident.get('share'))} des notes)",
     ]
