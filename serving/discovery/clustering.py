@@ -49,11 +49,11 @@ def _candidate_ks(n: int, settings: ClusteringSettings) -> list[int]:
     return list(range(max(low, 2), high + 1, settings.k_step)) or [max(1, high)]
 
 
-def smooth(vectors: np.ndarray, reference: np.ndarray, neighbours: int, *, same: bool, block: int = 2000) -> np.ndarray:
+def smooth(vectors: np.ndarray, reference: np.ndarray, neighbours: int, *, same: bool, block: int = 500) -> np.ndarray:
     """Each row of `vectors` + the mean of its `neighbours` most similar rows of `reference`, L2-normalised.
 
     `same`: `vectors` is `reference` (a row is not its own neighbour). Blocks of `block` rows bound memory to
-    block × len(reference) similarities.
+    block × len(reference) similarities (and as many int64 indices from argpartition).
     """
     m = min(neighbours, len(reference) - (1 if same else 0))
     if m <= 0 or not len(vectors):
@@ -74,9 +74,10 @@ def _consensus(vectors: np.ndarray, probe: np.ndarray, runs: list[np.ndarray], k
     together = np.zeros((len(probe), len(probe)), dtype=np.float32)
     for labels in runs:
         together += labels[:, None] == labels[None, :]
-    distance = 1.0 - together / len(runs)
-    np.fill_diagonal(distance, 0.0)
-    tree = linkage(squareform(distance, checks=False), method="average")
+    together *= -1.0 / len(runs)
+    together += 1.0  # in place: 1 − share of runs, the probe² matrix is held once
+    np.fill_diagonal(together, 0.0)
+    tree = linkage(squareform(together, checks=False), method="average")
     groups = fcluster(tree, k, criterion="maxclust") - 1
     centroids = normalize(np.vstack([vectors[probe][groups == g].mean(axis=0) for g in np.unique(groups)]))
     labels = np.argmax(vectors @ centroids.T, axis=1)
