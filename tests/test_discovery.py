@@ -217,3 +217,41 @@ def test_embedder_follows_the_estimator_contract() -> None:
     vectors = embedder.fit(docs).transform(docs)
     assert vectors.shape[0] == 4 and abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-5
     assert float(vectors[0] @ vectors[3]) > float(vectors[0] @ vectors[1])  # shared lemma → closer
+
+
+def test_smoothing_adds_the_nearest_other_rows_in_blocks_or_not() -> None:
+    import numpy as np
+
+    from serving.discovery.clustering import smooth
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(50, 6)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    once = smooth(vectors, vectors, 3, same=True)
+    blocks = smooth(vectors, vectors, 3, same=True, block=7)
+    np.testing.assert_allclose(once, blocks, rtol=1e-6)
+    similarities = vectors @ vectors.T
+    np.fill_diagonal(similarities, -np.inf)
+    nearest = np.argsort(-similarities[0])[:3]  # the row itself is never its own neighbour
+    expected = vectors[0] + vectors[nearest].mean(axis=0)
+    np.testing.assert_allclose(once[0], expected / np.linalg.norm(expected), rtol=1e-5)
+    assert smooth(vectors, vectors, 0, same=True) is vectors
+
+
+def test_consensus_partition_keeps_well_separated_groups_together() -> None:
+    import numpy as np
+
+    from serving.discovery.clustering import choose_partition
+    from serving.discovery.config import load_config
+
+    rng = np.random.default_rng(1)
+    centres = np.eye(8)[:4] * 5
+    vectors = np.vstack([centre + rng.normal(scale=0.3, size=(30, 8)) for centre in centres]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    truth = np.repeat(np.arange(4), 30)
+    settings = load_config(SMALL).clustering
+    assert settings.consensus
+    partition = choose_partition(vectors, settings, seed=0)
+    assert partition.k == 4
+    assert adjusted_rand_score(truth, partition.labels) == 1.0
+    assert np.allclose(np.linalg.norm(partition.centroids, axis=1), 1.0, atol=1e-5)

@@ -33,6 +33,8 @@ class ClusteringSettings(_Section):
     k_step: int = Field(ge=1, le=50)
     n_init: int = Field(ge=1, le=50)
     selection_sample: int = Field(ge=100, le=50_000)
+    neighbours: int = Field(ge=0, le=100)
+    consensus: bool
     min_domains: int = Field(ge=1, le=50)
     max_domains: int = Field(ge=1, le=50)
 

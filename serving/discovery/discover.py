@@ -2,7 +2,9 @@
 
 Steps (settings in `defaults.yaml`, reasons in docs/DISCOVERY.md):
 1. a deterministic sample (seeded) of at most `sample_size` notes is lemmatised and represented
-   (`embedding.NoteEmbedder`, fitted on it), then clustered (`clustering.choose_partition`: k by silhouette);
+   (`embedding.NoteEmbedder`, fitted on it), smoothed with each note's nearest sample notes (`clustering.smooth`;
+   notes outside the sample are smoothed with their nearest sample notes too), then clustered
+   (`clustering.choose_partition`: k by silhouette, consensus partition);
 2. candidates whose estimated size over all notes is below `min_size` are dissolved before assignment;
 3. every note, chunk by chunk (memory bounded by `chunk_size`, not by the export's size), goes to the candidate whose
    centroid is the most similar (cosine), or stays « autre » (label −1) when that similarity is below
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from serving.discovery.clustering import choose_partition, group_domains
+from serving.discovery.clustering import choose_partition, group_domains, smooth
 from serving.discovery.config import DiscoveryConfig
 from serving.discovery.embedding import NoteEmbedder
 from serving.discovery.errors import InvalidNotes
@@ -125,7 +127,9 @@ def discover_reasons(texts: Sequence[str], config: DiscoveryConfig, *, lemmatize
         vector_weight=representation.vector_weight,
         seed=config.seed,
     ).fit(docs)
-    vectors = embedder.transform(docs)
+    raw = embedder.transform(docs)
+    neighbours = settings.neighbours
+    vectors = smooth(raw, raw, neighbours, same=True)
     partition = choose_partition(vectors, settings, seed=config.seed)
 
     # Dissolve before assigning what the sample says will stay too small over all notes.
@@ -151,7 +155,8 @@ def discover_reasons(texts: Sequence[str], config: DiscoveryConfig, *, lemmatize
         chunk_rows = chunk[has_content]
         if not len(chunk_rows):
             continue
-        best, similarity = _nearest(embedder.transform([lemmas for lemmas in chunk_lemmas if lemmas]), centroids)
+        chunk_vectors = embedder.transform([lemmas for lemmas in chunk_lemmas if lemmas])
+        best, similarity = _nearest(smooth(chunk_vectors, raw, neighbours, same=False), centroids)
         labels[chunk_rows], confidence[chunk_rows] = best, similarity
     labels[(labels >= 0) & (confidence < config.assignment.min_similarity)] = AUTRE_LABEL
 
