@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from serving.errors import UnknownCall, UnknownReasonCode
+from serving.errors import InvalidDay, UnknownCall, UnknownReasonCode
 from serving.review.confirm import confirmation_queue, label_call
 from serving.review.queue import QueueCandidate, note_vectors, rank_queue, uncertainty
 from serving.store import Database, FeedbackRecord, PredictionRecord, ScoredCode
@@ -160,3 +162,36 @@ def test_a_label_becomes_analyst_feedback_that_training_reads(db: Database) -> N
         label_call(db, "nope", "paiement_montant", analyst="Camille", known_codes=CODES, taxonomy_ref="x")
     with pytest.raises(UnknownReasonCode):
         label_call(db, "c1", "pas_un_code", analyst="Camille", known_codes=CODES, taxonomy_ref="national@1.1.0")
+
+
+# --- motifs review queue -------------------------------------------------------------------------------------------
+
+
+def test_cli_prints_and_exports_the_queue(db_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from motifs.cli.main import build_app
+
+    db = Database.open(db_url)
+    db.predictions.add_many(
+        [
+            _prediction("c1", "pas reçu mon versement de mars", minutes=1),
+            _prediction("c2", "pas reçu mon versement d'avril", minutes=2),
+            _prediction("c3", "=rendez-vous pour mon dossier", minutes=3),
+        ]
+    )
+    db.close()
+    runner = CliRunner()
+    shown = runner.invoke(build_app(), ["review", "queue", "--database-url", db_url])
+    assert shown.exit_code == 0, shown.output
+    assert "File « à confirmer »" in shown.output and "paiement_non_recu" in shown.output
+    out = tmp_path / "file.csv"
+    exported = runner.invoke(build_app(), ["review", "queue", "--database-url", db_url, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    frame = pd.read_csv(out)
+    assert list(frame["rang"]) == list(range(1, len(frame) + 1))
+    assert frame["notes_semblables"].sum() == 3  # the two « versement » notes are one line or two, never lost
+    assert set(frame["call_id"]) <= {"c1", "c2", "c3"}
+    assert not frame["note"].str.startswith("=").any()  # CSV for spreadsheets: formulas neutralised
+    bad = runner.invoke(build_app(), ["review", "queue", "--database-url", db_url, "--since", "hier"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, InvalidDay)  # a domain error: one line from main()
