@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -336,7 +336,7 @@ def queue_cmd(
     moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) if day is not None else None
     with _database(database_url) as db:
         items = confirmation_queue(db, limit=limit, since=moment, site=site, similarity=similarity)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "rang": item.rank,
             "call_id": item.record.call_id,

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from serving.errors import InvalidReview, UnknownCall
-from serving.review.queue import DEFAULT_SIMILARITY, QueueCandidate, QueueEntry, note_vectors, rank_queue
+from serving.review.queue import (
+    DEFAULT_SIMILARITY,
+    QueueCandidate,
+    QueueEntry,
+    note_vectors,
+    rank_queue,
+    uncertainty,
+)
 from serving.store import Database, FeedbackRecord, PredictionRecord
 
 CANDIDATES_LIMIT = 5000  # the most recent calls awaiting confirmation that are ranked (bounded time and memory)
@@ -59,6 +66,33 @@ def confirmation_queue(
     return [QueueItem(record=records[e.index], entry=e, rank=rank) for rank, e in enumerate(entries, start=1)]
 
 
+def resolve_choice(item: QueueItem, typed: str) -> str:
+    """What the analyst typed → a code: « 1 »…« 9 » the reason of that number in `item.choices`, « 0 » « autre »,
+    anything else is taken as a code (checked against the base when stored). A number without a reason raises
+    `InvalidReview`."""
+    value = typed.strip()
+    if len(value) == 1 and value.isdigit():
+        number = int(value)
+        if number == 0:
+            return AUTRE
+        if number > len(item.choices):
+            raise InvalidReview(f"pas de motif n° {number} pour cet appel (1 à {len(item.choices)}, ou 0 : autre)")
+        return item.choices[number - 1]
+    return value
+
+
+def queue_item(database: Database, call_id: str) -> QueueItem | None:
+    """One stored call as a queue line of its own (rank 0: not among the ranked representatives), e.g. a call of a
+    group whose representative is shown, or one asked for by its id; None when the store has no prediction of it."""
+    records = database.predictions.get(call_id)
+    if not records:
+        return None
+    record = records[-1]
+    doubt = uncertainty(tuple(s.confidence for s in record.top_k), len(record.prediction_set))
+    entry = QueueEntry(call_id=call_id, index=-1, score=doubt, uncertainty=doubt, group_size=1, members=())
+    return QueueItem(record=record, entry=entry, rank=0)
+
+
 def label_call(
     database: Database,
     call_id: str,
@@ -92,4 +126,4 @@ def label_call(
     return record
 
 
-__all__ = ["CANDIDATES_LIMIT", "QueueItem", "confirmation_queue", "label_call"]
+__all__ = ["CANDIDATES_LIMIT", "QueueItem", "confirmation_queue", "label_call", "queue_item", "resolve_choice"]

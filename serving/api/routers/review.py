@@ -115,7 +115,7 @@ def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
 
-def _reviewer_default(request: Request, settings: Settings) -> str:
+def reviewer_default(request: Request, settings: Settings) -> str:
     cookie = unquote(request.cookies.get(REVIEWER_COOKIE, ""))
     for value in (cookie, settings.reviewer or ""):
         if REVIEWER_PATTERN.match(value.strip()):
@@ -217,7 +217,7 @@ def _cluster_page(
         success=success,
         error=error,
         form=form,
-        reviewer=principal.name or form.get("reviewer") or _reviewer_default(request, settings),
+        reviewer=principal.name or form.get("reviewer") or reviewer_default(request, settings),
         domains=context.domains(),
         attachable=context.attachable(),
         action_url=lambda action: f"{_cluster_url(view).split('?')[0]}/{action}?{urlencode({'scope': view.scope})}",
@@ -445,4 +445,4 @@ def cluster_short_url(principal: AnalystPageDep, scope: str, cluster_id: str) ->
     return RedirectResponse(f"/revue/clusters/{quote(cluster_id)}?{urlencode({'scope': scope})}", status_code=303)
 
 
-__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "router"]
+__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "reviewer_default", "router"]
