@@ -88,7 +88,11 @@ def pick_queue(texts: Sequence[str], predictions: Sequence[Any], budget: int) ->
 
 
 def labels_from_agents(
-    picked: Sequence[int], labels: Sequence[str], predictions: Sequence[Any], all_labels: Sequence[str], rng: random.Random
+    picked: Sequence[int],
+    labels: Sequence[str],
+    predictions: Sequence[Any],
+    all_labels: Sequence[str],
+    rng: random.Random,
 ) -> list[str]:
     """The right intent, or for WRONG_CLICKS of them another suggested one (any other when none was suggested)."""
     chosen = []
@@ -139,8 +143,7 @@ def run_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, weeks: int, per
             curves[name].append(evaluate(models[name], eval_texts, eval_labels))
         curves["statique"].append(a_scores)
         print(
-            f"seed {seed} week {week}: "
-            + ", ".join(f"{name} {curves[name][-1][0]:.3f}" for name in STRATEGIES),
+            f"seed {seed} week {week}: " + ", ".join(f"{name} {curves[name][-1][0]:.3f}" for name in STRATEGIES),
             file=sys.stderr,
         )
     return {
