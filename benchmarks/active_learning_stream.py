@@ -12,7 +12,9 @@ label received so far:
 - (b) random feedback: the labelled calls are a uniform draw of the week's calls;
 - (c) active-learning queue: the labelled calls are the representatives of `serving.review.queue.rank_queue` over
   the week's « à confirmer » calls (TF-IDF vectors `note_vectors`, default similarity) in queue order; when the queue
-  is shorter than the budget, the other calls of the week follow by decreasing uncertainty (same function).
+  is shorter than the budget, the other calls of the week follow by decreasing uncertainty (same function);
+- (d) reported, no target: uncertainty alone — the same queue without grouping (similarity 1: only exact
+  duplicates are one group), to see what diversity × volume adds.
 
 Accuracy: top-1 reason right on the held-out half (`top-1`), and the product accuracy (right reason and not sent to
 « autre », `exactitude`). Target: (c) ≥ (b) + 3 pts at 4 weeks. Prints a Markdown section for docs/BENCHMARKS.md,
@@ -37,13 +39,14 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._common import REPO_ROOT, RESULTS_DIR, section_header, shared_datasets
-from serving.review.queue import QueueCandidate, note_vectors, rank_queue, uncertainty
+from serving.review.queue import DEFAULT_SIMILARITY, QueueCandidate, note_vectors, rank_queue, uncertainty
 from training.fit import fit_model
 
 DATASET = "wikit_nlu_covid"
 TEXT, LABEL = "utterance", "intent"
 CONFIRM_SHARE, WRONG_CLICKS = 0.20, 0.05
-STRATEGIES = ("statique", "retours au hasard", "file active")
+STRATEGIES = ("statique", "retours au hasard", "file active", "incertitude seule")
+ABLATION = "incertitude seule"  # reported, no target: the queue without grouping (similarity 1: duplicates only)
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -68,7 +71,9 @@ def pick_random(n: int, budget: int, rng: random.Random) -> list[int]:
     return rng.sample(range(n), min(budget, n))
 
 
-def pick_queue(texts: Sequence[str], predictions: Sequence[Any], budget: int) -> tuple[list[int], int]:
+def pick_queue(
+    texts: Sequence[str], predictions: Sequence[Any], budget: int, similarity: float = DEFAULT_SIMILARITY
+) -> tuple[list[int], int]:
     """The queue's representatives over the « à confirmer » calls, then the rest by decreasing uncertainty; and how
     many came from the queue itself."""
     doubt = [uncertainty([s.confidence for s in p.top_k], len(p.prediction_set)) for p in predictions]
@@ -79,7 +84,8 @@ def pick_queue(texts: Sequence[str], predictions: Sequence[Any], budget: int) ->
         )
         for i in waiting
     ]
-    entries = rank_queue(candidates, note_vectors([c.text for c in candidates])) if candidates else []
+    vectors = note_vectors([c.text for c in candidates])
+    entries = rank_queue(candidates, vectors, similarity=similarity) if candidates else []
     picked = [waiting[e.index] for e in entries][:budget]
     from_queue = len(picked)
     if len(picked) < budget:
@@ -122,7 +128,7 @@ def run_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, weeks: int, per
     model_a = fit_model(base_texts, base_labels)
     a_scores = evaluate(model_a, eval_texts, eval_labels)
     curves: dict[str, list[tuple[float, float]]] = {name: [a_scores] for name in STRATEGIES}
-    models = {"retours au hasard": model_a, "file active": model_a}
+    models = {"retours au hasard": model_a, "file active": model_a, ABLATION: model_a}
     learned: dict[str, tuple[list[str], list[str]]] = {name: ([], []) for name in models}
     label_counts: list[int] = []
     queue_counts: list[int] = []  # labels of (c) that were queue representatives (the rest: uncertainty fill)
@@ -136,6 +142,8 @@ def run_seed(train: pd.DataFrame, test: pd.DataFrame, seed: int, weeks: int, per
             predictions = models[name].suggest(texts, k=3)
             if name == "retours au hasard":
                 picked = pick_random(len(texts), budget, random.Random(seed * 7 + week))
+            elif name == ABLATION:
+                picked, _ = pick_queue(texts, predictions, budget, similarity=1.0)
             else:
                 picked, from_queue = pick_queue(texts, predictions, budget)
                 queue_counts.append(from_queue)
@@ -170,7 +178,7 @@ def _chart(mean: dict[str, list[float]], path: Path) -> bool:
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
-    for name, marker in zip(STRATEGIES, ("s", "o", "^"), strict=True):
+    for name, marker in zip(STRATEGIES, ("s", "o", "^", "x"), strict=True):
         ax.plot(range(len(mean[name])), [100 * v for v in mean[name]], marker=marker, label=name)
     ax.set_xticks(range(len(mean[STRATEGIES[0]])))
     ax.set_xlabel("semaine")
