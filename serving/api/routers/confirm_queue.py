@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from serving.api.auth import AnalystPageDep, Principal, csrf_matches
 from serving.api.dependencies import ResourcesDep, SettingsDep
 from serving.api.forms import read_form, same_origin
-from serving.api.routers.review import REVIEWER_COOKIE, page, reviewer_default
+from serving.api.routers.review import page, remember_reviewer, reviewer_default
 from serving.api.settings import Settings
 from serving.errors import ReviewError, UnknownCall, UnknownReasonCode
 from serving.review.confirm import AUTRE, QueueItem, confirmation_queue, label_call, queue_item, resolve_choice
@@ -139,10 +139,7 @@ async def label_action(
         return refused(422, str(exc), form)
     target = f"{QUEUE_URL}?{urlencode({'fait': call_id, 'code': code})}"
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    if not principal.authenticated:  # the declared name, prefilled next time
-        response.set_cookie(
-            REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
-        )
+    remember_reviewer(response, principal, reviewer)
     return response
 
 

@@ -123,6 +123,14 @@ def reviewer_default(request: Request, settings: Settings) -> str:
     return ""
 
 
+def remember_reviewer(response: Response, principal: Principal, reviewer: str) -> None:
+    """In open mode, the declared name goes in a cookie and is prefilled next time (never with a login)."""
+    if not principal.authenticated:
+        response.set_cookie(
+            REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
+        )
+
+
 def _context(settings: Settings, resources: Any, scope: str | None = None) -> TaxonomyContext:
     """The base of the scope's calls (that of the latest monitoring run), as `motifs review` uses it."""
     return taxonomy_context(store_taxonomy_id(resources.database, scope), taxonomy_dir=settings.taxonomy_dir)
@@ -397,10 +405,7 @@ async def _decide(
     else:
         target = f"/revue/clusters/{quote(decision.cluster_id)}?{urlencode({'scope': decision.scope, 'fait': action})}"
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    if not principal.authenticated:  # the declared name, prefilled next time
-        response.set_cookie(
-            REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
-        )
+    remember_reviewer(response, principal, reviewer)
     return response
 
 
@@ -445,4 +450,4 @@ def cluster_short_url(principal: AnalystPageDep, scope: str, cluster_id: str) ->
     return RedirectResponse(f"/revue/clusters/{quote(cluster_id)}?{urlencode({'scope': scope})}", status_code=303)
 
 
-__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "reviewer_default", "router"]
+__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "remember_reviewer", "reviewer_default", "router"]
