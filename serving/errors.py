@@ -70,6 +70,14 @@ class InvalidReview(ReviewError):
     """The decision's fields do not fit the taxonomy: code syntax or clash, unknown domain or target reason…"""
 
 
+class UnknownCall(ReviewError):
+    """No stored prediction for this call_id: there is nothing to label."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"appel {call_id} inconnu du stockage (attendu : un appel « à confirmer » de la file)")
+        self.call_id = call_id
+
+
 class NoMonitoringData(ReviewError):
     """Nothing to monitor or review: no calls in the window, or no monitoring run stored yet."""
 

@@ -242,7 +242,8 @@ def test_feedback_is_stored_and_unknown_codes_refused(client: TestClient, tmp_pa
         "call_known": False,  # no suggestion was stored for A-1: kept, flagged (tests/test_call_ids.py)
     }
     local = client.post(
-        "/v1/feedback", json={"call_id": "A-2", "chosen_code": "lyon_fsl_energie", "site": "metropole_lyon"}
+        "/v1/feedback",
+        json={"call_id": "A-2", "chosen_code": "lyon_fsl_energie", "site": "metropole_lyon", "agent": "agent-42"},
     )
     assert local.status_code == 201
     assert local.json()["national_code"] == "paiement_difficulte"
@@ -260,14 +261,18 @@ def test_feedback_is_stored_and_unknown_codes_refused(client: TestClient, tmp_pa
         assert f"« {code} » n'existe pas" in error["msg"]
     free_text = client.post("/v1/feedback", json={"call_id": "A-3", "chosen_code": "Le monsieur voulait son RIB"})
     assert free_text.status_code == 422
+    free_agent = client.post("/v1/feedback", json={"call_id": "A-3", "chosen_code": "autre", "agent": "Mme Dupont"})
+    assert free_agent.status_code == 422  # an id, not free text
     db = stored(tmp_path)
     assert db.feedback.count() == 2
     assert db.feedback.latest_choices(["A-1", "A-2"]) == {"A-1": "attestation", "A-2": "lyon_fsl_energie"}
     (given,) = [f for f in db.feedback.iter_between(*_today()) if f.call_id == "A-2"]
-    assert (given.site, given.model_version, given.taxonomy_version) == (
+    assert (given.site, given.model_version, given.taxonomy_version, given.agent, given.source) == (
         "metropole_lyon",
         "keywords-1",
         "national@1.1.0+metropole_lyon@1.0.0",
+        "agent-42",
+        "agent",
     )
 
 

@@ -63,11 +63,23 @@ def test_the_bar_401_without_token_403_for_an_agent_200_for_an_analyst(served) -
         assert listing.status_code == 200, role
         assert PLANTED in {c["id"] for c in listing.json()["clusters"]}
     assert client.post("/v1/suggestions", json=NOTE, headers=bearer(tokens["agent"])).status_code == 200
+    given = {"call_id": "AUTH-1", "chosen_code": "autre", "agent": "someone-else"}
+    assert client.post("/v1/feedback", json=given, headers=bearer(tokens["agent"])).status_code == 201
     # Health probes and the schema stay open; the schema documents the answers of the protected routes.
     assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"401", "403", "429"} <= set(paths["/v1/suggestions"]["post"]["responses"])
     assert {"401", "403", "429"} <= set(paths["/v1/review/clusters"]["get"]["responses"])
+
+
+def test_feedback_is_stored_under_the_authenticated_agent(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = served
+    given = {"call_id": "AUTH-2", "chosen_code": "autre", "agent": "someone-else"}
+    assert client.post("/v1/feedback", json=given, headers=bearer(tokens["agent"])).status_code == 201
+    database = Database.open(f"sqlite:///{tmp_path / 'api.db'}")
+    (row,) = [n for n in database.feedback.with_notes() if n.call_id == "AUTH-2"]
+    database.close()
+    assert (row.agent, row.source) == ("u-agent", "agent")  # the user, whatever the body declares
 
 
 def test_a_revoked_token_stops_working_at_once(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

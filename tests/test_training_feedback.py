@@ -34,7 +34,8 @@ def note(
         taxonomy_ref=str(kw.get("ref", V11)),
         given_at=T0 + timedelta(minutes=minutes),
         text=text,
-        site=kw.get("site"),
+        site=kw.get("site"),  # type: ignore[arg-type]
+        agent=kw.get("agent"),  # type: ignore[arg-type]
     )
 
 
@@ -127,6 +128,20 @@ def test_site_cap_keeps_the_most_recent_choices_of_a_dominant_site(v11) -> None:
     assert prepare_feedback(alone, v11, max_site_share=0.5).report.used == 8  # nothing to balance
     with pytest.raises(TrainingConfigError):
         prepare_feedback(notes, v11, max_site_share=0)
+
+
+def test_agent_cap_keeps_the_most_recent_choices_of_a_dominant_agent(v11) -> None:  # type: ignore[no-untyped-def]
+    notes = [note(f"a{i}", "attestation", i, f"note a{i}", agent="agent-1") for i in range(6)]
+    notes += [note(f"b{i}", "rdv_gestion", 100 + i, f"note b{i}", agent="agent-2") for i in range(2)]
+    notes += [note(f"u{i}", "rdv_gestion", 200 + i, f"note u{i}") for i in range(2)]  # agent unknown
+    capped = prepare_feedback(notes, v11, max_agent_share=0.3)
+    assert capped.report.dropped == {fb.AGENT_CAP: 3}  # 10 choices → at most 3 per known agent
+    assert capped.texts[:3] == ["note a3", "note a4", "note a5"]  # agent-1's 3 oldest went
+    assert capped.report.used == 7  # agent-2's 2 and the 2 unknown are all kept
+    alone = [n for n in notes if n.agent != "agent-2"]
+    assert prepare_feedback(alone, v11, max_agent_share=0.3).report.used == 8  # one known agent: nothing to balance
+    with pytest.raises(TrainingConfigError):
+        prepare_feedback(notes, v11, max_agent_share=1.5)
 
 
 def test_add_feedback_holds_out_the_most_recent_choices(v11) -> None:  # type: ignore[no-untyped-def]

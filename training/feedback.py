@@ -39,6 +39,7 @@ UNKNOWN_CODE = "motif inconnu de sa version"
 OTHER_BASE = "version de base illisible ou d'une autre base"
 INACTIVE = "motif hors de la base entraînée"
 SITE_CAP = "plafond par site atteint"
+AGENT_CAP = "plafond par agent atteint"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class FeedbackNote:
     given_at: datetime
     text: str | None = None
     site: str | None = None
+    agent: str | None = None  # who chose, when the store knows (revision 0005); None: unknown, never capped
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ def prepare_feedback(
     *,
     since: datetime | None = None,
     max_site_share: float | None = None,
+    max_agent_share: float | None = None,
     lineage: Sequence[Taxonomy] | None = None,
 ) -> FeedbackExamples:
     """Feedback → training examples of `target` (see the module docstring for each rule).
@@ -174,11 +177,11 @@ def prepare_feedback(
     `since`: only choices given at or after it. `max_site_share` (drift guard, 0 < share ≤ 1): no site supplies
     more than that share of the examples (`cap_per_site`) — a site over it keeps only its most recent examples,
     the others are counted under « plafond par site atteint », so one busy site cannot pull the model towards its
-    own habits. The store records no agent, so the guard is per site only."""
-    if max_site_share is not None and not 0 < max_site_share <= 1:
-        raise TrainingConfigError(
-            f"training.feedback.max_site_share = {max_site_share} (attendu : une part entre 0 exclu et 1)"
-        )
+    own habits. `max_agent_share` does the same per agent (`cap_per_agent`: choices whose agent is unknown are
+    never capped), applied after the site cap."""
+    for name, share in (("max_site_share", max_site_share), ("max_agent_share", max_agent_share)):
+        if share is not None and not 0 < share <= 1:
+            raise TrainingConfigError(f"training.feedback.{name} = {share} (attendu : une part entre 0 exclu et 1)")
     chosen = [n for n in notes if since is None or n.given_at >= since]
     latest, superseded = latest_per_call(chosen)
     migrator = _Migrator(target, lineage)
@@ -204,6 +207,10 @@ def prepare_feedback(
         kept, capped = cap_per_site(kept, max_site_share)
         if capped:
             dropped[SITE_CAP] += capped
+    if max_agent_share is not None:
+        kept, capped = cap_per_agent(kept, max_agent_share)
+        if capped:
+            dropped[AGENT_CAP] += capped
     texts = [str(note.text) for note, _ in kept]
     codes = [code for _, code in kept]
     mixed_notes, mixed_calls = contradictions(texts, codes)
@@ -245,6 +252,28 @@ def cap_per_site(
         if seen[site] < limit:
             seen[site] += 1
             out_reversed.append((note, code))
+    return list(reversed(out_reversed)), len(kept) - len(out_reversed)
+
+
+def cap_per_agent(
+    kept: Sequence[tuple[FeedbackNote, str]], max_share: float
+) -> tuple[list[tuple[FeedbackNote, str]], int]:
+    """Keep, for each known agent, at most `max_share` of the examples (counted before capping, unknown agents
+    included; at least one), their most recent ones; order is preserved. Choices of an unknown agent (feedback
+    stored before revision 0005, or sent without an agent in open mode) are kept. With fewer than two known agents
+    there is nothing to balance: nothing is capped."""
+    counts = Counter(note.agent for note, _ in kept if note.agent)
+    if len(counts) < 2:
+        return list(kept), 0
+    limit = max(1, math.floor(max_share * len(kept)))
+    seen: Counter[str] = Counter()
+    out_reversed: list[tuple[FeedbackNote, str]] = []
+    for note, code in reversed(kept):  # most recent first: a capped agent keeps their freshest choices
+        if note.agent:
+            if seen[note.agent] >= limit:
+                continue
+            seen[note.agent] += 1
+        out_reversed.append((note, code))
     return list(reversed(out_reversed)), len(kept) - len(out_reversed)
 
 

@@ -388,7 +388,10 @@ def train_and_register(
     texts, times, autre_rows, feedback_report = data.texts, data.timestamps, set[int](), None
     if feedback is not None:
         share = float(settings["feedback"]["max_site_share"])
-        examples = prepare_feedback(feedback, space.taxonomy, since=feedback_since, max_site_share=share)
+        agent_share = float(settings["feedback"].get("max_agent_share", 1.0))
+        examples = prepare_feedback(
+            feedback, space.taxonomy, since=feedback_since, max_site_share=share, max_agent_share=agent_share
+        )
         merged = add_feedback(
             data.texts, codes, data.timestamps, (train, evaluation, split_kind), examples,
             fraction=float(settings["split"]["evaluation_fraction"]),

@@ -26,6 +26,7 @@ def read_feedback_notes(database_url: str | None, since: datetime | None) -> lis
                 given_at=row.created_at,
                 text=row.redacted_text,
                 site=row.site,
+                agent=row.agent,
             )
             for row in db.feedback.with_notes(since=since)
         ]

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,7 +35,7 @@ app = typer.Typer(
     name="review",
     help=(
         "Revue des motifs émergents : lister les clusters, les examiner, créer un motif (brouillon de la base), "
-        "rattacher à un motif existant ou écarter.\n\nExemple : motifs review list"
+        "rattacher à un motif existant ou écarter ; file « à confirmer » (queue).\n\nExemple : motifs review list"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -298,3 +298,91 @@ def dismiss_cmd(
     with _database(database_url) as db:
         outcome = dismiss_cluster(db, cluster_id, reviewer=_reviewer(reviewer), scope=scope)
     _done(outcome)
+
+
+@app.command("queue")
+def queue_cmd(
+    database_url: DatabaseOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Nombre d'appels de la file.")] = 20,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Seulement les appels depuis ce jour (AAAA-MM-JJ, UTC).")
+    ] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Seulement les appels de ce site.")] = None,
+    similarity: Annotated[
+        float,
+        typer.Option(
+            "--similarity", min=0.05, max=1.0, help="Cosinus à partir duquel deux notes comptent comme semblables."
+        ),
+    ] = 0.5,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Exporter la file (CSV, Parquet ou JSON Lines, selon l'extension)."),
+    ] = None,
+) -> None:
+    """File « à confirmer » : les appels dont l'étiquette apprendrait le plus au modèle (incertitude × diversité ×
+    volume de notes semblables), un représentant par groupe de notes semblables. Étiqueter : page /revue/a-confirmer.
+
+    Exemple : motifs review queue --limit 30 --out file-a-confirmer.csv
+    """
+    import datetime as dt
+
+    import pandas as pd
+
+    from pipeline.tables import TableWriter
+    from serving.days import parse_day
+    from serving.review.confirm import confirmation_queue
+
+    day = parse_day(since, "--since") if since is not None else None
+    moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) if day is not None else None
+    with _database(database_url) as db:
+        items = confirmation_queue(db, limit=limit, since=moment, site=site, similarity=similarity)
+    rows: list[dict[str, Any]] = [
+        {
+            "rang": item.rank,
+            "call_id": item.record.call_id,
+            "date": item.record.called_at.isoformat(),
+            "site": item.record.site or "",
+            "score": round(item.entry.score, 4),
+            "incertitude": round(item.entry.uncertainty, 4),
+            "notes_semblables": item.entry.group_size,
+            "motifs_proposes": " ".join(item.choices),
+            "note": item.record.redacted_text or "",
+        }
+        for item in items
+    ]
+    if out is not None:
+        with TableWriter(out) as writer:
+            writer.write(pd.DataFrame(rows, columns=list(_QUEUE_COLUMNS)))
+        _console.print(f"{len(rows)} appel(s) écrit(s) dans {escape(str(out))}.")
+        return
+    if not rows:
+        _console.print("Aucun appel « à confirmer » sans étiquette.")
+        return
+    table = Table(title="File « à confirmer » (notes anonymisées)")
+    for column in ("Rang", "Appel", "Date", "Score", "Incertitude", "Semblables", "Motifs proposés", "Note"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["rang"]),
+            escape(str(row["call_id"])),
+            str(row["date"])[:16],
+            fmt.decimal(float(row["score"]), 2),
+            fmt.decimal(float(row["incertitude"]), 2),
+            str(row["notes_semblables"]),
+            escape(str(row["motifs_proposes"])),
+            escape(str(row["note"])[:120]),
+        )
+    _console.print(table)
+
+
+_QUEUE_COLUMNS = (
+    "rang",
+    "call_id",
+    "date",
+    "site",
+    "score",
+    "incertitude",
+    "notes_semblables",
+    "motifs_proposes",
+    "note",
+)

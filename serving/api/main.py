@@ -20,7 +20,18 @@ from serving.api.lifespan import make_lifespan
 from serving.api.oidc import OidcVerifier
 from serving.api.ratelimit import RateLimiter
 from serving.api.resources import ResourceLoader, load_resources
-from serving.api.routers import agent, feedback, forecast, health, login, review, review_api, suggestions, taxonomy
+from serving.api.routers import (
+    agent,
+    confirm_queue,
+    feedback,
+    forecast,
+    health,
+    login,
+    review,
+    review_api,
+    suggestions,
+    taxonomy,
+)
 from serving.api.routers.agent import STATIC_DIR
 from serving.api.settings import Settings
 
@@ -95,6 +106,7 @@ def create_app(settings: Settings | None = None, *, loader: ResourceLoader | Non
         health.router,
         agent.router,
         login.router,
+        confirm_queue.router,  # before review.router: its /revue/{scope}/{id} would catch /revue/a-confirmer/{call}
         review.router,
     ):
         app.include_router(router)

@@ -144,6 +144,14 @@ class FeedbackRequest(_Request):
     suggested_codes: list[Code] = Field(default_factory=list, max_length=20, description="Codes montrés à l'agent.")
     chosen_code: Code = Field(description="Code retenu par l'agent (doit exister dans la base de motifs).")
     site: Site | None = None
+    agent: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$",
+        description=(
+            "Identifiant de l'agent (facultatif ; avec des utilisateurs configurés, c'est l'utilisateur connecté "
+            "qui est enregistré). Sert au plafond par agent de l'apprentissage."
+        ),
+    )
 
 
 class FeedbackResponse(_Response):

@@ -11,6 +11,7 @@ from serving.errors import InvalidRecord
 
 Source = Literal["api", "batch"]
 Method = Literal["model", "crosswalk"]
+FeedbackSource = Literal["agent", "analyst"]
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,16 @@ class FeedbackRecord:
     created_at: datetime | None = field(default=None, compare=False)  # set by the store
     # Set by the store: the call had a prediction when the feedback came (False: a call_id the store never saw).
     call_known: bool | None = field(default=None, compare=False)
+    source: FeedbackSource = "agent"  # analyst: labelled from the « à confirmer » queue
+    agent: str | None = None  # who chose, when known (user name or declared agent id)
 
     def __post_init__(self) -> None:
         if not self.call_id:
             raise InvalidRecord("retour sans call_id (attendu : l'identifiant de l'appel)")
         if not self.chosen_code:
             raise InvalidRecord(f"appel {self.call_id} : code choisi vide")
+        if self.source not in ("agent", "analyst"):
+            raise InvalidRecord(f"appel {self.call_id} : origine « {self.source} » (attendu : agent ou analyst)")
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,8 @@ class FeedbackNote:
     created_at: datetime
     site: str | None
     redacted_text: str | None
+    source: FeedbackSource = "agent"
+    agent: str | None = None
 
 
 @dataclass(frozen=True)

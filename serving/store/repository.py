@@ -203,6 +203,25 @@ class PredictionStore:
         with self._engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(_PREDICTIONS)) or 0)
 
+    def awaiting_confirmation(
+        self, *, since: datetime | None = None, site: str | None = None, limit: int = 5000
+    ) -> list[PredictionRecord]:
+        """The calls whose latest prediction is « à confirmer », with a note, and that nobody labelled yet (no
+        feedback row): the candidates of the active-learning queue. The `limit` most recent calls, newest first."""
+        p, f = _PREDICTIONS.c, _FEEDBACK.c
+        latest = select(p.call_id, func.max(p.id).label("id")).group_by(p.call_id).subquery()
+        labelled = select(f.call_id).where(f.call_id == p.call_id).exists()
+        query = (
+            select(_PREDICTIONS)
+            .join(latest, p.id == latest.c.id)
+            .where(p.decision == "to_confirm", p.redacted_text.is_not(None), p.redacted_text != "", ~labelled)
+        )
+        if since is not None:
+            query = query.where(p.called_at >= since)
+        if site is not None:
+            query = query.where(p.site == site)
+        return list(self._iter(query.order_by(p.called_at.desc(), p.id.desc()).limit(limit)))
+
     def _iter(self, query: Select[Any], *, chunk_size: int = 5000) -> Iterator[PredictionRecord]:
         with self._engine.connect() as connection:
             for row in connection.execution_options(yield_per=chunk_size).execute(query):
@@ -290,6 +309,8 @@ class FeedbackStore:
             "site": record.site,
             "model_version": record.model_version,
             "taxonomy_version": record.taxonomy_version,
+            "source": record.source,
+            "agent": record.agent,
             "created_at": utcnow(),
         }
         try:
@@ -337,7 +358,9 @@ class FeedbackStore:
         f, p = _FEEDBACK.c, _PREDICTIONS.c
         latest = select(p.call_id, func.max(p.id).label("id")).group_by(p.call_id).subquery()
         query = (
-            select(f.call_id, f.chosen_code, f.taxonomy_version, f.created_at, f.site, p.redacted_text)
+            select(
+                f.call_id, f.chosen_code, f.taxonomy_version, f.created_at, f.site, p.redacted_text, f.source, f.agent
+            )
             .select_from(_FEEDBACK)
             .outerjoin(latest, latest.c.call_id == f.call_id)
             .outerjoin(_PREDICTIONS, p.id == latest.c.id)
@@ -363,4 +386,6 @@ def _feedback_record(row: Any) -> FeedbackRecord:
         model_version=row["model_version"],
         created_at=row["created_at"],
         call_known=row["call_known"],
+        source=row["source"],
+        agent=row["agent"],
     )

@@ -28,6 +28,9 @@ itself is shown once and never stored; revoking keeps the row: decisions still n
 `feedback.call_known` (was the call in the store when the feedback came: the API accepts feedback for any call_id
 but flags the unknown ones).
 
+Revision 0005: `feedback.source` (`agent` through `/v1/feedback`, `analyst` through the « à confirmer » queue) and
+`feedback.agent` (who chose, when known), so training can cap one agent's share as it caps one site's.
+
 Timestamps are stored in UTC and always returned timezone-aware.
 """
 
@@ -169,8 +172,18 @@ class FeedbackRow(Base):
     call_known: Mapped[bool | None] = mapped_column(
         comment="the call had a prediction in the store when the feedback came (revision 0004; NULL before)"
     )
+    source: Mapped[str] = mapped_column(
+        String(8),
+        default="agent",
+        server_default="agent",
+        comment="agent (/v1/feedback) or analyst (the « à confirmer » queue); revision 0005",
+    )
+    agent: Mapped[str | None] = mapped_column(
+        String(REVIEWER_LENGTH), comment="who chose (user name or declared agent id); NULL when unknown"
+    )
 
     __table_args__ = (
+        CheckConstraint("source IN ('agent', 'analyst')", name="source"),
         Index(None, "call_id"),
         Index(None, "created_at"),
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
-from serving.api.auth import AUTH_RESPONSES, require
+from serving.api.auth import AUTH_RESPONSES, AgentDep
 from serving.api.dependencies import ResourcesDep
 from serving.api.schemas import ErrorOut, FeedbackRequest, FeedbackResponse, ValidationErrorOut
 from serving.store import FeedbackRecord
 
-router = APIRouter(prefix="/v1", tags=["retours"], dependencies=[Depends(require("agent"))], responses=AUTH_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["retours"], responses=AUTH_RESPONSES)
 
 
 @router.post(
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1", tags=["retours"], dependencies=[Depends(require
         503: {"model": ErrorOut, "description": "Service en cours de démarrage."},
     },
 )
-def post_feedback(body: FeedbackRequest, resources: ResourcesDep) -> FeedbackResponse:
+def post_feedback(body: FeedbackRequest, resources: ResourcesDep, principal: AgentDep) -> FeedbackResponse:
     # A plain `def`: FastAPI runs it in its thread pool, so the database write never blocks the event loop.
     taxonomy = resources.taxonomy_for(body.site)
     record = FeedbackRecord(
@@ -41,6 +41,8 @@ def post_feedback(body: FeedbackRequest, resources: ResourcesDep) -> FeedbackRes
         taxonomy_version=taxonomy.ref,
         site=body.site,
         model_version=resources.model_version,
+        # Authenticated: the user who sent it, whatever the body says; open mode: the declared id, if any.
+        agent=principal.name if principal.authenticated and principal.name else body.agent,
     )
     call_known = resources.database.feedback.add(record, known_codes=frozenset(taxonomy.active_codes))
     return FeedbackResponse(

@@ -115,12 +115,20 @@ def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
 
-def _reviewer_default(request: Request, settings: Settings) -> str:
+def reviewer_default(request: Request, settings: Settings) -> str:
     cookie = unquote(request.cookies.get(REVIEWER_COOKIE, ""))
     for value in (cookie, settings.reviewer or ""):
         if REVIEWER_PATTERN.match(value.strip()):
             return value.strip()
     return ""
+
+
+def remember_reviewer(response: Response, principal: Principal, reviewer: str) -> None:
+    """In open mode, the declared name goes in a cookie and is prefilled next time (never with a login)."""
+    if not principal.authenticated:
+        response.set_cookie(
+            REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
+        )
 
 
 def _context(settings: Settings, resources: Any, scope: str | None = None) -> TaxonomyContext:
@@ -217,7 +225,7 @@ def _cluster_page(
         success=success,
         error=error,
         form=form,
-        reviewer=principal.name or form.get("reviewer") or _reviewer_default(request, settings),
+        reviewer=principal.name or form.get("reviewer") or reviewer_default(request, settings),
         domains=context.domains(),
         attachable=context.attachable(),
         action_url=lambda action: f"{_cluster_url(view).split('?')[0]}/{action}?{urlencode({'scope': view.scope})}",
@@ -397,10 +405,7 @@ async def _decide(
     else:
         target = f"/revue/clusters/{quote(decision.cluster_id)}?{urlencode({'scope': decision.scope, 'fait': action})}"
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-    if not principal.authenticated:  # the declared name, prefilled next time
-        response.set_cookie(
-            REVIEWER_COOKIE, quote(reviewer), max_age=365 * 24 * 3600, path="/revue", httponly=True, samesite="strict"
-        )
+    remember_reviewer(response, principal, reviewer)
     return response
 
 
@@ -445,4 +450,4 @@ def cluster_short_url(principal: AnalystPageDep, scope: str, cluster_id: str) ->
     return RedirectResponse(f"/revue/clusters/{quote(cluster_id)}?{urlencode({'scope': scope})}", status_code=303)
 
 
-__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "router"]
+__all__ = ["REVIEWER_COOKIE", "SECURITY_HEADERS", "page", "remember_reviewer", "reviewer_default", "router"]
