@@ -114,19 +114,22 @@ class ClusterRegistry:
         match_similarity: float,
         update_weight: float,
         profile_terms: int,
+        prefix: str = "E",
     ) -> list[str]:
-        """Ids for the clusters of one period (see the module docstring); records them in the registry."""
+        """Ids for the clusters of one period (see the module docstring); records them in the registry.
+
+        `prefix` keeps kinds of items apart: clusters are `E…`, themes crossing reasons `T…` (`themes.py`); an item
+        is only matched to entries of its own prefix."""
         ids: list[str | None] = [None] * len(profiles)
         taken: set[str] = set()
-        previous = {
-            entry.fingerprints[period]: entry.id for entry in self.entries.values() if period in entry.fingerprints
-        }
+        own = [entry for entry in self.entries.values() if entry.id.startswith(prefix)]
+        previous = {entry.fingerprints[period]: entry.id for entry in own if period in entry.fingerprints}
         prints = [fingerprint(calls) for calls in members]
         for index, key in enumerate(prints):
             if key in previous and previous[key] not in taken:
                 ids[index] = previous[key]
                 taken.add(previous[key])
-        candidates = [entry for entry in self.entries.values() if entry.first_seen <= period and entry.id not in taken]
+        candidates = [entry for entry in own if entry.first_seen <= period and entry.id not in taken]
         pairs = sorted(
             (
                 (
@@ -146,7 +149,7 @@ class ClusterRegistry:
                 ids[index] = matched_id
                 taken.add(matched_id)
         for index, found in enumerate(profiles):
-            entry_id = ids[index] or f"E{self.next_number:04d}"
+            entry_id = ids[index] or f"{prefix}{self.next_number:04d}"
             if ids[index] is None:
                 self.next_number += 1
                 self.entries[entry_id] = RegistryEntry(
