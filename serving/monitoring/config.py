@@ -74,6 +74,7 @@ class RegistryConfig(_Section):
     match_similarity: float = Field(gt=0.0, le=1.0)
     update_weight: float = Field(gt=0.0, le=1.0)
     profile_terms: int = Field(ge=5, le=1000)
+    lineage_overlap: float | None = Field(default=None, gt=0.0, le=1.0)
 
 
 class GradeBounds(_Section):

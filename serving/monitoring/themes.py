@@ -254,6 +254,7 @@ def detect_themes(
             update_weight=settings.registry.update_weight,
             profile_terms=settings.registry.profile_terms,
             prefix=THEME_PREFIX,
+            lineage_overlap=settings.registry.lineage_overlap,
         )
         found = []
         for theme_id, theme in zip(ids, themes, strict=True):
