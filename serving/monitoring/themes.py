@@ -138,9 +138,7 @@ def _span(codes: Sequence[str], settings: ThemesConfig, reasons_seen: int) -> di
     counts = Counter(codes)
     if not counts or max(counts.values()) > settings.max_reason_share * len(codes):
         return None
-    spanned = {
-        code: n for code, n in sorted(counts.items()) if code != AUTRE and n >= settings.min_reason_calls
-    }
+    spanned = {code: n for code, n in sorted(counts.items()) if code != AUTRE and n >= settings.min_reason_calls}
     if len(spanned) < settings.min_reasons:
         return None
     if reasons_seen and len(spanned) > settings.max_reason_fraction * reasons_seen:
@@ -342,9 +340,7 @@ def with_themes(
 ) -> dict[str, list[EmergingCluster]]:
     """The clusters of each period with its themes crossing reasons added and the clusters they explain folded into
     them, in queue order (strong, weak, none; then expected value)."""
-    themes = detect_themes(
-        calls, granularity, settings=settings, registry=registry, lemmatizer=lemmatizer, since=since
-    )
+    themes = detect_themes(calls, granularity, settings=settings, registry=registry, lemmatizer=lemmatizer, since=since)
     rank = {"strong": 0, "weak": 1, "none": 2}
     out = {}
     for label in sorted(set(clusters) | set(themes)):

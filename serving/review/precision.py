@@ -45,7 +45,7 @@ class QueuePrecision:
 def queue_precision(decisions: Sequence[ReviewDecisionRecord]) -> QueuePrecision:
     """From the stored decisions of one scope (`db.review.decisions(scope)`)."""
     latest: dict[str, ReviewDecisionRecord] = {}
-    for decision in sorted(decisions, key=lambda d: (d.id or 0)):
+    for decision in sorted(decisions, key=lambda d: d.id or 0):
         latest[decision.cluster_id] = decision
     confirmed = sum(d.action in CONFIRMING for d in latest.values())
     return QueuePrecision(confirmed=confirmed, dismissed=len(latest) - confirmed)
