@@ -114,6 +114,7 @@ class ThemesConfig(_Section):
     min_ratio: float = Field(ge=1.0)
     min_z: float = Field(ge=0.0)
     max_terms: int = Field(ge=1, le=500)
+    min_terms: int = Field(ge=1, le=50)
     cooccurrence: float = Field(gt=0.0, le=1.0)
     min_reasons: int = Field(ge=2)
     min_reason_calls: int = Field(ge=1)

@@ -237,7 +237,14 @@ def run_monitoring(
         )
         clusters, changes = found_emerging.clusters, found_emerging.writing_changes
         clusters = with_themes(
-            clusters, calls, granularity, settings=settings, registry=registry, lemmatizer=lemmatizer, since=since
+            clusters,
+            calls,
+            granularity,
+            settings=settings,
+            registry=registry,
+            lemmatizer=lemmatizer,
+            since=since,
+            changes=changes,
         )
 
     overall = shares[shares["scope"] == ALL_SCOPE]

@@ -10,7 +10,8 @@ read as words instead, in the spirit of BERTrend's weak/strong signals:
    window, as for clusters): at least `min_support` calls and `min_share` of the period's calls, a ratio ≥
    `min_ratio` to the reference share (smoothed: (count + 0.5) / (calls + 1)), and a one-sided binomial z ≥ `min_z`;
 2. **themes**: bursting terms grouped by co-occurrence in the period's calls (two terms belong together when the
-   calls holding both are ≥ `cooccurrence` of the calls holding the rarer one; single link);
+   calls holding both are ≥ `cooccurrence` of the calls holding the rarer one; single link); a theme has at least
+   `min_terms` terms (one word alone, « délai », « proposer », is how a new note template shows, not a subject);
 3. **calls**: every call of the window (the current period and the one before) holding one of the theme's terms;
 4. **cross-reason**: the theme is kept only when its calls of the current period are spread over at least
    `min_reasons` known reasons (each with ≥ `min_reason_calls` of them), no reason or « autre » holds more than
@@ -24,6 +25,9 @@ period, `share` = its calls / all calls of the period. Its grade uses the cluste
 novelty = 1 − reference share / current share (the part of its calls the past does not explain) and growth =
 (calls per period in the window + 1) / (calls per period in the reference periods + 1).
 
+After a change of writing found by the clusters (`drift.rebaseline`), the period of the change has no theme and the
+next ones take their reference periods from the change on (the new words are then the usual ones).
+
 Sub-theme and other clusters of the period whose calls are mostly (≥ `fold_share`) the theme's are folded into it
 (graded `none`, their `why` naming the theme), as the writing-change item does for the sub-themes it explains.
 """
@@ -33,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -42,7 +46,7 @@ import pandas as pd
 from serving.monitoring._format import number, pct
 from serving.monitoring.calls import AUTRE, PERIOD, PERIOD_START, Granularity, previous_starts
 from serving.monitoring.config import EmergingConfig, ThemesConfig
-from serving.monitoring.emerging import grade
+from serving.monitoring.emerging import WritingChange, grade
 from serving.monitoring.registry import ClusterRegistry
 from serving.monitoring.results import EmergingCluster, Signal, TrendPoint
 from serving.monitoring.text import Lemmatizer
@@ -166,10 +170,14 @@ def detect_themes(
     registry: ClusterRegistry,
     lemmatizer: Lemmatizer,
     since: str | None = None,
+    changes: Mapping[str, WritingChange] | None = None,
 ) -> dict[str, list[EmergingCluster]]:
     """Cross-reason themes of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label.
 
-    `registry` is updated in place (ids `T…`, histories), as for the clusters."""
+    `registry` is updated in place (ids `T…`, histories), as for the clusters. `changes`: the changes of writing
+    the clusters found (`emerging.detect_emerging`); with `drift.rebaseline`, the period of a change has no theme
+    (its new words burst everywhere) and the next ones compare with the periods since the change, until the usual
+    reference periods lie wholly after it — as the clusters' references do."""
     config = settings.themes
     out: dict[str, list[EmergingCluster]] = {}
     if not config.enabled or calls.empty:
@@ -177,6 +185,7 @@ def detect_themes(
     starts: list[pd.Timestamp] = sorted(calls[PERIOD_START].unique())
     label_of = dict(zip(calls[PERIOD_START], calls[PERIOD], strict=False))
     terms_cache: dict[pd.Timestamp, tuple[pd.DataFrame, list[frozenset[str]]]] = {}
+    change_start: pd.Timestamp | None = None
 
     def period_terms(start: pd.Timestamp) -> tuple[pd.DataFrame, list[frozenset[str]]]:
         if start not in terms_cache:
@@ -192,6 +201,10 @@ def detect_themes(
         earlier = previous_starts(start, granularity, settings.window_periods - 1)
         window = sorted(s for s in (*earlier, start) if s in set(starts))
         before = [s for s in starts if s < window[0]][-settings.growth_periods :]
+        if settings.drift.rebaseline and label in (changes or {}):
+            change_start = start
+        if change_start is not None and (not before or before[0] < change_start):
+            before = [s for s in starts if change_start <= s < start]
         if len(before) < max(settings.min_history_periods, 1):
             out[label] = []
             continue
@@ -203,6 +216,8 @@ def detect_themes(
         reasons_seen = sum(n >= config.min_reason_calls for n in seen.values())
         themes: list[_Theme] = []
         for group in group_terms(bursts, now, config):
+            if len(group) < config.min_terms:
+                continue
             words = {burst.term for burst in group}
             held = [i for i, terms in enumerate(now) if terms & words]
             reasons = _span([codes[i] for i in held], config, reasons_seen)
@@ -337,10 +352,19 @@ def with_themes(
     registry: ClusterRegistry,
     lemmatizer: Lemmatizer,
     since: str | None = None,
+    changes: Mapping[str, WritingChange] | None = None,
 ) -> dict[str, list[EmergingCluster]]:
     """The clusters of each period with its themes crossing reasons added and the clusters they explain folded into
     them, in queue order (strong, weak, none; then expected value)."""
-    themes = detect_themes(calls, granularity, settings=settings, registry=registry, lemmatizer=lemmatizer, since=since)
+    themes = detect_themes(
+        calls,
+        granularity,
+        settings=settings,
+        registry=registry,
+        lemmatizer=lemmatizer,
+        since=since,
+        changes=changes,
+    )
     rank = {"strong": 0, "weak": 1, "none": 2}
     out = {}
     for label in sorted(set(clusters) | set(themes)):
