@@ -15,6 +15,16 @@ import pytest
 
 from serving.monitoring import ClusterRegistry, SimpleLemmatizer, default_config, run_monitoring
 from serving.monitoring.themes import bursting_terms, terms_of
+from serving.review.emerging import (
+    EmergingInput,
+    records_from_registry,
+    registry_from_records,
+    run_record,
+    snapshots_from_report,
+)
+from serving.review.precision import queue_precision
+from serving.review.workflow import attach_cluster, dismiss_cluster, list_clusters
+from serving.store import Database
 from tests._monitoring import MONDAY
 
 WORDS = {
@@ -183,3 +193,38 @@ def test_bursting_terms_need_support_and_a_significant_rise() -> None:
     assert found["covid"].count == 30 and found["covid"].ratio > 3
     # Too few calls: not a burst, however new.
     assert bursting_terms(now[:170] + now[-5:], before, settings) == []
+
+
+def _stored(frame: pd.DataFrame, run, path) -> Database:  # type: ignore[no-untyped-def]
+    db = Database.open(f"sqlite:///{path}")
+    texts = dict(zip(frame["call_id"], frame["text"], strict=True))
+    source = EmergingInput(frame=frame, source="files")
+    db.monitoring.save_run(
+        run_record(run.report, scope="week", granularity="week", site=None, source=source, parameters={}),
+        records_from_registry(run.registry, "week"),
+        snapshots_from_report(run.report, "week", texts),
+    )
+    return db
+
+
+def test_review_actions_work_on_a_theme(pandemic, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    frame, run = pandemic
+    db = _stored(frame, run, tmp_path / "dismiss.db")
+    listing = list_clusters(db, "week")
+    (theme,) = [view for view in listing.clusters if view.is_theme]
+    assert set(theme.reasons) == set(SPREAD) and theme.share is not None and theme.share > 0.2
+    assert listing.precision is not None and listing.precision.precision is None
+    dismiss_cluster(db, theme.cluster_id, reviewer="Léa")
+    # The decision follows the theme: the next run keeps its id, its status, and raises no alert for it.
+    again = _run(frame, registry=registry_from_records(db.monitoring.registry("week")))
+    assert {t.id for t in _themes(again, "2024-W16")} == {theme.cluster_id}
+    assert all(t.status == "dismissed" for t in _themes(again, "2024-W16"))
+    assert not [a for a in again.report.alerts if a.kind == "emerging_theme"]
+    assert queue_precision(db.review.decisions("week")).dismissed == 1
+    db.close()
+    # Attached to a known reason: its stored notes become reviewed examples of that reason.
+    db = _stored(frame, run, tmp_path / "attach.db")
+    outcome = attach_cluster(db, theme.cluster_id, code="paiement_non_recu", reviewer="Léa")
+    assert outcome.examples_stored >= 40 and outcome.cluster.status == "attached"
+    assert queue_precision(db.review.decisions("week")).precision == 1.0
+    db.close()
