@@ -75,6 +75,8 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
     # Per event: its calls in flagged clusters, by cluster id (a call flagged in two weeks under one id counts once).
     event_calls: dict[str, dict[str, set[str]]] = {event: {} for event in (*EVENTS, SPIKE[0])}
     top_of_queue: dict[int, list[str]] = {}
+    # Precision of the queue: flagged items (weak/strong, one per period and id) whose majority is an injected event.
+    items: list[tuple[str, bool]] = []
     for period in report.periods:
         week = week_of[period.period]
         alerted = {alert.scope.get("cluster") for alert in period.alerts if alert.kind.startswith("emerging")}
@@ -82,6 +84,7 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
             if cluster.signal == "none":
                 continue
             scenario, purity = _majority(cluster.call_ids, truth)
+            items.append((cluster.id, scenario in flagged))
             if scenario in flagged and purity >= PURITY:
                 flagged[scenario].append((week, cluster.id, cluster.signal, cluster.size, cluster.parent_code))
                 own = {call_id for call_id in cluster.call_ids if truth[call_id] == scenario}
@@ -123,6 +126,12 @@ def evaluate(report: MonitoringReport, frame: pd.DataFrame, calls: pd.DataFrame)
             if by_id
         },
         "top_of_queue": top_of_queue,
+        "precision": (sum(ok for _, ok in items), len(items)),
+        "precision_ids": (
+            len({item_id for item_id, ok in items if ok}),
+            len({item_id for item_id, _ in items}),
+        ),
+        "themes": sorted({cluster.id for p in report.periods for cluster in p.clusters if cluster.kind == "theme"}),
     }
 
 
@@ -176,6 +185,13 @@ def markdown(result: dict[str, Any], report: MonitoringReport, meta: dict[str, A
             f"{event} {share:.0%} ({count} identifiant(s))" for event, (share, count) in result["one_id"].items()
         )
         + ".",
+        "",
+        "Précision de la file (vérité terrain : colonne `scenario`) : "
+        f"{result['precision'][0]} des {result['precision'][1]} éléments signalés (faibles ou forts, un par semaine "
+        "et par identifiant) ont pour majorité un événement injecté"
+        + (f" ({result['precision'][0] / result['precision'][1]:.0%})" if result["precision"][1] else "")
+        + f" ; par identifiant : {result['precision_ids'][0]} sur {result['precision_ids'][1]}. "
+        f"Thèmes transversaux (`T…`) apparus : {', '.join(result['themes']) or 'aucun'}.",
         "",
         "| semaine | appels | part « autre » | alertes (type : nombre) | faux signaux émergents (alertés) "
         "| tête de file (3 premiers signaux) |",

@@ -63,6 +63,7 @@ def test_cluster_list_shows_the_planted_cluster(client: TestClient) -> None:
     assert "chauffage" in row and "×7,0" in row
     assert '<svg class="trend"' in row and "2024-W15 : 8" in row  # the trend, with its values for screen readers
     assert f'href="/revue/clusters/{PLANTED}?scope=week"' in html
+    assert "Précision mesurée de la file : pas encore de décisions." in html
     # The link form of `motifs report --review-url http://…/revue/{scope}/{id}` leads to the same page.
     short = client.get(f"/revue/week/{PLANTED}", follow_redirects=False)
     assert short.status_code == 303 and short.headers["location"] == f"/revue/clusters/{PLANTED}?scope=week"
@@ -155,6 +156,10 @@ def test_dismiss_needs_a_reviewer_name(client: TestClient, app_parts) -> None:  
     db = Database.open(url, migrate=False)
     assert db.monitoring.cluster("week", PLANTED).status == "dismissed"  # type: ignore[union-attr]
     db.close()
+    # The decision counts in the queue's measured precision (dismissed: not confirmed).
+    assert "0 % — 0 élément(s) confirmé(s) (nouveau motif ou rattaché) et 1 écarté(s) sur 1 décidé(s)" in (
+        client.get("/revue").text
+    )
 
 
 def test_actions_refuse_other_origins_bad_bodies_and_unknown_clusters(client: TestClient) -> None:

@@ -24,6 +24,7 @@ _ALERTS_FR = {
     "model_doubt": "modèle à vérifier (trop de « à confirmer »)",
     "volume_spike": "pic de volume",
     "volume_drop": "baisse de volume",
+    "emerging_theme": "thème transversal",
     "emerging_reason": "motif émergent",
     "emerging_subtheme": "sous-thème émergent",
     "text_drift": "changement d'écriture des notes",

@@ -147,6 +147,8 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
     signals = [c for c in last.clusters if c.signal != "none"]
     for cluster in sorted(signals, key=lambda c: (c.signal != "strong", -c.size)):
         parent = f", dans {cluster.parent_code}" if cluster.parent_code else ""
+        if cluster.kind == "theme":
+            parent = f", thème transversal à {len(cluster.reasons)} motifs ({fmt.pct(cluster.share)} des appels)"
         _console.print(
             f"  {cluster.id} signal {_SIGNAL_FR[cluster.signal]} — {cluster.size} appels{parent}, "
             f"mots-clés : {escape(', '.join(cluster.keywords[:6]))} ({_STATUS_FR.get(cluster.status, cluster.status)})"
@@ -154,6 +156,8 @@ def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:
     for period in report.periods:  # every period's alerts: an alarm of an earlier week is not just a count
         for alert in period.alerts:
             _console.print(f"  {period.period} [bold]{alert.severity}[/] {escape(alert.message)}")
+    if outcome.precision is not None:
+        _console.print(outcome.precision.sentence())
     if outcome.run is not None:
         _console.print(f"Suivi enregistré (exécution n° {outcome.run.id}) : motifs review list --scope {outcome.scope}")
     if json_out is not None:

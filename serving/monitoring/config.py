@@ -74,6 +74,7 @@ class RegistryConfig(_Section):
     match_similarity: float = Field(gt=0.0, le=1.0)
     update_weight: float = Field(gt=0.0, le=1.0)
     profile_terms: int = Field(ge=5, le=1000)
+    lineage_overlap: float | None = Field(default=None, gt=0.0, le=1.0)
 
 
 class GradeBounds(_Section):
@@ -104,6 +105,25 @@ class DriftConfig(_Section):
     new_themes_since_change: bool = True
 
 
+class ThemesConfig(_Section):
+    """Themes that cross reasons (`themes.py`)."""
+
+    enabled: bool
+    min_support: int = Field(ge=1)
+    min_share: float = Field(ge=0.0, le=1.0)
+    min_ratio: float = Field(ge=1.0)
+    min_z: float = Field(ge=0.0)
+    max_terms: int = Field(ge=1, le=500)
+    min_terms: int = Field(ge=1, le=50)
+    cooccurrence: float = Field(gt=0.0, le=1.0)
+    min_reasons: int = Field(ge=2)
+    min_reason_calls: int = Field(ge=1)
+    max_reason_share: float = Field(gt=0.0, le=1.0)
+    max_reason_fraction: float = Field(gt=0.0, le=1.0)
+    fold_share: float = Field(gt=0.0, le=1.0)
+    max_calls_per_period: int = Field(ge=10)
+
+
 class EmergingConfig(_Section):
     low_confidence: float = Field(ge=0.0, le=1.0)
     max_candidates: int = Field(ge=10)
@@ -121,6 +141,7 @@ class EmergingConfig(_Section):
     grading: GradingConfig
     subthemes: SubthemeConfig
     drift: DriftConfig
+    themes: ThemesConfig
 
 
 class MonitoringConfig(_Section):

@@ -519,6 +519,7 @@ def detect_emerging(
             match_similarity=settings.registry.match_similarity,
             update_weight=settings.registry.update_weight,
             profile_terms=settings.registry.profile_terms,
+            lineage_overlap=settings.registry.lineage_overlap,
         )
         clusters: list[EmergingCluster] = []
         change_label = label_of[change_start] if change_start is not None else None

@@ -20,6 +20,7 @@ from serving.monitoring.emerging import WritingChange, detect_emerging
 from serving.monitoring.registry import ClusterRegistry
 from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport
 from serving.monitoring.text import Lemmatizer, make_lemmatizer
+from serving.monitoring.themes import with_themes
 from serving.monitoring.volume import volume_alerts, volume_table
 
 _SIGNAL_FR = {"weak": "faible", "strong": "fort"}
@@ -92,6 +93,9 @@ def emerging_alerts(
         if cluster.parent_code is not None and not subthemes:
             continue
         words = ", ".join(cluster.keywords[:5]) or "(aucun mot-clé)"
+        if cluster.kind == "theme":
+            alerts.append(theme_alert(period, cluster, reason_labels=labels))
+            continue
         if cluster.parent_code is None:
             what = f"Motif émergent possible {cluster.id}"
         else:
@@ -123,6 +127,34 @@ def emerging_alerts(
             )
         )
     return alerts
+
+
+def theme_alert(period: str, theme: EmergingCluster, *, reason_labels: Mapping[str, str] | None = None) -> Alert:
+    """The alert of a theme crossing reasons (`themes.py`): its volume, share of all calls and the reasons it spans."""
+    labels = reason_labels or {}
+    names = [labels.get(code, code) for code in theme.reasons]
+    shown = ", ".join(names[:6]) + (f" et {len(names) - 6} autre(s)" if len(names) > 6 else "")
+    return Alert(
+        kind="emerging_theme",
+        severity="warning" if theme.signal == "strong" else "info",
+        period=period,
+        scope={"cluster": theme.id},
+        value=float(theme.period_size),
+        baseline=None,
+        threshold=None,
+        message=(
+            f"Thème transversal possible {theme.id} (signal {_SIGNAL_FR[theme.signal]}) : {theme.period_size} appels "
+            f"de la période ({pct(theme.share)} de tous les appels) dans {len(theme.reasons)} motifs à la fois "
+            f"({shown}) ; mots-clés : {', '.join(theme.keywords[:5])} ; croissance ×{number(theme.growth)}."
+        ),
+        details={
+            "signal": theme.signal,
+            "share": theme.share,
+            "growth": theme.growth,
+            "reasons": dict(theme.reasons),
+            "first_seen": theme.first_seen,
+        },
+    )
 
 
 def _explain_health(alert: Alert, calls: pd.DataFrame, clusters: Sequence[EmergingCluster]) -> Alert:
@@ -204,6 +236,16 @@ def run_monitoring(
             since=since,
         )
         clusters, changes = found_emerging.clusters, found_emerging.writing_changes
+        clusters = with_themes(
+            clusters,
+            calls,
+            granularity,
+            settings=settings,
+            registry=registry,
+            lemmatizer=lemmatizer,
+            since=since,
+            changes=changes,
+        )
 
     overall = shares[shares["scope"] == ALL_SCOPE]
     periods = []

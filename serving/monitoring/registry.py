@@ -9,7 +9,13 @@ Each period, the clusters found get their ids in two steps:
    last calls recorded for the entry; consecutive windows overlap). Pairs are taken greedily from the most similar
    down, one-to-one, while similarity ≥ `match_similarity`.
 Unmatched clusters get new ids `E0001`, `E0002`… in the order they are presented (the caller sorts them
-deterministically). A matched entry's profile moves towards the new cluster's (`update_weight`) only the first time a
+deterministically).
+
+Splits and merges are recorded, not renumbered silently (`lineage_overlap`): a new entry holding at least that share
+of the last calls of entries seen before (overlap as above) is a part split off from them (`parent_ids`), and takes
+their decision when they all had the same one (the analyst decided on the theme, not on one of its parts); an entry
+not seen this period whose last calls are mostly in a cluster matched to another id was merged into it
+(`merged_into`). A matched entry's profile moves towards the new cluster's (`update_weight`) only the first time a
 period is seen, so a rerun leaves it as it was. The registry is plain data (JSON), meant to be stored in the database;
 `status` carries the analyst's decision (open, dismissed, created, attached).
 """
@@ -53,6 +59,8 @@ class RegistryEntry:
     status: str = "open"
     fingerprints: dict[str, str] = field(default_factory=dict)  # period label → fingerprint of its calls
     last_calls: list[str] = field(default_factory=list)  # call ids of the last period it was seen in
+    parent_ids: list[str] = field(default_factory=list)  # split off from these entries (first period)
+    merged_into: str | None = None  # stopped as its own item: its calls went into this entry's cluster
 
     @property
     def last_seen(self) -> str:
@@ -70,6 +78,8 @@ class RegistryEntry:
             "profile": dict(self.profile),
             "fingerprints": dict(self.fingerprints),
             "last_calls": list(self.last_calls),
+            "parent_ids": list(self.parent_ids),
+            "merged_into": self.merged_into,
         }
 
     @classmethod
@@ -89,6 +99,8 @@ class RegistryEntry:
             status=status,
             fingerprints={str(k): str(v) for k, v in data.get("fingerprints", {}).items()},
             last_calls=[str(c) for c in data.get("last_calls", [])],
+            parent_ids=[str(c) for c in data.get("parent_ids", [])],
+            merged_into=data.get("merged_into"),
         )
 
 
@@ -114,19 +126,23 @@ class ClusterRegistry:
         match_similarity: float,
         update_weight: float,
         profile_terms: int,
+        prefix: str = "E",
+        lineage_overlap: float | None = None,
     ) -> list[str]:
-        """Ids for the clusters of one period (see the module docstring); records them in the registry."""
+        """Ids for the clusters of one period (see the module docstring); records them in the registry.
+
+        `prefix` keeps kinds of items apart: clusters are `E…`, themes crossing reasons `T…` (`themes.py`); an item
+        is only matched to entries of its own prefix."""
         ids: list[str | None] = [None] * len(profiles)
         taken: set[str] = set()
-        previous = {
-            entry.fingerprints[period]: entry.id for entry in self.entries.values() if period in entry.fingerprints
-        }
+        own = [entry for entry in self.entries.values() if entry.id.startswith(prefix)]
+        previous = {entry.fingerprints[period]: entry.id for entry in own if period in entry.fingerprints}
         prints = [fingerprint(calls) for calls in members]
         for index, key in enumerate(prints):
             if key in previous and previous[key] not in taken:
                 ids[index] = previous[key]
                 taken.add(previous[key])
-        candidates = [entry for entry in self.entries.values() if entry.first_seen <= period and entry.id not in taken]
+        candidates = [entry for entry in own if entry.first_seen <= period and entry.id not in taken]
         pairs = sorted(
             (
                 (
@@ -145,9 +161,11 @@ class ClusterRegistry:
             if ids[index] is None and matched_id not in taken:
                 ids[index] = matched_id
                 taken.add(matched_id)
+        before = {entry.id: list(entry.last_calls) for entry in own if entry.first_seen < period}
         for index, found in enumerate(profiles):
-            entry_id = ids[index] or f"E{self.next_number:04d}"
-            if ids[index] is None:
+            entry_id = ids[index] or f"{prefix}{self.next_number:04d}"
+            new = ids[index] is None
+            if new:
                 self.next_number += 1
                 self.entries[entry_id] = RegistryEntry(
                     id=entry_id, parent_code=parent_codes[index], first_seen=period, profile=dict(found)
@@ -164,7 +182,44 @@ class ClusterRegistry:
                 entry.last_calls = sorted(members[index])
             entry.keywords = list(keywords[index])
             entry.parent_code = parent_codes[index]
+            if new and lineage_overlap is not None:
+                self._record_split(entry, members[index], before, lineage_overlap)
+        if lineage_overlap is not None:
+            self._record_merges(period, ids, members, before, lineage_overlap)
         return [entry_id for entry_id in ids if entry_id is not None]
+
+    def _record_split(
+        self, entry: RegistryEntry, members: Sequence[str], before: dict[str, list[str]], threshold: float
+    ) -> None:
+        """A new entry that holds many of the last calls of older entries was split off from them."""
+        entry.parent_ids = sorted(
+            other for other, calls in before.items() if other != entry.id and overlap(members, calls) >= threshold
+        )
+        decisions = {self.entries[other].status for other in entry.parent_ids}
+        if len(decisions) == 1 and decisions != {"open"}:
+            entry.status = decisions.pop()  # the decision follows the theme into its parts
+
+    def _record_merges(
+        self,
+        period: str,
+        ids: Sequence[str | None],
+        members: Sequence[Sequence[str]],
+        before: dict[str, list[str]],
+        threshold: float,
+    ) -> None:
+        """Entries not seen this period whose last calls are mostly in a cluster of another id merged into it."""
+        seen = {entry_id for entry_id in ids if entry_id is not None}
+        for other, calls in before.items():
+            entry = self.entries[other]
+            if other in seen or period in entry.history or not calls or entry.last_seen > period:
+                continue
+            hosts = [
+                (len(set(calls) & set(cluster)), entry_id)
+                for entry_id, cluster in zip(ids, members, strict=True)
+                if entry_id is not None and len(set(calls) & set(cluster)) >= threshold * len(set(calls))
+            ]
+            if hosts:
+                entry.merged_into = max(hosts)[1]
 
     def set_status(self, cluster_id: str, status: str) -> None:
         """Record an analyst's decision on a cluster (open, dismissed, created, attached)."""

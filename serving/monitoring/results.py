@@ -33,6 +33,7 @@ AlertKind = Literal[
     "emerging_reason",  # a new cluster among « autre » / low-confidence calls graded weak or strong
     "emerging_subtheme",  # a new cluster inside a known reason (candidate split) graded weak or strong
     "text_drift",  # new sub-themes in many reasons at once: the way notes are written changed
+    "emerging_theme",  # a theme running through many known reasons at once (bursting words), graded weak or strong
 ]
 SIGNALS: tuple[str, ...] = get_args(Signal)
 ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
@@ -137,6 +138,9 @@ class EmergingCluster:
     persistence: int = 1  # periods of the window and before it in which the theme (its id) had calls
     priority: float = 0.0  # expected value: size × novelty × persistence × growth (the queue's order within a grade)
     why: str = ""  # French: why the item is in the queue
+    kind: str = "cluster"  # "cluster" (similar calls) or "theme" (a theme crossing reasons, `themes.py`)
+    reasons: dict[str, int] = field(default_factory=dict)  # theme: known reason → its calls of the period
+    folded_into: str | None = None  # a cluster explained by a theme crossing reasons: that theme's id
 
     def to_dict(self) -> dict[str, Any]:
         return _clean(
@@ -162,6 +166,9 @@ class EmergingCluster:
                 "persistence": self.persistence,
                 "priority": self.priority,
                 "why": self.why,
+                "kind": self.kind,
+                "reasons": self.reasons,
+                "folded_into": self.folded_into,
             }
         )
 
@@ -189,6 +196,9 @@ class EmergingCluster:
             persistence=int(data.get("persistence", 1)),
             priority=float(data.get("priority", 0.0)),
             why=str(data.get("why", "")),
+            kind=str(data.get("kind", "cluster")),
+            reasons={str(k): int(v) for k, v in (data.get("reasons") or {}).items()},
+            folded_into=data.get("folded_into"),
         )
 
 

@@ -38,7 +38,7 @@ ALERT_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "emerging",
         "Motifs émergents, sous-thèmes et dérive de rédaction",
-        ("emerging_reason", "emerging_subtheme", "text_drift"),
+        ("emerging_theme", "emerging_reason", "emerging_subtheme", "text_drift"),
     ),
     ("volume", "Volumes des motifs connus (pics et baisses)", ("volume_spike", "volume_drop")),
     ("autre", "Part de « autre » (hausses et dépassements de cible)", ("autre_rise", "autre_above_target")),
@@ -46,6 +46,7 @@ ALERT_FAMILIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 KIND_LABELS = {
     "model_health": "alarme de santé",
     "model_doubt": "modèle à vérifier",
+    "emerging_theme": "thème transversal",
     "emerging_reason": "motif émergent",
     "emerging_subtheme": "nouveau sous-thème",
     "text_drift": "dérive de rédaction",
@@ -148,7 +149,7 @@ class RisingRow:
 @dataclass(frozen=True)
 class ClusterView:
     id: str
-    kind: str  # "new" (candidate new reason) or "subtheme" (inside parent_code)
+    kind: str  # "new" (candidate new reason), "subtheme" (inside parent_code) or "theme" (crossing reasons)
     signal: str  # best grade over the report's periods
     signal_label: str
     status: str
@@ -167,6 +168,8 @@ class ClusterView:
     nearest_label: str | None
     trend: tuple[tuple[str, int], ...]  # (period title, calls of that period in the cluster) over the report
     link: str | None
+    reasons: tuple[str, ...] = ()  # a theme's reasons (labels), most calls first
+    share: float = 0.0  # a theme's share of all the calls of its last period
 
 
 @dataclass(frozen=True)
@@ -454,7 +457,7 @@ def _clusters(
         views.append(
             ClusterView(
                 id=cluster_id,
-                kind="new" if latest.parent_code is None else "subtheme",
+                kind="theme" if latest.kind == "theme" else "new" if latest.parent_code is None else "subtheme",
                 signal=best.signal,
                 signal_label=SIGNAL_LABELS.get(best.signal, best.signal),
                 status=status,
@@ -473,6 +476,8 @@ def _clusters(
                 nearest_label=labels.get(latest.nearest_code) if latest.nearest_code else None,
                 trend=tuple((p.title, by_period[p.label].period_size if p.label in by_period else 0) for p in periods),
                 link=review_link(review_url, cluster_id, scope),
+                reasons=tuple(labels.get(code, code) for code in latest.reasons),
+                share=latest.share if latest.kind == "theme" else 0.0,
             )
         )
     views.sort(key=lambda v: (-SIGNAL_RANK.get(v.signal, 0), -max(n for _, n in v.trend), v.id))
@@ -633,6 +638,23 @@ def _cluster_facts(clusters: Sequence[ClusterView], gran: str) -> list[tuple[flo
                     f"{fmt.count(peak)} appels par {fmt.unit(gran)}, {fmt.since_period(cluster.first_seen, gran)}, "
                     f"croissance {fmt.ratio(cluster.growth)}. À examiner : créer un motif ou le rattacher à un motif "
                     "existant.",
+                    "warning" if cluster.signal == "strong" else "info",
+                ),
+            )
+        )
+    for cluster in [c for c in clusters if c.kind == "theme" and c.status == "open"][:2]:
+        words = ", ".join(cluster.keywords[:5])
+        peak = max((n for _, n in cluster.trend), default=0)
+        score = (600.0 if cluster.signal == "strong" else 200.0) + peak / 10
+        out.append(
+            (
+                score,
+                Fact(
+                    f"Thème transversal possible ({cluster.id}, signal {cluster.signal_label}) : « {words} » — "
+                    f"jusqu'à {fmt.count(peak)} appels par {fmt.unit(gran)} ({fmt.pct(cluster.share)} de tous les "
+                    f"appels), dans {len(cluster.reasons)} motifs à la fois ({', '.join(cluster.reasons[:5])}), "
+                    f"{fmt.since_period(cluster.first_seen, gran)}. Un même sujet traverse les motifs : à suivre "
+                    "comme un tout.",
                     "warning" if cluster.signal == "strong" else "info",
                 ),
             )

@@ -43,6 +43,7 @@ from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
 from serving.monitoring.text import Lemmatizer
 from serving.redaction import default_redactor
+from serving.review.precision import QueuePrecision, queue_precision
 from serving.store import (
     ClusterRecord,
     ClusterSnapshot,
@@ -76,6 +77,7 @@ class EmergingOutcome:
     scope: str
     run: MonitoringRunRecord | None  # the stored run (None when nothing is stored)
     source: EmergingInput
+    precision: QueuePrecision | None = None  # analysts' past decisions on this scope (None without a store)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The scripting format: `{"periods": [{"period", "autre_share", "clusters": [{"id", "size", "keywords",
@@ -357,6 +359,9 @@ def snapshots_from_report(
                         "persistence": cluster.persistence,
                         "priority": cluster.priority,
                         "why": cluster.why,
+                        "kind": cluster.kind,
+                        "reasons": dict(cluster.reasons),
+                        "folded_into": cluster.folded_into,
                     },
                 )
             )
@@ -469,6 +474,12 @@ def stored_outcome(
                 parent_code=snapshot.parent_code,
                 nearest_code=snapshot.nearest_code,
                 status=str(details.get("status", "open")),
+                persistence=int(details.get("persistence", 1)),
+                priority=float(details.get("priority", 0.0)),
+                why=str(details.get("why", "")),
+                kind=str(details.get("kind", "cluster")),
+                reasons={str(k): int(v) for k, v in (details.get("reasons") or {}).items()},
+                folded_into=details.get("folded_into"),
             )
         )
     alerts = [Alert.from_dict(dict(item)) for item in run.alerts]
@@ -492,6 +503,7 @@ def stored_outcome(
         scope=scope,
         run=run,
         source=source,
+        precision=queue_precision(db.review.decisions(scope)),
     )
 
 
@@ -550,7 +562,10 @@ def monitor_emerging(
             records_from_registry(run.registry, scope),
             snapshots_from_report(run.report, scope, texts),
         )
-    return EmergingOutcome(report=run.report, registry=run.registry, scope=scope, run=stored, source=source)
+    precision = queue_precision(db.review.decisions(scope)) if db is not None else None
+    return EmergingOutcome(
+        report=run.report, registry=run.registry, scope=scope, run=stored, source=source, precision=precision
+    )
 
 
 def calls_taxonomy(ref: str | None, explicit: str | None = None) -> Any:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from serving.errors import ClusterAlreadyReviewed, InvalidReview, NoMonitoringData, UnknownCluster
+from serving.review.precision import QueuePrecision, queue_precision
 from serving.store import (
     ClusterRecord,
     ClusterSnapshot,
@@ -76,6 +77,13 @@ class ClusterView:
     decisions: tuple[ReviewDecisionRecord, ...] = ()
     priority: float = 0.0  # expected value in its last period (size × novelty × persistence × growth)
     why: str = ""  # French: why it is in the queue (monitoring's `EmergingCluster.why`)
+    kind: str = "cluster"  # or "theme": a theme crossing reasons (`serving.monitoring.themes`)
+    reasons: dict[str, int] = field(default_factory=dict)  # a theme's reasons → calls in its last period
+    share: float | None = None  # a theme's share of all the calls of its last period
+
+    @property
+    def is_theme(self) -> bool:
+        return self.kind == "theme"
 
     @property
     def is_subtheme(self) -> bool:
@@ -89,6 +97,7 @@ class ClusterList:
     run: MonitoringRunRecord | None
     clusters: tuple[ClusterView, ...]
     hidden: int = 0  # clusters never graded weak or strong, left out unless asked for
+    precision: QueuePrecision | None = None  # the analysts' past decisions on this scope
 
 
 @dataclass(frozen=True)
@@ -202,7 +211,14 @@ def list_clusters(
             continue
         views.append(view)
     views.sort(key=_order)
-    return ClusterList(scope=scope, scopes=tuple(db.monitoring.scopes()), run=run, clusters=tuple(views), hidden=hidden)
+    return ClusterList(
+        scope=scope,
+        scopes=tuple(db.monitoring.scopes()),
+        run=run,
+        clusters=tuple(views),
+        hidden=hidden,
+        precision=queue_precision(db.review.decisions(scope)),
+    )
 
 
 def show_cluster(
@@ -289,6 +305,9 @@ def _view(
         notes_count=len(notes),
         priority=float(latest.details.get("priority") or 0.0) if latest else 0.0,
         why=str(latest.details.get("why") or "") if latest else "",
+        kind=str(latest.details.get("kind") or "cluster") if latest else "cluster",
+        reasons={str(k): int(v) for k, v in (latest.details.get("reasons") or {}).items()} if latest else {},
+        share=float(latest.details["share"]) if latest and latest.details.get("share") is not None else None,
     )
 
 
