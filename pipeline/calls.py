@@ -41,6 +41,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -125,9 +126,16 @@ def resolve_columns(
     *,
     require_reason: bool = False,
     source: str = "fichier",
+    dated_by_option: bool = False,
 ) -> ColumnResolution:
-    """Map the file's header to the contract; raise `MissingColumns` naming what is missing and what exists."""
+    """Map the file's header to the contract; raise `MissingColumns` naming what is missing and what exists.
+
+    `dated_by_option`: every row takes one date given by the caller (an export without dates), so the file must
+    have no date column — one found by its usual name is refused rather than silently overridden.
+    """
     columns = dict(columns or {})
+    if dated_by_option and "timestamp" in columns:
+        raise InvalidColumnMapping("--date et --time-col s'excluent : --date date un export qui n'a pas de date")
     unknown = sorted(set(columns) - set(CONTRACT_COLUMNS))
     if unknown:
         raise InvalidColumnMapping(
@@ -175,13 +183,23 @@ def resolve_columns(
                     guesses.append(f"colonne « {found_name} » lue comme « {contract} » (nom reconnu)")
                 break
 
+    if dated_by_option and "timestamp" in mapping:
+        raise InvalidColumnMapping(
+            f"{source} : --date sert aux exports sans date, or la colonne « {mapping['timestamp']} » est lue comme "
+            "date ; retirez --date (ou indiquez la bonne colonne avec --time-col)"
+        )
     required = [*REQUIRED_COLUMNS, REASON_COLUMN] if require_reason else list(REQUIRED_COLUMNS)
+    if dated_by_option:
+        required.remove("timestamp")
     missing = [c for c in required if c not in mapping]
     if missing:
+        undated = ""
+        if "timestamp" in missing:
+            undated = " ; un export sans aucune date se date en entier avec --date AAAA-MM-JJ (motifs reclassify)"
         raise MissingColumns(
             f"{source} : colonne(s) manquante(s) : {', '.join(missing)} "
             f"(colonnes présentes : {_quote_list(header)}) ; indiquez la colonne qui en tient lieu, "
-            f"p. ex. {_COLUMN_OPTIONS[missing[0]]} NOM en ligne de commande"
+            f"p. ex. {_COLUMN_OPTIONS[missing[0]]} NOM en ligne de commande{undated}"
         )
 
     extras: dict[str, str] = {}
@@ -331,8 +349,10 @@ class CallChunks:
         first: TableChunk,
         require_reason: bool,
         strict: bool,
+        calls_date: pd.Timestamp | None = None,
     ) -> None:
         self.spec = spec
+        self.calls_date = calls_date
         self.path = spec.path
         self.header = header
         self.resolution = resolution
@@ -421,7 +441,10 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
     text = _stripped(raw[mapping["text"]])
     problems["empty_id"] = ids == ""
     problems["empty_text"] = text == ""
-    timestamps = parse_timestamps(raw[mapping["timestamp"]]).to_numpy()
+    if "timestamp" in mapping:
+        timestamps = parse_timestamps(raw[mapping["timestamp"]]).to_numpy()
+    else:  # an undated export, dated as a whole by the caller (`calls_date`)
+        timestamps = np.full(n, np.datetime64(reader.calls_date, "ns"), dtype="datetime64[ns]")
     problems["bad_timestamp"] = np.isnat(timestamps)
     reason = _stripped(raw[mapping[REASON_COLUMN]]) if REASON_COLUMN in mapping else None
     if reader.require_reason and reason is not None:
@@ -595,19 +618,23 @@ def iter_call_chunks(
     require_reason: bool = False,
     strict: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    calls_date: date | None = None,
 ) -> CallChunks:
     """Stream a call export chunk by chunk with the same validation as `read_calls` (for 10 M-row batch jobs).
 
     Structural problems raise here, before any chunk is handed out (the first chunk is read to tell a header-only
     file). Duplicates are detected across chunks. With `strict=True` the first chunk holding a rejected row raises
-    `RejectedCallRows`.
+    `RejectedCallRows`. `calls_date` dates every row of an export that has no date column (midnight, Paris time);
+    a file that has one is refused with it.
     """
     spec = inspect_table(path, encoding=encoding, delimiter=delimiter)
     header = read_header(spec)
     doubled = sorted({name for name in header if header.count(name) > 1})
     if doubled:
         raise UnreadableTable(f"{spec.path.name} : nom(s) de colonne en double dans l'en-tête : {_quote_list(doubled)}")
-    resolution = resolve_columns(header, columns, require_reason=require_reason, source=spec.path.name)
+    resolution = resolve_columns(
+        header, columns, require_reason=require_reason, source=spec.path.name, dated_by_option=calls_date is not None
+    )
     chunks = iter_table(spec, chunk_rows=chunk_rows)
     first = next(chunks, None)
     if first is None:
@@ -620,6 +647,7 @@ def iter_call_chunks(
         first=first,
         require_reason=require_reason,
         strict=strict,
+        calls_date=pd.Timestamp(calls_date) if calls_date is not None else None,
     )
 
 
@@ -632,6 +660,7 @@ def read_calls(
     require_reason: bool = False,
     strict: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    calls_date: date | None = None,
 ) -> CallsRead:
     """Read a whole call export in memory (training, evaluation). See the module docstring for the contract.
 
@@ -644,6 +673,7 @@ def read_calls(
         columns=columns,
         require_reason=require_reason,
         chunk_rows=chunk_rows,
+        calls_date=calls_date,
     )
     chunks = list(reader)
     frame = pd.concat([c.frame for c in chunks]) if chunks else pd.DataFrame(columns=reader.output_columns)

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy
 
 from pipeline.artifact import load_model
+from pipeline.errors import MissingColumns
 from pipeline.redaction import Redactor
 from serving.batch import ReclassifyOptions, reclassify
 from serving.batch.records import OUTPUT_COLUMNS, QUARANTINE_COLUMNS
@@ -626,3 +627,20 @@ def test_export_without_site_or_channel_and_named_columns(tmp_path: Path, calls:
         ReclassifyOptions(input=path, output=str(wrong), model=str(model_v10), columns={"text": "question"})
     )
     assert summary.output_rows == len(calls) and not summary.resumed
+
+
+def test_undated_export_into_the_store_with_one_date(tmp_path: Path, calls: pd.DataFrame, model_v10: Path) -> None:
+    """An export without dates (a FAQ, a survey) is refused with the way out, then stored under the date given."""
+    from datetime import date
+
+    export = calls[["call_id", "text"]]
+    path = tmp_path / "sans-date.csv"
+    export.to_csv(path, index=False)
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    with pytest.raises(MissingColumns, match="--date AAAA-MM-JJ"):
+        reclassify(ReclassifyOptions(input=path, output=url, model=str(model_v10)))
+    summary = reclassify(ReclassifyOptions(input=path, output=url, model=str(model_v10), calls_date=date(2020, 5, 4)))
+    assert summary.output_rows == len(calls) and summary.quarantined_rows == 0
+    with sqlalchemy.create_engine(url).connect() as connection:
+        stamps = connection.execute(sqlalchemy.text("SELECT DISTINCT called_at FROM predictions")).scalars().all()
+    assert [pd.Timestamp(s).tz_localize(None) for s in stamps] == [pd.Timestamp("2020-05-03 22:00")]  # Paris midnight

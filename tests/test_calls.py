@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -112,8 +113,24 @@ def test_missing_columns_say_which_are_missing_and_which_exist(calls_dir: Path) 
     message = str(info.value)
     assert "colonne(s) manquante(s) : timestamp (" in message  # channel is optional
     assert "« ID_APPEL », « COMMENTAIRE », « AGENCE »" in message
-    assert message.endswith("p. ex. --time-col NOM en ligne de commande")  # the option the user types
+    assert "p. ex. --time-col NOM en ligne de commande" in message  # the option the user types
+    assert message.endswith("se date en entier avec --date AAAA-MM-JJ (motifs reclassify)")
     assert "\n" not in message
+
+
+def test_an_undated_export_is_dated_as_a_whole_by_the_caller(calls_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "faq.json"
+    path.write_text('[{"i": "q1", "q": "attestation de vigilance"}, {"i": "q2", "q": "report de cotisations"}]')
+    with pytest.raises(MissingColumns, match="timestamp"):
+        read_calls(path, columns={"call_id": "i", "text": "q"})
+    result = read_calls(path, columns={"call_id": "i", "text": "q"}, calls_date=date(2020, 5, 4))
+    assert result.frame["timestamp"].tolist() == [pd.Timestamp("2020-05-04")] * 2
+    assert result.frame["call_id"].tolist() == ["q1", "q2"] and result.rejected.empty
+    # a file that has dates is not overridden silently, whether the column is named or found by its usual name
+    with pytest.raises(InvalidColumnMapping, match="--date et --time-col"):
+        read_calls(path, columns={"call_id": "i", "text": "q", "timestamp": "i"}, calls_date=date(2020, 5, 4))
+    with pytest.raises(InvalidColumnMapping, match="« DATE_APPEL » est lue comme date"):
+        read_calls(calls_dir / "crm_cp1252_pointvirgule.csv", calls_date=date(2020, 5, 4))
 
 
 def test_require_reason(calls_dir: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ Column options take the file's column name. Left out, the column is found by its
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -29,6 +30,13 @@ SiteCol = Annotated[
 ChannelCol = Annotated[
     str | None, typer.Option("--channel-col", help="Colonne du canal (facultative ; 32 caractères au plus).")
 ]
+CallsDate = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="Export sans colonne de date : la date de tous ses appels (AAAA-MM-JJ), p. ex. le jour de l'extraction.",
+    ),
+]
 Encoding = Annotated[
     str | None, typer.Option("--encoding", help="Encodage des CSV (deviné sinon : UTF-8, sinon cp1252).")
 ]
@@ -41,6 +49,16 @@ UnknownLabels = Annotated[
         "ou autre (comptées comme « autre »).",
     ),
 ]
+
+
+def parse_calls_date(value: str | None) -> date | None:
+    """The `--date` option as a date; a French error naming the expected form otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"« {value} » n'est pas une date AAAA-MM-JJ", param_hint="--date") from None
 
 
 def column_mapping(

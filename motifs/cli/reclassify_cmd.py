@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from motifs.cli.options import (
+    CallsDate,
     ChannelCol,
     Delimiter,
     Encoding,
@@ -30,6 +31,7 @@ from motifs.cli.options import (
     TextCol,
     TimeCol,
     column_mapping,
+    parse_calls_date,
 )
 from pipeline.calls import ERROR_LABELS
 from serving.batch import BATCH_ERROR_LABELS, DEFAULT_CHUNK_ROWS, DEFAULT_MAX_CHARS, ReclassifyOptions, reclassify
@@ -148,6 +150,7 @@ def reclassify_cmd(
     text_col: TextCol = None,
     id_col: IdCol = None,
     time_col: TimeCol = None,
+    calls_date: CallsDate = None,
     site_col: SiteCol = None,
     channel_col: ChannelCol = None,
     label_col: Annotated[
@@ -178,7 +181,8 @@ def reclassify_cmd(
 
     Colonnes : call_id, text et timestamp sont reconnues par leurs noms usuels (id, note, commentaire, date…) ou
     indiquées par --id-col, --text-col, --time-col ; site et canal sont facultatifs (--site-col, --channel-col :
-    64 et 32 caractères au plus, une valeur plus longue arrête le lot avec un message clair).
+    64 et 32 caractères au plus, une valeur plus longue arrête le lot avec un message clair). Un export sans
+    aucune date se date en entier avec --date AAAA-MM-JJ (le suivi par période le range alors dans ce jour).
 
     Exemple : motifs reclassify --in anciens.csv --out migres.csv --taxonomy-from national@1.0.0
     --rescore-model motifs-data/modele-1.1
@@ -212,6 +216,7 @@ def reclassify_cmd(
         },
         encoding=encoding,
         delimiter=delimiter,
+        calls_date=parse_calls_date(calls_date),
     )
     columns = (
         TextColumn("[progress.description]{task.description}"),

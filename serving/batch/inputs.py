@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,7 @@ class ReadSettings:
     columns: Mapping[str, str] | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    calls_date: date | None = None  # dates every row of undated exports (`--date`)
 
 
 @dataclass
@@ -162,6 +164,7 @@ def iter_input_chunks(files: Sequence[Path], settings: ReadSettings) -> Iterator
             delimiter=settings.delimiter,
             columns=settings.columns,
             chunk_rows=settings.chunk_rows,
+            calls_date=settings.calls_date,
         )
         text_column = _in_rejected(reader.columns["text"])
         for chunk_index, chunk in enumerate(reader):

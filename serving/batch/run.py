@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -90,6 +91,7 @@ class ReclassifyOptions:
     columns: Mapping[str, str] | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    calls_date: date | None = None  # the date of every call of an undated export (`--date`)
     spark_session: Any = None  # tests pass one session for several runs
 
     def check(self) -> None:
@@ -212,6 +214,7 @@ def _run(
                 columns=options.columns,
                 encoding=options.encoding,
                 delimiter=options.delimiter,
+                calls_date=options.calls_date,
             )
             hook.start(sum(i.rows_estimate for i in inputs))
             with tempfile.TemporaryDirectory(prefix="motifs-reclassify-") as scratch:
@@ -361,6 +364,7 @@ def _pinned_settings(options: ReclassifyOptions) -> dict[str, Any]:
         "encoding": options.encoding,
         "delimiter": options.delimiter,
         "taxonomy_from": options.taxonomy_from,
+        "date": options.calls_date.isoformat() if options.calls_date else None,
     }
 
 
