@@ -168,12 +168,16 @@ def _delimiter_name(delimiter: str) -> str:
     return "tabulation" if delimiter == "\t" else delimiter
 
 
+_JSON_HEADER_RECORDS = 1_000
+
+
 def read_header(spec: TableSpec) -> list[str]:
     """Column names of the file, in order."""
     if spec.kind == "parquet":
         return list(pq.ParquetFile(spec.path).schema_arrow.names)
     if spec.kind in ("jsonl", "json"):
-        for chunk in iter_table(spec, chunk_rows=1):
+        # records need not all hold the same keys: the union over the first ones, in order of appearance
+        for chunk in iter_table(spec, chunk_rows=_JSON_HEADER_RECORDS):
             return [c for c in chunk.frame.columns if c != ROW_COLUMN]
         raise EmptyTable(f"{spec.path.name} : aucune ligne")
     with spec.path.open(encoding=spec.encoding, errors="surrogateescape", newline="") as handle:

@@ -163,6 +163,15 @@ def test_json_array_export_is_read_like_json_lines(tmp_path: Path) -> None:
     assert [(m.row, m.error) for m in malformed] == [(2, "élément JSON invalide (objet attendu)")]
 
 
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_json_records_with_different_keys_give_the_union_as_header(tmp_path: Path, suffix: str) -> None:
+    """Exporters leave out empty fields: a key missing from the first record is still a column."""
+    records = ['{"id": "a", "note": "x"}', '{"id": "b", "note": "y", "date": "2026-01-05"}']
+    path = tmp_path / f"export{suffix}"
+    path.write_text(f"[{', '.join(records)}]" if suffix == ".json" else "\n".join(records), encoding="utf-8")
+    assert read_header(inspect_table(path)) == ["id", "note", "date"]
+
+
 def test_json_object_wrapping_its_records_and_json_lines_named_json(tmp_path: Path) -> None:
     wrapped = tmp_path / "export.json"
     wrapped.write_text('{"total": 2, "data": [{"note": "a"}, {"note": "b"}]}', encoding="utf-8")
