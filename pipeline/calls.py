@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -69,6 +69,12 @@ _COLUMN_OPTIONS = {
     "reason": "--label-col",
     "site": "--site-col",
     "channel": "--channel-col",
+}
+# Contract columns a caller may fill itself when the file has none: option, what it is (French), hint.
+_SUPPLYING_OPTIONS = {"timestamp": ("--date", "date"), "call_id": ("--row-ids", "identifiant")}
+_SUPPLYING_HINTS = {
+    "timestamp": "un export sans aucune date se date en entier avec --date AAAA-MM-JJ",
+    "call_id": "un export sans identifiant en prend un par ligne avec --row-ids (FICHIER:LIGNE)",
 }
 REASON_COLUMN = "reason"
 CONTRACT_COLUMNS: tuple[str, ...] = (*CALL_COLUMNS, REASON_COLUMN)
@@ -126,16 +132,20 @@ def resolve_columns(
     *,
     require_reason: bool = False,
     source: str = "fichier",
-    dated_by_option: bool = False,
+    supplied: Collection[str] = (),
 ) -> ColumnResolution:
     """Map the file's header to the contract; raise `MissingColumns` naming what is missing and what exists.
 
-    `dated_by_option`: every row takes one date given by the caller (an export without dates), so the file must
-    have no date column — one found by its usual name is refused rather than silently overridden.
+    `supplied`: contract columns the caller fills instead of the file (`timestamp`: one date for an undated export;
+    `call_id`: ids from record numbers), so the file must not have them — one found by its usual name is refused
+    rather than silently overridden.
     """
     columns = dict(columns or {})
-    if dated_by_option and "timestamp" in columns:
-        raise InvalidColumnMapping("--date et --time-col s'excluent : --date date un export qui n'a pas de date")
+    for contract in set(supplied) & set(columns):
+        option, _ = _SUPPLYING_OPTIONS[contract]
+        raise InvalidColumnMapping(
+            f"{option} et {_COLUMN_OPTIONS[contract]} s'excluent : {option} sert aux exports sans cette colonne"
+        )
     unknown = sorted(set(columns) - set(CONTRACT_COLUMNS))
     if unknown:
         raise InvalidColumnMapping(
@@ -183,23 +193,21 @@ def resolve_columns(
                     guesses.append(f"colonne « {found_name} » lue comme « {contract} » (nom reconnu)")
                 break
 
-    if dated_by_option and "timestamp" in mapping:
-        raise InvalidColumnMapping(
-            f"{source} : --date sert aux exports sans date, or la colonne « {mapping['timestamp']} » est lue comme "
-            "date ; retirez --date (ou indiquez la bonne colonne avec --time-col)"
-        )
+    for contract in supplied:
+        if contract in mapping:
+            option, what = _SUPPLYING_OPTIONS[contract]
+            raise InvalidColumnMapping(
+                f"{source} : {option} sert aux exports sans {what}, or la colonne « {mapping[contract]} » est lue "
+                f"comme {what} ; retirez {option} (ou indiquez la bonne colonne avec {_COLUMN_OPTIONS[contract]})"
+            )
     required = [*REQUIRED_COLUMNS, REASON_COLUMN] if require_reason else list(REQUIRED_COLUMNS)
-    if dated_by_option:
-        required.remove("timestamp")
-    missing = [c for c in required if c not in mapping]
+    missing = [c for c in required if c not in mapping and c not in supplied]
     if missing:
-        undated = ""
-        if "timestamp" in missing:
-            undated = " ; un export sans aucune date se date en entier avec --date AAAA-MM-JJ (motifs reclassify)"
+        ways_out = "".join(f" ; {_SUPPLYING_HINTS[c]} (motifs reclassify)" for c in missing if c in _SUPPLYING_HINTS)
         raise MissingColumns(
             f"{source} : colonne(s) manquante(s) : {', '.join(missing)} "
             f"(colonnes présentes : {_quote_list(header)}) ; indiquez la colonne qui en tient lieu, "
-            f"p. ex. {_COLUMN_OPTIONS[missing[0]]} NOM en ligne de commande{undated}"
+            f"p. ex. {_COLUMN_OPTIONS[missing[0]]} NOM en ligne de commande{ways_out}"
         )
 
     extras: dict[str, str] = {}
@@ -350,9 +358,11 @@ class CallChunks:
         require_reason: bool,
         strict: bool,
         calls_date: pd.Timestamp | None = None,
+        row_ids: bool = False,
     ) -> None:
         self.spec = spec
         self.calls_date = calls_date
+        self.row_ids = row_ids
         self.path = spec.path
         self.header = header
         self.resolution = resolution
@@ -437,7 +447,10 @@ def _validate_chunk(chunk: TableChunk, reader: CallChunks) -> CallsChunk:
             f"octets illisibles en {reader.spec.encoding} dans {_quote_list(names)} ({_encoding_hint(reader.spec)})"
         )
 
-    ids = _stripped(raw[mapping["call_id"]])
+    if "call_id" in mapping:
+        ids = _stripped(raw[mapping["call_id"]])
+    else:  # an export without ids: « FILE:RECORD », stable while rows are only appended
+        ids = np.array([f"{reader.path.stem}:{row}" for row in rows.tolist()], dtype=object)
     text = _stripped(raw[mapping["text"]])
     problems["empty_id"] = ids == ""
     problems["empty_text"] = text == ""
@@ -619,13 +632,15 @@ def iter_call_chunks(
     strict: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     calls_date: date | None = None,
+    row_ids: bool = False,
 ) -> CallChunks:
     """Stream a call export chunk by chunk with the same validation as `read_calls` (for 10 M-row batch jobs).
 
     Structural problems raise here, before any chunk is handed out (the first chunk is read to tell a header-only
     file). Duplicates are detected across chunks. With `strict=True` the first chunk holding a rejected row raises
     `RejectedCallRows`. `calls_date` dates every row of an export that has no date column (midnight, Paris time);
-    a file that has one is refused with it.
+    `row_ids` names each row of an export without ids « FILE:RECORD » (file name without extension); a file that
+    has such a column is refused with them.
     """
     spec = inspect_table(path, encoding=encoding, delimiter=delimiter)
     header = read_header(spec)
@@ -633,7 +648,11 @@ def iter_call_chunks(
     if doubled:
         raise UnreadableTable(f"{spec.path.name} : nom(s) de colonne en double dans l'en-tête : {_quote_list(doubled)}")
     resolution = resolve_columns(
-        header, columns, require_reason=require_reason, source=spec.path.name, dated_by_option=calls_date is not None
+        header,
+        columns,
+        require_reason=require_reason,
+        source=spec.path.name,
+        supplied=[c for c, given in (("timestamp", calls_date is not None), ("call_id", row_ids)) if given],
     )
     chunks = iter_table(spec, chunk_rows=chunk_rows)
     first = next(chunks, None)
@@ -648,6 +667,7 @@ def iter_call_chunks(
         require_reason=require_reason,
         strict=strict,
         calls_date=pd.Timestamp(calls_date) if calls_date is not None else None,
+        row_ids=row_ids,
     )
 
 
@@ -661,6 +681,7 @@ def read_calls(
     strict: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     calls_date: date | None = None,
+    row_ids: bool = False,
 ) -> CallsRead:
     """Read a whole call export in memory (training, evaluation). See the module docstring for the contract.
 
@@ -674,6 +695,7 @@ def read_calls(
         require_reason=require_reason,
         chunk_rows=chunk_rows,
         calls_date=calls_date,
+        row_ids=row_ids,
     )
     chunks = list(reader)
     frame = pd.concat([c.frame for c in chunks]) if chunks else pd.DataFrame(columns=reader.output_columns)

@@ -630,17 +630,21 @@ def test_export_without_site_or_channel_and_named_columns(tmp_path: Path, calls:
 
 
 def test_undated_export_into_the_store_with_one_date(tmp_path: Path, calls: pd.DataFrame, model_v10: Path) -> None:
-    """An export without dates (a FAQ, a survey) is refused with the way out, then stored under the date given."""
+    """An export without dates nor ids (a FAQ) is refused with the way out, then stored under the date given."""
     from datetime import date
 
-    export = calls[["call_id", "text"]]
+    export = calls[["text"]]
     path = tmp_path / "sans-date.csv"
     export.to_csv(path, index=False)
     url = f"sqlite:///{tmp_path / 'motifs.db'}"
     with pytest.raises(MissingColumns, match="--date AAAA-MM-JJ"):
-        reclassify(ReclassifyOptions(input=path, output=url, model=str(model_v10)))
-    summary = reclassify(ReclassifyOptions(input=path, output=url, model=str(model_v10), calls_date=date(2020, 5, 4)))
+        reclassify(ReclassifyOptions(input=path, output=url, model=str(model_v10), row_ids=True))
+    options = ReclassifyOptions(input=path, output=url, model=str(model_v10), calls_date=date(2020, 5, 4), row_ids=True)
+    summary = reclassify(options)
     assert summary.output_rows == len(calls) and summary.quarantined_rows == 0
     with sqlalchemy.create_engine(url).connect() as connection:
         stamps = connection.execute(sqlalchemy.text("SELECT DISTINCT called_at FROM predictions")).scalars().all()
+        ids = connection.execute(sqlalchemy.text("SELECT call_id FROM predictions ORDER BY id")).scalars().all()
     assert [pd.Timestamp(s).tz_localize(None) for s in stamps] == [pd.Timestamp("2020-05-03 22:00")]  # Paris midnight
+    assert sorted(ids) == sorted(f"sans-date:{n}" for n in range(1, len(calls) + 1))
+    assert reclassify(options).output_rows == 0  # the same export again: same ids, nothing stored twice

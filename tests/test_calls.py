@@ -133,6 +133,18 @@ def test_an_undated_export_is_dated_as_a_whole_by_the_caller(calls_dir: Path, tm
         read_calls(calls_dir / "crm_cp1252_pointvirgule.csv", calls_date=date(2020, 5, 4))
 
 
+def test_an_export_without_ids_takes_file_and_record_numbers(calls_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "questions.csv"
+    path.write_text("utterance,date\nattestation de vigilance,2026-01-05\n,2026-01-05\nreport,2026-01-06\n")
+    with pytest.raises(MissingColumns, match=r"call_id .*--row-ids \(FICHIER:LIGNE\)"):
+        read_calls(path)
+    result = read_calls(path, row_ids=True)
+    assert result.frame["call_id"].tolist() == ["questions:1", "questions:3"]  # record numbers, the empty one apart
+    assert result.rejected["call_id"].tolist() == ["questions:2"]
+    with pytest.raises(InvalidColumnMapping, match="« ID_APPEL » est lue comme identifiant"):
+        read_calls(calls_dir / "crm_cp1252_pointvirgule.csv", row_ids=True)
+
+
 def test_require_reason(calls_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(MissingColumns, match="reason"):
         read_calls(calls_dir / "telephonie_cp1252_pipe.csv", require_reason=True)

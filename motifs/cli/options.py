@@ -37,6 +37,14 @@ CallsDate = Annotated[
         help="Export sans colonne de date : la date de tous ses appels (AAAA-MM-JJ), p. ex. le jour de l'extraction.",
     ),
 ]
+RowIds = Annotated[
+    bool,
+    typer.Option(
+        "--row-ids",
+        help="Export sans identifiant d'appel : chaque ligne prend FICHIER:LIGNE (stable tant qu'on ne fait "
+        "qu'ajouter des lignes à la fin du fichier).",
+    ),
+]
 Encoding = Annotated[
     str | None, typer.Option("--encoding", help="Encodage des CSV (deviné sinon : UTF-8, sinon cp1252).")
 ]

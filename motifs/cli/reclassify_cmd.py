@@ -27,6 +27,7 @@ from motifs.cli.options import (
     Delimiter,
     Encoding,
     IdCol,
+    RowIds,
     SiteCol,
     TextCol,
     TimeCol,
@@ -151,6 +152,7 @@ def reclassify_cmd(
     id_col: IdCol = None,
     time_col: TimeCol = None,
     calls_date: CallsDate = None,
+    row_ids: RowIds = False,
     site_col: SiteCol = None,
     channel_col: ChannelCol = None,
     label_col: Annotated[
@@ -182,7 +184,8 @@ def reclassify_cmd(
     Colonnes : call_id, text et timestamp sont reconnues par leurs noms usuels (id, note, commentaire, date…) ou
     indiquées par --id-col, --text-col, --time-col ; site et canal sont facultatifs (--site-col, --channel-col :
     64 et 32 caractères au plus, une valeur plus longue arrête le lot avec un message clair). Un export sans
-    aucune date se date en entier avec --date AAAA-MM-JJ (le suivi par période le range alors dans ce jour).
+    aucune date se date en entier avec --date AAAA-MM-JJ (le suivi par période le range alors dans ce jour) ; un
+    export sans identifiant d'appel en prend un par ligne avec --row-ids (FICHIER:LIGNE).
 
     Exemple : motifs reclassify --in anciens.csv --out migres.csv --taxonomy-from national@1.0.0
     --rescore-model motifs-data/modele-1.1
@@ -217,6 +220,7 @@ def reclassify_cmd(
         encoding=encoding,
         delimiter=delimiter,
         calls_date=parse_calls_date(calls_date),
+        row_ids=row_ids,
     )
     columns = (
         TextColumn("[progress.description]{task.description}"),

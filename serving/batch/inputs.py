@@ -106,6 +106,7 @@ class ReadSettings:
     encoding: str | None = None
     delimiter: str | None = None
     calls_date: date | None = None  # dates every row of undated exports (`--date`)
+    row_ids: bool = False  # ids « FILE:RECORD » for exports without ids (`--row-ids`)
 
 
 @dataclass
@@ -165,6 +166,7 @@ def iter_input_chunks(files: Sequence[Path], settings: ReadSettings) -> Iterator
             columns=settings.columns,
             chunk_rows=settings.chunk_rows,
             calls_date=settings.calls_date,
+            row_ids=settings.row_ids,
         )
         text_column = _in_rejected(reader.columns["text"])
         for chunk_index, chunk in enumerate(reader):

@@ -92,6 +92,7 @@ class ReclassifyOptions:
     encoding: str | None = None
     delimiter: str | None = None
     calls_date: date | None = None  # the date of every call of an undated export (`--date`)
+    row_ids: bool = False  # ids « FILE:RECORD » for an export without ids (`--row-ids`)
     spark_session: Any = None  # tests pass one session for several runs
 
     def check(self) -> None:
@@ -215,6 +216,7 @@ def _run(
                 encoding=options.encoding,
                 delimiter=options.delimiter,
                 calls_date=options.calls_date,
+                row_ids=options.row_ids,
             )
             hook.start(sum(i.rows_estimate for i in inputs))
             with tempfile.TemporaryDirectory(prefix="motifs-reclassify-") as scratch:
@@ -365,6 +367,7 @@ def _pinned_settings(options: ReclassifyOptions) -> dict[str, Any]:
         "delimiter": options.delimiter,
         "taxonomy_from": options.taxonomy_from,
         "date": options.calls_date.isoformat() if options.calls_date else None,
+        "row_ids": options.row_ids,
     }
 
 
