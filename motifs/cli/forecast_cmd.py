@@ -80,8 +80,9 @@ def forecast(
     """Prévoit les volumes d'appels motif par motif et au total (les motifs s'additionnent au total), avec
     intervalles à 80 % et 95 %, jours fériés et vacances scolaires (zones A, B, C) comme effets de calendrier.
 
-    La méthode de chaque série est choisie par validation croisée glissante ; repli naïf pour les séries courtes ou
-    creuses. Sortie : date, [motif], forecast, lo80, hi80, lo95, hi95.
+    La méthode de chaque série est choisie par validation croisée glissante ; repli naïf pour les séries
+    courtes ou creuses. Sortie : date, reason (« total » et chaque motif ; absente sans --by-col), forecast, lo80,
+    hi80, lo95, hi95.
 
     Exemple : motifs forecast --volumes volumes.csv --time-col date --count-col calls --by-col motif --horizon 28
     --out previsions.csv
