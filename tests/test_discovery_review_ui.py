@@ -369,3 +369,13 @@ def test_curate_and_publish_in_chromium(chromium_path: str, discovered: Path, tm
     weak = pd.read_csv(folder / "etiquettes.csv", dtype=str)
     assert list(weak.columns) == ["call_id", "text", "reason"] and AUTRE not in set(weak.reason)
     assert "motif_fusionne" in set(weak.reason)
+
+
+def test_a_draft_file_broken_by_hand_is_reported_not_served(served: Served) -> None:
+    draft = served.folder / "brouillon.yaml"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("version: 1.0.0", "version: un"), encoding="utf-8")
+    for path in (URL, f"{URL}/motifs/{AUTRE}"):
+        page = served.client.get(path)
+        assert page.status_code == 500 and "Brouillon illisible" in page.text and 'role="alert"' in page.text
+    listing = served.client.get("/revue/decouverte")
+    assert listing.status_code == 200 and "illisible" in listing.text

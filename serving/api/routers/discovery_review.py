@@ -36,6 +36,7 @@ from serving.discovery.errors import (
 )
 from serving.review.workflow import REVIEWER_PATTERN
 from taxonomy import AUTRE
+from taxonomy.errors import TaxonomyError
 
 BASE_URL = "/revue/decouverte"
 CODE_QUERY = r"^[a-z][a-z0-9_]{0,63}$"
@@ -104,10 +105,8 @@ def _common(request: Request, principal: Principal, settings: Settings, form: di
 
 
 def _error_page(principal: Principal, status_code: int, error: str) -> HTMLResponse:
-    return page(
-        "review_base.html", status_code, principal=principal, title="Brouillon introuvable", nav="decouverte",
-        error=error,
-    )  # fmt: skip
+    title = "Brouillon illisible" if status_code >= 500 else "Brouillon introuvable"
+    return page("review_base.html", status_code, principal=principal, title=title, nav="decouverte", error=error)
 
 
 def _draft_page(
@@ -126,7 +125,7 @@ def _draft_page(
         state = workspace.load_state(ws)
     except UnknownDraft as exc:
         return _error_page(principal, 404, str(exc))
-    except DiscoveryError as exc:
+    except (DiscoveryError, TaxonomyError) as exc:  # e.g. a draft file edited by hand into an invalid one
         return _error_page(principal, 500, str(exc))
     sizes = state.sizes()
     return page(
@@ -162,7 +161,7 @@ def _candidate_page(
         state = workspace.load_state(ws)
     except UnknownDraft as exc:
         return _error_page(principal, 404, str(exc))
-    except DiscoveryError as exc:
+    except (DiscoveryError, TaxonomyError) as exc:  # e.g. a draft file edited by hand into an invalid one
         return _error_page(principal, 500, str(exc))
     if code != AUTRE and code not in state.draft:
         return _draft_page(
@@ -202,7 +201,7 @@ def drafts_list(request: Request, principal: AnalystPageDep, settings: SettingsD
     for ws in workspace.list_workspaces(settings.discovery_dir):
         try:
             state = workspace.load_state(ws)
-        except DiscoveryError:
+        except (DiscoveryError, TaxonomyError):
             drafts.append({"name": ws.name, "state": None})
             continue
         sizes = state.sizes()
@@ -248,7 +247,9 @@ def candidate_page(
 # --- actions -------------------------------------------------------------------------------------------------------
 
 
-def _status(exc: DiscoveryError) -> int:
+def _status(exc: DiscoveryError | TaxonomyError) -> int:
+    if isinstance(exc, TaxonomyError):
+        return 500
     if isinstance(exc, UnknownDraft):
         return 404
     if isinstance(exc, StaleDraft | DraftAlreadyPublished):
@@ -281,7 +282,7 @@ async def _act(request: Request, principal: Principal, settings: Settings, name:
     try:
         ws = await run_in_threadpool(workspace.open_workspace, name, settings.discovery_dir)
         target = await run_in_threadpool(_run, ws, action, code, lists, form, reviewer, settings)
-    except DiscoveryError as exc:
+    except (DiscoveryError, TaxonomyError) as exc:
         return refused(_status(exc), str(exc), form)
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     remember_reviewer(response, principal, reviewer)
