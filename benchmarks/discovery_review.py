@@ -119,9 +119,9 @@ def measure(rows: int, data: Path, split: bool) -> dict[str, float]:
                 assert match
                 return match[1]
 
-            def post(label: str, path: str, **fields: object) -> None:
+            def post(what: str, path: str, /, **fields: object) -> None:
                 data = {"etat": token(), "reviewer": "Banc", **fields}  # the form's token, read before the clock
-                timed(label, lambda: client.post(path, data=data, follow_redirects=False))
+                timed(what, lambda: client.post(path, data=data, follow_redirects=False))
 
             timed("liste des brouillons", lambda: client.get("/revue/decouverte"))
             timed("page du brouillon", lambda: client.get(base))

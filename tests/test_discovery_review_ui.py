@@ -99,6 +99,31 @@ def _alert(html: str) -> str:
     return html.split('role="alert"', 1)[1].split("</div>", 1)[0]
 
 
+def test_discover_for_review_writes_a_draft_folder_and_never_overwrites_one(discovered: Path, tmp_path: Path) -> None:
+    assert {p.name for p in discovered.iterdir()} >= {
+        "brouillon.yaml",
+        "affectations.csv",
+        "notes.csv",
+        "reglages.yaml",
+    }
+    notes = pd.read_csv(discovered / "notes.csv", dtype=str)
+    assert list(notes.columns) == ["call_id", "text"] and len(notes) == len(pd.read_csv(NOTES))
+    assert "06 12 34 56 78" not in (discovered / "notes.csv").read_text(encoding="utf-8")  # redacted, not the export
+    assert "max_reasons: 6" in (discovered / "reglages.yaml").read_text(encoding="utf-8")  # --config kept for splits
+    before = (discovered / "brouillon.yaml").read_bytes()
+    env = {DRAFTS_DIR_ENV: str(discovered.parent)}
+    for args, message in (
+        (["--revue", NAME], "existe déjà"),
+        (["--revue", "autre_nom", "--out", str(tmp_path / "x.yaml")], "l'un des deux"),
+        ([], "l'un des deux"),
+        (["--revue", "Nom Invalide"], "nom de brouillon invalide"),
+    ):
+        result = CliRunner().invoke(build_app(), ["discover", "--data", str(NOTES), *args], env=env)
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+    assert (discovered / "brouillon.yaml").read_bytes() == before
+    assert not (discovered.parent / "autre_nom" / "brouillon.yaml").exists()
+
+
 def test_list_draft_and_candidate_pages_show_what_the_analyst_reviews(served: Served) -> None:
     listing = served.client.get("/revue/decouverte")
     assert listing.status_code == 200 and "script-src 'none'" in listing.headers["content-security-policy"]

@@ -236,8 +236,12 @@ def _current(workspace: Workspace, token: str) -> DraftState:
 
 
 def _record(workspace: Workspace, action: str, reviewer: str, codes: list[str]) -> None:
-    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "action": action, "reviewer": reviewer}
-    entry["codes"] = codes  # type: ignore[assignment]
+    entry: dict[str, Any] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "action": action,
+        "reviewer": reviewer,
+        "codes": codes,
+    }
     with open(workspace.path / JOURNAL_FILE, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
