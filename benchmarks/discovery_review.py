@@ -150,11 +150,11 @@ def main() -> None:
     parser.add_argument("--baseline-rows", type=int, default=10_000)
     parser.add_argument("--no-split", action="store_true")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "demo.csv"
         write_demo_calls(data, DemoSettings(rows=args.rows))
         runs = {size: measure(size, data, not args.no_split) for size in (args.baseline_rows, args.rows)}
-    load = os.getloadavg()[0]
     lines = [
         section_header(
             "Curation d'un brouillon de découverte dans les pages de revue (`benchmarks/discovery_review.py`)"
