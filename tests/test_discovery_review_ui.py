@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from motifs.cli.main import build_app
 from serving.api import Settings, create_app
 from serving.api.auth import CSRF_COOKIE
+from serving.discovery.errors import InvalidCuration
 from serving.discovery.workspace import DRAFTS_DIR_ENV
 from serving.store import Database
 from taxonomy import AUTRE, is_draft, load_taxonomy
@@ -119,7 +120,9 @@ def test_discover_for_review_writes_a_draft_folder_and_never_overwrites_one(disc
         (["--revue", "Nom Invalide"], "nom de brouillon invalide"),
     ):
         result = CliRunner().invoke(build_app(), ["discover", "--data", str(NOTES), *args], env=env)
-        assert result.exit_code != 0 and message in result.output, (args, result.output)
+        # A domain error: main() prints it as one line (exit code 2); here it is the exception itself.
+        assert result.exit_code != 0 and isinstance(result.exception, InvalidCuration), (args, result.output)
+        assert message in str(result.exception), (args, result.exception)
     assert (discovered / "brouillon.yaml").read_bytes() == before
     assert not (discovered.parent / "autre_nom" / "brouillon.yaml").exists()
 
