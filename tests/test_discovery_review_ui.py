@@ -145,8 +145,9 @@ def test_list_draft_and_candidate_pages_show_what_the_analyst_reviews(served: Se
     assert "06 12 34 56 78" not in page + candidate  # only redacted notes are shown
     for action in ("renommer", "scinder", "ecarter", "deplacer"):
         assert f'action="{URL}/motifs/{code}/{action}"' in candidate
-    for field_id in re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', candidate):
-        assert f'<label for="{field_id}"' in candidate, field_id
+    for html in (page, candidate):  # every field has its label (the checkboxes' for screen readers)
+        for field_id in re.findall(r'<(?:input|select|textarea)[^>]*\bid="([^"]+)"', html):
+            assert f'<label for="{field_id}"' in html, field_id
     assert candidate.count('name="call_id"') == sizes[code]  # every note of the candidate can be moved
 
 
@@ -218,11 +219,13 @@ def test_bad_input_is_refused_in_french_and_changes_nothing(served: Served) -> N
         (f"{URL}/fusionner", {"codes": [codes[0]], "into": codes[0]}, 422, "rien à fusionner"),
         (f"{URL}/fusionner", {"codes": [], "into": codes[0]}, 422, "rien à fusionner"),
         (rename, {"label": "  ", "code": codes[0], "definition": "x"}, 422, "libellé vide"),
+        (rename, {"label": "Bon libellé", "code": " ", "definition": "x"}, 422, "nouveau code invalide"),
         (rename, {"label": secret, "code": codes[1], "definition": "x"}, 422, "déjà utilisé"),
         (f"{URL}/motifs/{AUTRE}/ecarter", {}, 422, "« autre » est réservé"),
         (f"{URL}/motifs/{codes[0]}/deplacer", {"call_id": ["NOPE"], "to": codes[1]}, 422, "absent(s) des affectations"),
         (f"{URL}/motifs/{codes[0]}/scinder", {"parts": "1"}, 422, "de 2 à 20"),
         (f"{URL}/publier", {"id": "Pas Un Id"}, 422, "identifiant de base invalide"),
+        (f"{URL}/publier", {"id": "national"}, 422, "existe déjà"),  # a shipped base is never overwritten
     ]
     for path, fields, status, message in cases:
         response = served.post(path, **fields)
@@ -407,3 +410,29 @@ def test_a_draft_file_broken_by_hand_is_reported_not_served(served: Served) -> N
         assert page.status_code == 500 and "Brouillon illisible" in page.text and 'role="alert"' in page.text
     listing = served.client.get("/revue/decouverte")
     assert listing.status_code == 200 and "illisible" in listing.text
+
+
+def test_two_steps_from_the_same_state_one_wins_the_other_changes_nothing(served: Served) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from serving.discovery import curation, workspace
+    from serving.discovery.errors import StaleDraft
+
+    ws = workspace.open_workspace(NAME, served.folder.parent)
+    state = workspace.load_state(ws)
+    first, second = sorted(set(state.draft.codes) - {AUTRE})[:2]
+
+    def discard(code: str) -> str:
+        try:
+            workspace.apply_step(
+                ws, state.token, lambda d, a: curation.discard(d, a, code), action="ecarter", reviewer="A", codes=[code]
+            )
+        except StaleDraft:
+            return "refusé"
+        return "fait"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(discard, [first, second]))
+    assert sorted(outcomes) == ["fait", "refusé"]
+    remaining = set(load_taxonomy(served.folder / "brouillon.yaml").codes)
+    assert len({first, second} - remaining) == 1  # exactly one of the two was discarded

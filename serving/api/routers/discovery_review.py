@@ -328,7 +328,7 @@ def _run(
         return candidate_url(name, into) + done
     assert code is not None
     if action == "renommer":
-        new_code = form.get("code", "").strip() or code
+        new_code = form.get("code", "").strip()  # empty: refused by curation.rename (no silent keep)
         workspace.apply_step(
             ws, token,
             lambda d, a: curation.rename(
