@@ -25,10 +25,12 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -160,15 +162,40 @@ def write_settings(path: Path, config: DiscoveryConfig) -> Path:
     return path
 
 
-def read_notes(workspace: Workspace) -> tuple[list[str], list[str]]:
-    """The draft's redacted notes (ids, texts), as `read_notes` gave them to discover."""
+def read_notes(workspace: Workspace) -> tuple[Sequence[str], Sequence[str]]:
+    """The draft's redacted notes (ids, texts), as `read_notes` gave them to discover. The file is written once by
+    discover and only read afterwards: kept in memory while its size and date are unchanged (a candidate's page on a
+    100 k-note draft otherwise re-reads it at every view, see docs/BENCHMARKS.md)."""
     try:
-        notes = pd.read_csv(workspace.notes_path, dtype=str, keep_default_na=False)
+        stat = workspace.notes_path.stat()
+    except OSError:
+        raise InvalidCuration(f"{NOTES_FILE} du brouillon « {workspace.name} » absent") from None
+    return _notes(str(workspace.notes_path), stat.st_mtime_ns, stat.st_size, workspace.name)
+
+
+def note_texts(workspace: Workspace) -> Mapping[str, str]:
+    """call_id → redacted text (the pages show a candidate's notes)."""
+    try:
+        stat = workspace.notes_path.stat()
+    except OSError:
+        raise InvalidCuration(f"{NOTES_FILE} du brouillon « {workspace.name} » absent") from None
+    return _text_of(str(workspace.notes_path), stat.st_mtime_ns, stat.st_size, workspace.name)
+
+
+@lru_cache(maxsize=2)
+def _text_of(path: str, mtime_ns: int, size: int, name: str) -> Mapping[str, str]:
+    return MappingProxyType(dict(zip(*_notes(path, mtime_ns, size, name), strict=True)))
+
+
+@lru_cache(maxsize=2)
+def _notes(path: str, mtime_ns: int, size: int, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    try:
+        notes = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        raise InvalidCuration(f"{NOTES_FILE} du brouillon « {workspace.name} » illisible ou absent") from None
+        raise InvalidCuration(f"{NOTES_FILE} du brouillon « {name} » illisible") from None
     if list(notes.columns) != ["call_id", "text"]:
-        raise InvalidCuration(f"{NOTES_FILE} du brouillon « {workspace.name} » : colonnes attendues call_id,text")
-    return notes["call_id"].tolist(), notes["text"].tolist()
+        raise InvalidCuration(f"{NOTES_FILE} du brouillon « {name} » : colonnes attendues call_id,text")
+    return tuple(notes["call_id"]), tuple(notes["text"])
 
 
 def settings(workspace: Workspace) -> DiscoveryConfig:

@@ -169,8 +169,10 @@ def _candidate_page(
             error=f"motif « {code[:64]} » absent du brouillon (fusionné, écarté ou renommé entre-temps ?)",
         )  # fmt: skip
     candidate = next((c for c in _candidates(state) if c.code == code), None)
-    ids, texts = workspace.read_notes(ws)
-    text_of = dict(zip(ids, texts, strict=True))
+    try:
+        text_of = workspace.note_texts(ws)
+    except DiscoveryError as exc:
+        return _error_page(principal, 500, str(exc))
     members = state.assignments[state.assignments["cluster"] == code]
     members = members.assign(score=members["confidence"].astype(float)).sort_values(["score", "call_id"])
     shown = members.head(NOTES_SHOWN)
