@@ -125,7 +125,8 @@ def measure(rows: int, data: Path, split: bool) -> dict[str, float]:
 
             timed("liste des brouillons", lambda: client.get("/revue/decouverte"))
             timed("page du brouillon", lambda: client.get(base))
-            timed("page du plus grand motif", lambda: client.get(f"{base}/motifs/motif_01"))
+            timed("page du plus grand motif (1re vue : lit notes.csv)", lambda: client.get(f"{base}/motifs/motif_01"))
+            timed("page du plus grand motif (2e vue)", lambda: client.get(f"{base}/motifs/motif_01"))
             page = client.get(f"{base}/motifs/motif_03").text
             moved = re.findall(r'name="call_id" value="([^"]+)"', page)[:20]
             post(
