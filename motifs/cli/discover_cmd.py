@@ -11,6 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from serving.discovery import DiscoverOptions, DiscoverOutcome, run_discovery
+from serving.discovery.errors import InvalidCuration
+from serving.discovery.workspace import discover_into
 
 _console = Console(highlight=False, soft_wrap=True)
 
@@ -21,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
 def discover(
     data: Annotated[Path, typer.Option("--data", help="Export de notes (CSV, Parquet ou JSON Lines), sans motifs.")],
-    out: Annotated[Path, typer.Option("--out", help="Brouillon de base de motifs écrit (YAML).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Brouillon de base de motifs écrit (YAML).")] = None,
     assignments: Annotated[
         Path | None,
         typer.Option("--assignments", help="CSV écrit : call_id,cluster,confidence (motif proposé pour chaque note)."),
@@ -48,6 +50,14 @@ def discover(
     config: Annotated[
         Path | None, typer.Option("--config", help="Fichier YAML de réglages (surcharge les défauts).")
     ] = None,
+    revue: Annotated[
+        str | None,
+        typer.Option(
+            "--revue",
+            help="Nom du brouillon à relire dans les pages de revue (/revue/decouverte) : écrit dans le dossier "
+            "des brouillons (MOTIFS_DISCOVERY_DIR, sinon motifs-data/decouverte) au lieu de --out/--assignments.",
+        ),
+    ] = None,
 ) -> None:
     """Cartographie des motifs : regroupe des notes non étiquetées en motifs candidats (quelques domaines au-dessus)
     et écrit un brouillon de base de motifs à relire, plus le motif proposé pour chaque note.
@@ -58,24 +68,35 @@ def discover(
 
     Exemple : motifs discover --data export.csv --text-col commentaire --max-reasons 25 --min-size 10 --seed 1
     --out brouillon.yaml
+
+    Exemple (relecture dans le navigateur) : motifs discover --data notes.csv --revue accueil_2026 puis
+    http://127.0.0.1:8000/revue/decouverte/accueil_2026 (motifs serve)
     """
-    outcome = run_discovery(
-        DiscoverOptions(
-            data=data,
-            out=out,
-            assignments=assignments,
-            taxonomy_id=taxonomy_id,
-            min_size=min_size,
-            max_reasons=max_reasons,
-            seed=seed,
-            config=config,
-            text_col=text_col,
-            id_col=id_col,
-            encoding=encoding,
-            delimiter=delimiter,
-        )
+    if (out is None) == (revue is None):
+        raise InvalidCuration("donner --out (fichiers) ou --revue NOM (pages de revue), l'un des deux")
+    if revue is not None and assignments is not None:
+        raise InvalidCuration("--assignments va avec --out : avec --revue, les affectations sont dans le dossier")
+    options = DiscoverOptions(
+        data=data,
+        out=out or Path(),
+        assignments=assignments,
+        taxonomy_id=taxonomy_id,
+        min_size=min_size,
+        max_reasons=max_reasons,
+        seed=seed,
+        config=config,
+        text_col=text_col,
+        id_col=id_col,
+        encoding=encoding,
+        delimiter=delimiter,
     )
+    outcome = discover_into(revue, options) if revue is not None else run_discovery(options)
     print_outcome(outcome)
+    if revue is not None:
+        _console.print(
+            f"À relire dans le navigateur : /revue/decouverte/{revue} (motifs serve), ou avec motifs curate "
+            f"--draft {outcome.draft_path} --assignments {outcome.assignments_path}"
+        )
 
 
 def _share(value: float) -> str:

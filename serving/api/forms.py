@@ -10,8 +10,7 @@ from fastapi import Request
 MAX_FORM_BYTES = 32 * 1024
 
 
-async def read_form(request: Request, fields: Collection[str]) -> dict[str, str] | None:
-    """The posted form's known fields (first value each); None when the body is not a URL-encoded form."""
+async def _parsed(request: Request, max_fields: int) -> dict[str, list[str]] | None:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         return None
@@ -19,10 +18,23 @@ async def read_form(request: Request, fields: Collection[str]) -> dict[str, str]
     if len(body) > MAX_FORM_BYTES:
         return None
     try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields)
     except (UnicodeDecodeError, ValueError):
         return None
-    return {name: parsed[name][0] for name in fields if name in parsed}
+
+
+async def read_form(request: Request, fields: Collection[str]) -> dict[str, str] | None:
+    """The posted form's known fields (first value each); None when the body is not a URL-encoded form."""
+    parsed = await _parsed(request, 20)
+    return None if parsed is None else {name: parsed[name][0] for name in fields if name in parsed}
+
+
+async def read_form_lists(
+    request: Request, fields: Collection[str], *, max_fields: int = 1000
+) -> dict[str, list[str]] | None:
+    """Like `read_form`, every value of each known field (checkboxes: the codes to merge, the notes to move)."""
+    parsed = await _parsed(request, max_fields)
+    return None if parsed is None else {name: parsed[name] for name in fields if name in parsed}
 
 
 def same_origin(request: Request) -> bool:

@@ -23,6 +23,7 @@ from serving.api.resources import ResourceLoader, load_resources
 from serving.api.routers import (
     agent,
     confirm_queue,
+    discovery_review,
     feedback,
     forecast,
     health,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, loader: ResourceLoader | Non
         agent.router,
         login.router,
         confirm_queue.router,  # before review.router: its /revue/{scope}/{id} would catch /revue/a-confirmer/{call}
+        discovery_review.router,  # before review.router too: /revue/decouverte/{name} is not a cluster
         review.router,
     ):
         app.include_router(router)

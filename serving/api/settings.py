@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=None,
         description="Dossier local des versions de la base (brouillons de la revue) ; sinon motifs-data/taxonomy.",
     )
+    discovery_dir: Path | None = Field(
+        default=None,
+        description="Dossier des brouillons de motifs discover --revue, relus sur /revue/decouverte ; sinon "
+        "motifs-data/decouverte.",
+    )
     reviewer: str | None = Field(
         default=None,
         max_length=128,

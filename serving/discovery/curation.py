@@ -118,6 +118,10 @@ def rename(
             raise InvalidCuration(f"nouveau code invalide (attendu : {CODE_EXPECTED})")
         if new_code == AUTRE or new_code in draft:
             raise InvalidCuration(f"code « {new_code} » déjà utilisé dans {draft.ref}")
+    if label is not None and not label.strip():
+        raise InvalidCuration("libellé vide (attendu : 1 à 200 caractères)")
+    if definition is not None and not definition.strip():
+        raise InvalidCuration("définition vide (attendu : « Inclut : … »)")
     data = _data(draft)
     for reason in data["reasons"]:
         if reason["code"] == code:

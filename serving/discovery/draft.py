@@ -9,6 +9,7 @@ Each reason has a label (its keywords), a definition « Inclut : … » naming t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from serving.discovery.discover import AUTRE_LABEL, Candidate, Discovery
@@ -61,6 +62,15 @@ def definition(candidate: Candidate) -> str:
         f"Inclut : les appels dont la note parle de {words}. Motif candidat proposé automatiquement à partir de "
         f"{candidate.size} notes non étiquetées : définition à reprendre par un analyste."
     )
+
+
+_KEYWORDS = re.compile(r"^Inclut : les appels dont la note parle de (?P<words>.+?)\. Motif candidat proposé")
+
+
+def keywords_of(text: str) -> tuple[str, ...]:
+    """The keywords a `definition` written by discover (or a split) names; () once an analyst rewrote it."""
+    found = _KEYWORDS.match(text)
+    return tuple(re.findall(r"« ([^»]+) »", found["words"])) if found else ()
 
 
 def draft_taxonomy(

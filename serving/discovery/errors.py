@@ -19,3 +19,15 @@ class InvalidNotes(DiscoveryError):
 
 class InvalidCuration(DiscoveryError):
     """A curation step does not fit the draft: unknown candidate, code clash, nothing left to publish…"""
+
+
+class UnknownDraft(DiscoveryError):
+    """No discovery draft of that name in the drafts folder (`MOTIFS_DISCOVERY_DIR`)."""
+
+
+class StaleDraft(InvalidCuration):
+    """The draft changed since the form was shown (another analyst, another tab): the step is refused."""
+
+
+class DraftAlreadyPublished(InvalidCuration):
+    """The draft was published: it is no longer curated (a new discovery starts a new draft)."""
