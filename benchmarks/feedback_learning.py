@@ -134,7 +134,7 @@ def run_seed(full: pd.DataFrame, test_path: Path, per_intent: int, seed: int) ->
         full.to_csv(full_path, index=False)
 
         def measure(name: str, result: TrainResult, seconds: float) -> None:
-            report = evaluate_file(result.model_dir, test_path, text_col=TEXT, label_col=LABEL)
+            report = evaluate_file(result.model_dir, test_path, text_col=TEXT, label_col=LABEL).report
             rows.append(
                 {
                     "modèle": name,
