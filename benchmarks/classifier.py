@@ -3,9 +3,8 @@
 Datasets (from ../shared/datasets, or $MOTIFS_SHARED_DATASETS; skipped cleanly when absent):
 - wikit_nlu_covid: 22 intents × 15 training examples (few-shot), 913 test notes.
   * closed set: accuracy, top-3, macro-F1, training time, prediction time per note;
-  * open set: 25 % of the intents held out at training time (5 seeds); their test notes must come out as « autre ».
-    Our threshold comes from `training.fit` (simulated unknown intents inside the training data, never the test
-    set). The max-probability baseline is reported with its best threshold chosen ON TEST (an optimistic bound).
+  (the open set — 25 % of intents held out — is measured with the three outcomes in benchmarks/three_outcomes.py;
+  this script's own open-set part used the precision-target abstention that the three outcomes replaced).
 - an_qe16_2022q3: written questions of MPs, `rubrique` labels with ≥ 15 questions, earlier weeks train / later weeks
   test (long texts, drift). No target.
 
@@ -14,7 +13,7 @@ as `reason_texts` (label information available at training time, as the taxonomy
 
 Writes a Markdown section to benchmarks/results/classifier.md (git-ignored) and prints it.
 
-    PYTHONPATH=. python benchmarks/classifier.py [--datasets wikit an] [--seeds 5]
+    PYTHONPATH=. python benchmarks/classifier.py [--datasets wikit an]
     PYTHONPATH=. python benchmarks/classifier.py --datasets --calls motifs-data/demo/calls.csv --date-col started_at
 """
 
@@ -44,11 +43,10 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.model import AUTRE, ReasonModel  # noqa: E402
-from pipeline.settings import resolve_config  # noqa: E402
+from pipeline.model import AUTRE  # noqa: E402
 from pipeline.tables import inspect_table, iter_table  # noqa: E402
-from training.fit import calibrate_abstention, fit_model, simulate_open_set  # noqa: E402
-from training.split import holdout_classes, time_split  # noqa: E402
+from training.fit import fit_model  # noqa: E402
+from training.split import time_split  # noqa: E402
 
 DATASETS = Path(os.environ.get("MOTIFS_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 RESULTS = ROOT / "benchmarks" / "results" / "classifier.md"
@@ -64,8 +62,6 @@ class Fitted:
 
 def fit_ours(texts: list[str], labels: list[str], reason_texts: dict[str, list[str]], config: dict | None) -> Fitted:
     model = fit_model(texts, labels, reason_texts, config)
-    fit_ours.last_report = model.abstention_  # type: ignore[attr-defined]
-    fit_ours.last_model = model  # type: ignore[attr-defined]
     return Fitted(model.classes_, model.predict_proba, model.predict)
 
 
@@ -92,7 +88,7 @@ def fit_tfidf_svm(texts: list[str], labels: list[str], *_: object) -> Fitted:
 
 
 def fit_fasttext(texts: list[str], labels: list[str], *_: object) -> Fitted:
-    import fasttext  # type: ignore[import-not-found]
+    import fasttext  # type: ignore[import-not-found,unused-ignore]
 
     def clean(text: str) -> str:
         return " ".join(text.lower().split())
@@ -248,55 +244,8 @@ def closed_set(name: str, train: pd.DataFrame, test: pd.DataFrame, reason_texts:
             predicted = fitted.predict(list(test.text))
             row["autre_rate"] = float((predicted == AUTRE).mean())
             row["accuracy_kept"] = float((predicted[predicted != AUTRE] == truth[predicted != AUTRE]).mean())
-            row["abstention"] = fit_ours.last_report  # type: ignore[attr-defined]
         rows.append(row)
         print(name, row, flush=True)
-    return rows
-
-
-TARGET_PRECISIONS = (0.8, 0.85, 0.9, 0.95)
-
-
-def open_set(train: pd.DataFrame, test: pd.DataFrame, seeds: int, config: dict | None) -> list:
-    """Per seed and target precision. Same steps as `training.fit.fit_model` (simulation on the training part, then
-    the final model), with the simulated scores reused for every target precision."""
-    rows = []
-    truth = test.label.to_numpy()
-    for seed in range(seeds):
-        known, unknown = holdout_classes(list(train.label), fraction=0.25, random_state=1000 + seed)
-        part = train[train.label.isin(known)]
-        reason_texts = {code: [humanise(code)] for code in known}
-        cfg = resolve_config(config)
-        scores = simulate_open_set(list(part.text), list(part.label), reason_texts, cfg)
-        model = ReasonModel(config=cfg).fit(list(part.text), list(part.label), reason_texts=reason_texts)
-        parts = model.score_parts(list(test.text), always_similarity=True)
-        lr = fit_tfidf_lr(list(part.text), list(part.label))
-        base_f1, base_known, _ = best_maxprob_on_test(lr.proba(list(test.text)), lr.classes, truth, set(known))
-        own_f1, own_known, _ = best_maxprob_on_test(parts.proba, model.classes_, truth, set(known))
-        for target in TARGET_PRECISIONS:
-            cfg["abstention"]["target_precision"] = target
-            report = calibrate_abstention(scores, cfg)
-            novelty = model.novelty_from_parts(parts, report["max_prob_weight"])
-            f1, known_accuracy = open_metrics(
-                model.decide(parts.proba, novelty, report["threshold"]), truth, set(known)
-            )
-            row = {
-                "seed": seed,
-                "target": target,
-                "unknown": len(unknown),
-                "open_f1": f1,
-                "known_accuracy": known_accuracy,
-                "threshold": report["threshold"],
-                "max_prob_weight": report["max_prob_weight"],
-                "val_precision": report["precision"],
-                "val_coverage": report["coverage"],
-                "lr_maxprob_oracle_f1": base_f1,
-                "lr_maxprob_oracle_known": base_known,
-                "ours_maxprob_oracle_f1": own_f1,
-                "ours_maxprob_oracle_known": own_known,
-            }
-            rows.append(row)
-            print("open", row, flush=True)
     return rows
 
 
@@ -322,57 +271,11 @@ def markdown(results: dict) -> str:
             )
         ours = rows[0]
         if "autre_rate" in ours:
-            a = ours["abstention"]
             lines += [
                 "",
-                f"Ours with abstention (threshold {a['threshold']:.3f}, chosen on simulated unknown reasons for "
-                f"target precision {a['target_precision']}: validation precision {a['precision']:.3f}, coverage "
-                f"{a['coverage']:.3f}): « autre » rate on test {ours['autre_rate']:.3f}, accuracy of the kept "
-                f"suggestions {ours['accuracy_kept']:.3f}.",
+                f"Ours with its three outcomes: « autre » (novelty) rate on test {ours['autre_rate']:.3f}, accuracy "
+                f"of the other notes' top code {ours['accuracy_kept']:.3f} (details: benchmarks/three_outcomes.py).",
             ]
-        lines.append("")
-    if "open" in results:
-        rows = results["open"]
-        default = resolve_config(None)["abstention"]["target_precision"]
-        lines += [
-            "### wikit_nlu_covid: open set (25 % of intents held out, 5 seeds; threshold from training data only)",
-            "",
-            f"Per seed, default target precision {default}:",
-            "",
-            "| seed | unknown intents | open F1 | known acc. | threshold | w(max prob) | val. precision "
-            "| val. coverage | LR max-prob, best test threshold: open F1 / known acc. "
-            "| ours max-prob, best test threshold |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        chosen = [r for r in rows if r["target"] == default]
-        for r in chosen:
-            lines.append(
-                f"| {r['seed']} | {r['unknown']} | {r['open_f1']:.3f} | {r['known_accuracy']:.3f} | "
-                f"{r['threshold']:.3f} | {r['max_prob_weight']:.1f} | {r['val_precision']:.3f} | "
-                f"{r['val_coverage']:.3f} | {r['lr_maxprob_oracle_f1']:.3f} / {r['lr_maxprob_oracle_known']:.3f} | "
-                f"{r['ours_maxprob_oracle_f1']:.3f} / {r['ours_maxprob_oracle_known']:.3f} |"
-            )
-        mean = {key: float(np.mean([r[key] for r in chosen])) for key in chosen[0] if key != "seed"}
-        lines.append(
-            f"| **mean** | | **{mean['open_f1']:.3f}** | **{mean['known_accuracy']:.3f}** | | | | | "
-            f"{mean['lr_maxprob_oracle_f1']:.3f} / {mean['lr_maxprob_oracle_known']:.3f} | "
-            f"{mean['ours_maxprob_oracle_f1']:.3f} / {mean['ours_maxprob_oracle_known']:.3f} |"
-        )
-        lines += [
-            "",
-            "Operating curve (mean over seeds; the target precision is the user's setting, not tuned on test):",
-            "",
-            "| target precision | open F1 | known acc. | val. precision | val. coverage |",
-            "|---|---|---|---|---|",
-        ]
-        for target in TARGET_PRECISIONS:
-            group = [r for r in rows if r["target"] == target]
-            lines.append(
-                f"| {target} | {np.mean([r['open_f1'] for r in group]):.3f} | "
-                f"{np.mean([r['known_accuracy'] for r in group]):.3f} | "
-                f"{np.mean([r['val_precision'] for r in group]):.3f} | "
-                f"{np.mean([r['val_coverage'] for r in group]):.3f} |"
-            )
         lines.append("")
     return "\n".join(lines)
 
@@ -380,8 +283,6 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["wikit", "an"], choices=["wikit", "an"])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--skip-open", action="store_true")
     parser.add_argument("--calls", type=Path, help="a labelled calls file (demo corpus): trained on earlier dates")
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--label-col", default="reason")
@@ -397,8 +298,6 @@ def main() -> None:
             reason_texts = {code: [humanise(code)] for code in sorted(set(train.label))}
             config = {"abstention": {"expected_unknown_share": 0.25}}
             results["closed"]["wikit_nlu_covid"] = closed_set("wikit", train, test, reason_texts, config)
-            if not args.skip_open:
-                results["open"] = open_set(train, test, args.seeds, config)
     if "an" in args.datasets:
         an = load_an()
         if an is None:

@@ -13,6 +13,7 @@ benchmarks/classifier.py) so accuracy and speed are recorded side by side.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import statistics
@@ -133,7 +134,7 @@ def main() -> None:
             FrenchAnalyser(lemmatizer="spacy").fit(normalised).transform(normalised)
         ),
         "char n-gram TF-IDF, per-word cache (default)": lambda: char.transform(docs),
-        "char n-gram TF-IDF, scikit-learn transform": lambda: char.vectorizer_.transform(char._documents(docs)),  # type: ignore[union-attr]
+        "char n-gram TF-IDF, scikit-learn transform": lambda: char.vectorizer_.transform(char._documents(docs)),
     }
     nlp.load_nlp()
     for name, function in stages.items():
@@ -156,7 +157,7 @@ def main() -> None:
         top3 = np.argsort(-proba, axis=1)[:, :3]
         top3_accuracy = float(np.mean([t in model.classes_[r] for t, r in zip(truth, top3, strict=True)]))
         model.suggest(notes[:50])
-        batch = rate(lambda model=model: model.suggest(notes), len(notes), repeat=2)
+        batch = rate(functools.partial(model.suggest, notes), len(notes), repeat=2)
         latency = p50_ms(model, notes[:200])
         lines.append(f"| {name} | {accuracy:.3f} | {top3_accuracy:.3f} | {batch:,.0f} | {latency:.1f} |")
         print(lines[-1], flush=True)

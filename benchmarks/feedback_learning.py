@@ -96,7 +96,7 @@ def qualify_through_api(
         )
 
     counts = {"suggestions": 0, "feedback": 0, "right_first": 0, "to_confirm": 0}
-    app = create_app(Settings(database_url=store_url), loader=loader)  # type: ignore[call-arg]
+    app = create_app(Settings(database_url=store_url), loader=loader)
     with TestClient(app, base_url="http://127.0.0.1") as client:  # the API checks the Host header
         for i, (text, label) in enumerate(zip(rest[TEXT], rest[LABEL], strict=True)):
             call_id = f"wikit-{i:04d}"

@@ -369,7 +369,7 @@ def main() -> None:
             "Targets, held-out split, NER off: " + targets_check(summary, "test (held out)", "off"),
             "Targets, held-out split, NER gated: " + targets_check(summary, "test (held out)", "gated"),
             "Missed on the held-out split (NER off): "
-            + (", ".join(f"{i} {t}" for i, t in summary["test (held out)/off"]["misses"]) or "none"),  # type: ignore[union-attr]
+            + (", ".join(f"{i} {t}" for i, t in summary["test (held out)/off"]["misses"]) or "none"),  # type: ignore[attr-defined]
             "### Over-redaction on real texts without personal data\n" + over_redaction_table(),
             "### Person names on real texts: deputies' names in Assemblée nationale written questions (first 300 "
             "characters)\n" + deputy_table(),

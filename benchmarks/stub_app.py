@@ -7,6 +7,7 @@ uvicorn --factory benchmarks.stub_app:create_app
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI
@@ -26,7 +27,7 @@ class StubModel:
     taxonomy_ref = "national@1.1.0"
     classes_ = CODES
 
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
+    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         predictions = []
         for text in texts:
             first = zlib.crc32(text.encode()) % len(CODES)

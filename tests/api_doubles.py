@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class KeywordModel:
     def predict_proba(self, texts: list[str]) -> list[list[float]]:
         return [[1.0 / len(self.classes_)] * len(self.classes_) for _ in texts]
 
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
+    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         assert isinstance(texts, list), "the API must pass a list of texts"
         assert redacted, "the API must redact before calling the model"
         with self._lock:
@@ -72,8 +73,9 @@ class KeywordModel:
             return Prediction("autre", top_k[0].confidence, True, top_k, "autre", (), 0.9, 0.5)
         top_k = tuple(Suggestion(code, 0.7 if i == 0 else 0.2 / (i + 1)) for i, code in enumerate(ranked))
         codes = tuple(dict.fromkeys(hits))
-        decision = "confident" if len(codes) == 1 else "to_confirm"
-        return Prediction(top_k[0].code, 0.7, False, top_k, decision, codes, 0.2, 0.5)
+        if len(codes) == 1:
+            return Prediction(top_k[0].code, 0.7, False, top_k, "confident", codes, 0.2, 0.5)
+        return Prediction(top_k[0].code, 0.7, False, top_k, "to_confirm", codes, 0.2, 0.5)
 
 
 class SlowModel(KeywordModel):
@@ -81,7 +83,7 @@ class SlowModel(KeywordModel):
         super().__init__()
         self.delay_s = delay_s
 
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
+    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         time.sleep(self.delay_s)
         return super().suggest(texts, k, redacted=redacted)
 
@@ -89,7 +91,7 @@ class SlowModel(KeywordModel):
 class RaisingModel(KeywordModel):
     """Fails the way a real library might: with the input quoted in the exception message."""
 
-    def suggest(self, texts: list[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
+    def suggest(self, texts: Sequence[str], k: int = 3, *, redacted: bool = False) -> list[Prediction]:
         raise ValueError(f"cannot featurize {texts!r}")
 
 
