@@ -29,12 +29,14 @@ LABELS = {
 }
 KNOWN_REASONS = {code: [label] for code, label in LABELS.items()}
 # The simple lemmatizer has no word vectors and no lemmas: its TF-IDF similarities between short notes are lower than
-# with spaCy, so its clusters are cut at a larger distance than the default (tuned for spaCy, see docs/MONITORING.md).
+# with spaCy, so its clusters are cut at a larger distance than the default (tuned for spaCy, see docs/MONITORING.md),
+# and its near-duplicates merged at a lower profile similarity (two halves of one fixture theme: 0.49; spaCy lemmas
+# make different wikit intents 0.4–0.6 alike, hence the default 0.6).
 CONFIG = default_config().with_overrides(
     {
         "emerging": {
             "representation": {"lemmatizer": "simple"},
-            "clustering": {"distance_threshold": 0.85},
+            "clustering": {"distance_threshold": 0.85, "merge_similarity": 0.4},
             "subthemes": {"min_references": 10},
         }
     }
