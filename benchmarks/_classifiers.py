@@ -91,6 +91,7 @@ class ReasonModelClassifier:
 
     def predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         predictions = self.model.suggest(texts, k=3)
+        self.decisions = np.array([p.decision for p in predictions])  # the three outcomes, as the store keeps them
         return (
             np.array([p.code for p in predictions]),
             np.array([float(p.confidence) for p in predictions]),

@@ -81,7 +81,9 @@ class Stream:
     known_autre_rate: float
 
 
-def build_stream(train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: Any) -> Stream:
+def build_stream(
+    train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: Any, *, decisions: bool = False
+) -> Stream:
     rng = np.random.default_rng(seed)
     intents = sorted(train["intent"].unique())
     n_held = int(np.ceil(HELD_OUT_SHARE * len(intents)))
@@ -119,6 +121,9 @@ def build_stream(train: pd.DataFrame, test: pd.DataFrame, seed: int, factory: An
             "week": rows["week"],
         }
     )
+    if decisions and getattr(model, "decisions", None) is not None:
+        # The model's three outcomes as the store keeps them (« à confirmer » is doubt, not « autre »).
+        frame.insert(frame.columns.get_loc("autre") + 1, "decision", model.decisions)
     known_reasons = {
         intent: [label_text(intent), *known_train.loc[known_train["intent"] == intent, "utterance"].str.strip()]
         for intent in known
@@ -228,8 +233,9 @@ def run_seed(
     verbose: bool,
     dump: list[dict[str, Any]] | None = None,
     low_confidence_factor: float | None = None,
+    decisions: bool = False,
 ) -> dict[str, Any]:
-    stream = build_stream(train, test, seed, factory)
+    stream = build_stream(train, test, seed, factory, decisions=decisions)
     frame = stream.frame
     settings = config
     if low_confidence_factor is not None:
@@ -420,6 +426,12 @@ def main() -> int:
         help="low-confidence band = this × the « autre » threshold (default: the configuration's low_confidence)",
     )
     parser.add_argument("--dump", default=None, help="CSV of every cluster found (for threshold studies)")
+    parser.add_argument(
+        "--decisions",
+        action="store_true",
+        help="pass the classifier's three outcomes (confident / to_confirm / autre) as the store does, when it has "
+        "them (reason-model); without it every call not « autre » counts as auto-coded",
+    )
     args = parser.parse_args()
 
     folder = shared_datasets() / DATASET
@@ -444,6 +456,7 @@ def main() -> int:
                 verbose=args.verbose,
                 dump=dump,
                 low_confidence_factor=args.low_confidence_factor,
+                decisions=args.decisions,
             )
             for seed in args.seeds
         ]

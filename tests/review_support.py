@@ -21,14 +21,14 @@ SIMPLE_CONFIG = default_config().with_overrides(
     {
         "emerging": {
             "representation": {"lemmatizer": "simple"},
-            "clustering": {"distance_threshold": 0.85},
+            "clustering": {"distance_threshold": 0.85, "merge_similarity": 0.4},
             "subthemes": {"min_references": 10},
         }
     }
 )
 SIMPLE_CONFIG_YAML = """emerging:
   representation: {lemmatizer: simple}
-  clustering: {distance_threshold: 0.85}
+  clustering: {distance_threshold: 0.85, merge_similarity: 0.4}
   subthemes: {min_references: 10}
 """
 PARIS = ZoneInfo("Europe/Paris")

@@ -29,12 +29,14 @@ LABELS = {
 }
 KNOWN_REASONS = {code: [label] for code, label in LABELS.items()}
 # The simple lemmatizer has no word vectors and no lemmas: its TF-IDF similarities between short notes are lower than
-# with spaCy, so its clusters are cut at a larger distance than the default (tuned for spaCy, see docs/MONITORING.md).
+# with spaCy, so its clusters are cut at a larger distance than the default (tuned for spaCy, see docs/MONITORING.md),
+# and its near-duplicates merged at a lower profile similarity (two halves of one fixture theme: 0.49; spaCy lemmas
+# make different wikit intents 0.4–0.6 alike, hence the default 0.6).
 CONFIG = default_config().with_overrides(
     {
         "emerging": {
             "representation": {"lemmatizer": "simple"},
-            "clustering": {"distance_threshold": 0.85},
+            "clustering": {"distance_threshold": 0.85, "merge_similarity": 0.4},
             "subthemes": {"min_references": 10},
         }
     }
@@ -458,3 +460,28 @@ def test_theme_first_seen_at_a_writing_change_is_measured_against_the_new_writin
     assert "par rapport aux périodes depuis le changement d'écriture" in after.why
     # Against the weeks before the change (no such call) it would have looked ≥ 4 times as frequent as before.
     assert (after.rate + 1) / (after.previous_rate + 1) >= 4.0
+
+
+def test_doubted_calls_join_the_pool_at_a_lower_novelty() -> None:
+    """A call the model was unsure of (« à confirmer », or below `doubt_confidence`) joins the pool when it is
+    farther from its reason's references than 75 % of them are from each other; an auto-coded call the model was
+    sure of still needs 90 %. Off (`doubt_confidence: null`), both need 90 %."""
+    from serving.monitoring.emerging import doubted, unusual
+
+    frame = pd.DataFrame(
+        {
+            "call_id": list("abcde"),
+            "timestamp": ["2024-03-04 09:00"] * 5,
+            "code": ["attestation"] * 5,
+            "confidence": [0.95, 0.6, 0.95, 0.6, 0.95],
+            "decision": ["confident", "confident", "to_confirm", "confident", "confident"],
+        }
+    )
+    calls = prepare_calls(frame)
+    on = CONFIG.emerging.subthemes.model_copy(update={"doubt_confidence": 0.9, "doubt_quantile": 0.25})
+    off = on.model_copy(update={"doubt_confidence": None})
+    assert doubted(calls, on).tolist() == [False, True, True, True, False]
+    assert not doubted(calls, off).any()
+    novelty = np.array([0.8, 0.8, 0.8, 0.5, 0.95])
+    assert unusual(novelty, doubted(calls, on), on).tolist() == [False, True, True, False, True]
+    assert unusual(novelty, doubted(calls, off), off).tolist() == [False, False, False, False, True]

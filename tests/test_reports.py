@@ -38,7 +38,7 @@ CONFIG = default_config().with_overrides(
         "autre": {"min_calls": 10},
         "emerging": {
             "representation": {"lemmatizer": "simple"},
-            "clustering": {"distance_threshold": 0.85},
+            "clustering": {"distance_threshold": 0.85, "merge_similarity": 0.4},
             "subthemes": {"min_references": 10},
         },
     }

@@ -43,10 +43,20 @@ FAST_CONFIG = Path(__file__).parent / "data" / "training" / "rapide.yaml"
 # analysis is cubic in the notes of a period, and this test runs 16 periods.
 # Without re-baselining after a change of writing (issue 12): on this small stream (~150 calls a week) the change is
 # detected in the stream's week 11, just as the reform grows; the re-baselined references then hold reform calls the
-# old model filed confidently under known reasons, and the reform (10 calls) is no longer flagged. A known regression
-# of the default, written down in docs/MONITORING.md; this test is about the review chain, not about drift.
+# old model filed confidently under known reasons, and the reform (10 calls) is no longer flagged. Without the doubt
+# path of the pool (`subthemes.doubt_confidence`, on by default since issue 12's wikit work): the old model files the
+# reform under `paiement_montant` at confidence 0.4–0.75, the doubt path pools it with ordinary calls the model was
+# also unsure of, and the largest reform cluster is then 10 reform calls of 19 (the flagged one in the week of the
+# change: 8 of 13). Both are known limits of the defaults on small streams, written down in docs/MONITORING.md; this
+# test is about the review chain, not about drift or pooling.
 EMERGING_CONFIG = SIMPLE_CONFIG.with_overrides(
-    {"emerging": {"reference_calls_per_code": 20, "drift": {"rebaseline": False}}}
+    {
+        "emerging": {
+            "reference_calls_per_code": 20,
+            "drift": {"rebaseline": False},
+            "subthemes": {"doubt_confidence": None},
+        }
+    }
 )
 
 

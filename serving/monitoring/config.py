@@ -96,6 +96,8 @@ class SubthemeConfig(_Section):
     max_calls_per_reason: int = Field(ge=10)
     parent_share: float = Field(gt=0.0, le=1.0)
     min_share: float = Field(ge=0.0, le=1.0)
+    doubt_confidence: float | None = Field(default=None, gt=0.0, le=1.0)
+    doubt_quantile: float = Field(default=0.25, gt=0.0, lt=1.0)
 
 
 class DriftConfig(_Section):

@@ -57,7 +57,7 @@ import pandas as pd
 from serving.monitoring._format import number
 from serving.monitoring.calls import AUTRE, PERIOD, PERIOD_START, Granularity, previous_starts
 from serving.monitoring.clustering import cluster_vectors
-from serving.monitoring.config import DriftConfig, EmergingConfig, GradingConfig
+from serving.monitoring.config import DriftConfig, EmergingConfig, GradingConfig, SubthemeConfig
 from serving.monitoring.registry import ClusterRegistry
 from serving.monitoring.representation import Embedding, embed, keywords, profile, profile_similarity
 from serving.monitoring.results import EmergingCluster, Signal, TrendPoint
@@ -115,6 +115,24 @@ def pooled(calls: pd.DataFrame, settings: EmergingConfig) -> pd.Series:
     """The calls pooled as such for clustering (see the module docstring): « autre » (novelty or agent), and calls
     auto-coded below `low_confidence` (older models). Never the « à confirmer » ones as such."""
     return calls["autre"] | ((calls["decision"] == "confident") & (calls["confidence"] < settings.low_confidence))
+
+
+def doubted(calls: pd.DataFrame, settings: SubthemeConfig) -> np.ndarray:
+    """Calls the model itself was unsure of: « à confirmer », or a confidence below `subthemes.doubt_confidence`
+    (none when it is null)."""
+    if settings.doubt_confidence is None:
+        return np.zeros(len(calls), dtype=bool)
+    return ((calls["decision"] == "to_confirm") | (calls["confidence"] < settings.doubt_confidence)).to_numpy()
+
+
+def unusual(novelty: np.ndarray, doubt: np.ndarray, settings: SubthemeConfig) -> np.ndarray:
+    """Calls filed under a known reason that join the pool: novelty against their reason's references ≥
+    1 − `unusual_quantile`, or ≥ 1 − `doubt_quantile` when the model was unsure of them (`doubted`). Two weaker
+    pieces of evidence together: a new theme the model files under a close reason usually gets a lower confidence
+    and sits farther from that reason's references than most of its notes, without being its farthest 10 %."""
+    doubt_bar = 1.0 - max(settings.doubt_quantile, settings.unusual_quantile)
+    bar = np.where(doubt, doubt_bar, 1.0 - settings.unusual_quantile)
+    return np.asarray(novelty >= bar)
 
 
 def _weighted_sample(calls: pd.DataFrame, settings: EmergingConfig) -> pd.DataFrame:
@@ -275,13 +293,14 @@ def _find_clusters(
     low = pooled(recent, settings).to_numpy()
     in_pool = low.copy()
     confident_codes = recent["code"].to_numpy()
+    doubt = doubted(recent, sub)
     if sub.enabled:
         for code in sorted(set(confident_codes[~low])):
             if len(space.references_of(code)) < sub.min_references:
                 continue
             rows = np.flatnonzero(~low & (confident_codes == code))
             novelty, _ = space.novelty(rows, code)
-            in_pool[rows[novelty >= 1.0 - sub.unusual_quantile]] = True
+            in_pool[rows[unusual(novelty, doubt[rows], sub)]] = True
     vectors = space.embedding.vectors
     pool = np.flatnonzero(in_pool & (np.linalg.norm(vectors[: space.n_recent], axis=1) > 0))
     labels = cluster_vectors(vectors[pool], settings.clustering)
