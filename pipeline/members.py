@@ -68,4 +68,3 @@ def member_from(model: Any, classes: np.ndarray) -> FoldMember:
 def mean_proba(probas: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(mean of the members' probabilities, mean of each member's own maximum probability) per note."""
     return np.mean(probas, axis=0), np.mean([p.max(axis=1) for p in probas], axis=0)
-

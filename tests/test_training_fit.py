@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.model import AUTRE, ReasonModel
 from pipeline.members import member_from
+from pipeline.model import AUTRE, ReasonModel
 from training.fit import cross_fit, fit_model, fold_assignment, simulate_open_set
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reason_model")]
