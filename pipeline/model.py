@@ -37,7 +37,7 @@ from pipeline.classifier import TemperatureCalibratedLinear
 from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
 from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
 from pipeline.inputs import check_texts
-from pipeline.members import SHARED_BLOCKS, FoldMember, mean_proba
+from pipeline.members import SHARED_BLOCKS, FoldMember
 from pipeline.predictions import Decision, Prediction, Suggestion
 from pipeline.sets import score_config, set_scores, set_size
 from pipeline.settings import resolve_config
@@ -242,10 +242,12 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         """Served probabilities and the max-probability part of novelty (None: the max of the probabilities).
 
         With fold members (`decision.probabilities: fold_mean.v1`, set by `training.fit`), the mean of the fold
-        models' probabilities and of their own maxima (`pipeline.members`); else the full model's classifier."""
+        models' probabilities (`pipeline.members`); the novelty keeps the full model's maximum, as before (measured:
+        the members' own maxima send more ordinary notes to « autre », docs/CLASSIFIER.md)."""
+        full = self.classifier_.predict_proba_unchecked(X)
         members: tuple[FoldMember, ...] = getattr(self, "members_", ())
         if not members:
-            return self.classifier_.predict_proba_unchecked(X), None
+            return full, None
         shared = {name: block for name, block in blocks.items() if name in SHARED_BLOCKS}
         probas = []
         for member in members:
@@ -254,7 +256,7 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
                 for name, transformer, weight in member.blocks
             ]
             probas.append(member.proba(_hstack_csr(parts), len(self.classes_)))
-        return mean_proba(probas)
+        return np.mean(probas, axis=0), full.max(axis=1)
 
     def _usable(self, doc: AnalysedText) -> bool:
         """False for notes the model must not classify: no word at all (empty, digits, symbols), mostly non-Latin

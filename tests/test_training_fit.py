@@ -138,8 +138,10 @@ def test_the_final_model_serves_the_mean_of_its_fold_models_unless_told_otherwis
         alone.append(model.predict_proba(texts[:4]))
     model.members_ = members
     np.testing.assert_allclose(model.predict_proba(texts[:4]), np.mean(alone, axis=0), atol=1e-12)
-    # a single model's maximum is not the mean of the members' maxima: novelty uses the latter
+    # the novelty keeps the full model's maximum probability (the « autre » gate as before)
     parts = model.score_parts(texts[:4])
-    np.testing.assert_allclose(parts.top, np.mean([p.max(axis=1) for p in alone], axis=0), atol=1e-12)
+    model.members_ = ()
+    np.testing.assert_allclose(parts.top, model.predict_proba(texts[:4]).max(axis=1), atol=1e-12)
+    model.members_ = members
     full = fit_model(texts, labels, None, {**FAST, "decision": {"probabilities": "full.v1"}})
     assert full.abstention_["probabilities"] == "full.v1" and full.members_ == ()
