@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.members import member_from
+from pipeline.members import FusedMembers, member_from
 from pipeline.model import AUTRE, ReasonModel
 from training.fit import cross_fit, fit_model, fold_assignment, simulate_open_set
 
@@ -131,17 +131,24 @@ def test_the_final_model_serves_the_mean_of_its_fold_models_unless_told_otherwis
     texts, labels = list(notes.text), list(notes.reason)
     model = fit_model(texts, labels, None, FAST)
     assert model.abstention_["probabilities"] == "fold_mean.v1" and len(model.members_) == 5
-    members = model.members_
+    # fit_model stores them fused (one product per note); the same folds member by member give the same numbers
+    assert isinstance(model.members_, FusedMembers)
+    fused = model.members_
+    scores = cross_fit(texts, labels, None, FAST)
+    members = tuple(member_from(fold_model, model.classes_) for fold_model in scores.models)
     alone = []
     for member in members:
         model.members_ = (member,)
-        alone.append(model.predict_proba(texts[:4]))
+        alone.append(model.predict_proba(texts[:6]))
     model.members_ = members
-    np.testing.assert_allclose(model.predict_proba(texts[:4]), np.mean(alone, axis=0), atol=1e-12)
+    one_by_one = model.predict_proba(texts[:6])
+    np.testing.assert_allclose(one_by_one, np.mean(alone, axis=0), atol=1e-12)
+    model.members_ = fused
+    np.testing.assert_allclose(model.predict_proba(texts[:6]), one_by_one, atol=1e-5)
+    assert model.predict_proba(texts[:6]).sum(axis=1) == pytest.approx(1.0)
     # the novelty keeps the full model's maximum probability (the « autre » gate as before)
-    parts = model.score_parts(texts[:4])
+    parts = model.score_parts(texts[:6])
     model.members_ = ()
-    np.testing.assert_allclose(parts.top, model.predict_proba(texts[:4]).max(axis=1), atol=1e-12)
-    model.members_ = members
+    np.testing.assert_allclose(parts.top, model.predict_proba(texts[:6]).max(axis=1), atol=1e-12)
     full = fit_model(texts, labels, None, {**FAST, "decision": {"probabilities": "full.v1"}})
     assert full.abstention_["probabilities"] == "full.v1" and full.members_ == ()

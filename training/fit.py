@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.special import softmax
 
 from pipeline.classifier import fit_temperature
-from pipeline.members import member_from
+from pipeline.members import fuse, member_from
 from pipeline.model import ReasonModel
 from pipeline.sets import score_config, set_scores
 from pipeline.settings import resolve_config
@@ -370,7 +370,9 @@ def fit_model(
     model.max_prob_weight_ = weight
     if scores is not None and cfg["decision"]["probabilities"] == "fold_mean.v1":
         # new notes are scored by the models the gates were calibrated on (pipeline.members)
-        model.members_ = tuple(member_from(fold_model, model.classes_) for fold_model in scores.models)
+        members = tuple(member_from(fold_model, model.classes_) for fold_model in scores.models)
+        # one product per note when the members can be rewritten in the full model's features (exact, faster)
+        model.members_ = fuse(model.features_.steps[-1][1], members) or members
     report["probabilities"] = "fold_mean.v1" if getattr(model, "members_", ()) else "full.v1"
     if "skipped" not in report:
         model.threshold_ = _finite(report["novelty"]["threshold"], 1.0)
