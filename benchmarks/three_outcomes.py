@@ -17,8 +17,9 @@ Data sets (from ../shared/datasets or $MOTIFS_SHARED_DATASETS; skipped cleanly w
 
     PYTHONPATH=. python benchmarks/three_outcomes.py [--datasets wikit an open demo] [--seeds 5] [--no-before]
 
-With dates (AN), the product calibrates its set on later periods scored by models of earlier ones; « avant » is the
-set as it was (1 − p on the cross-fitted folds), refitted in the same run.
+With dates (AN), the product calibrates its set on later periods scored by models of earlier ones. The product
+serves the mean of its cross-fitting folds' models (`decision.probabilities: fold_mean.v1`); « avant » is the same
+fit served by one model refitted on all notes (`full.v1`, as before issue 10's third slice), in the same run.
 
 Writes benchmarks/results/three_outcomes.md (git-ignored) and prints it.
 """

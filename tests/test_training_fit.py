@@ -150,5 +150,8 @@ def test_the_final_model_serves_the_mean_of_its_fold_models_unless_told_otherwis
     parts = model.score_parts(texts[:6])
     model.members_ = ()
     np.testing.assert_allclose(parts.top, model.predict_proba(texts[:6]).max(axis=1), atol=1e-12)
+    alone_full = model.predict_proba(texts[:6])
+    del model.members_  # a model saved before the members existed serves its full model
+    np.testing.assert_array_equal(model.predict_proba(texts[:6]), alone_full)
     full = fit_model(texts, labels, None, {**FAST, "decision": {"probabilities": "full.v1"}})
     assert full.abstention_["probabilities"] == "full.v1" and full.members_ == ()
