@@ -35,8 +35,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from pipeline.classifier import TemperatureCalibratedLinear
 from pipeline.errors import InvalidConfig, InvalidText, UnknownReason
-from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors
+from pipeline.features import AnalysedText, FrenchAnalyser, NgramTfidf, StaticVectors, _tfidf
 from pipeline.inputs import check_texts
+from pipeline.members import SHARED_BLOCKS, FoldMember, FusedMembers
 from pipeline.predictions import Decision, Prediction, Suggestion
 from pipeline.sets import score_config, set_scores, set_size
 from pipeline.settings import resolve_config
@@ -52,6 +53,7 @@ _COMPONENTS = {
     ("decision", "version"): {"three_outcomes.v1"},
     ("decision", "set_score"): {"probability.v1", "raps.v1"},
     ("decision", "set_folds"): {"forward", "cross"},
+    ("decision", "probabilities"): {"full.v1", "fold_mean.v1"},
 }
 
 
@@ -83,6 +85,7 @@ class ScoreParts:
     proba: np.ndarray  # calibrated probabilities over classes_
     similarity: np.ndarray  # cosine similarity of each note to its nearest training note (feature space)
     has_words: np.ndarray  # False for notes without any (French) word (empty, digits, other language): « autre »
+    top: np.ndarray | None = None  # max-probability part of the novelty score (None: the max of `proba`)
 
 
 class ReasonModel(ClassifierMixin, BaseEstimator):
@@ -185,6 +188,9 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         self.confident_threshold_ = float(cfg["decision"]["confident_threshold"])
         self.set_threshold_ = float(cfg["decision"]["set_threshold"])
         self.set_score_ = score_config(cfg["decision"])
+        self.members_: (
+            tuple[FoldMember, ...] | FusedMembers
+        ) = ()  # fold models serving the probabilities (set by training.fit)
         return self
 
     def _fit_exemplars(self, X: sparse.csr_matrix, labels: np.ndarray, cfg: Mapping[str, Any]) -> None:
@@ -205,6 +211,14 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ scoring
     def _transform(self, texts: Any, *, redacted: bool = False) -> tuple[sparse.csr_matrix, np.ndarray]:
         """Feature matrix and, per note, whether it holds at least one word."""
+        X, has_words, _, _, _ = self._analyse(texts, redacted=redacted)
+        return X, has_words
+
+    def _analyse(
+        self, texts: Any, *, redacted: bool = False
+    ) -> tuple[sparse.csr_matrix, np.ndarray, list[AnalysedText], dict[str, sparse.csr_matrix], Any]:
+        """Feature matrix, whether each note holds a word, the analysed notes, the weighted blocks by name and, with
+        fused fold members, the sublinear character counts they read (else None)."""
         check_is_fitted(self, "classifier_")
         texts = check_texts(texts)
         # The fitted steps are called directly: Pipeline/FeatureUnion.transform add ~2 ms of bookkeeping per call
@@ -217,12 +231,48 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         docs: list[AnalysedText] = data
         union: FeatureUnion = steps[-1][1]
         weights = union.transformer_weights or {}
-        blocks = [
-            _weighted_csr(transformer.transform(docs), float(weights.get(name, 1.0)))
-            for name, transformer in union.transformer_list
-            if transformer != "drop"
-        ]
-        return _hstack_csr(blocks), np.array([self._usable(doc) for doc in docs], dtype=bool)
+        members = getattr(self, "members_", ())
+        fused_char = members.char_name if isinstance(members, FusedMembers) else None
+        blocks: dict[str, sparse.csr_matrix] = {}
+        tf = None
+        for name, transformer in union.transformer_list:
+            if transformer == "drop":
+                continue
+            if name == fused_char:  # counted once: the full model's block and the members' counts
+                counts = transformer._char_counts([doc.text for doc in docs])
+                tf = counts.copy()
+                np.log(tf.data, tf.data)
+                tf.data += 1.0
+                raw = _tfidf(transformer.vectorizer_._tfidf, counts)
+            else:
+                raw = transformer.transform(docs)
+            blocks[name] = _weighted_csr(raw, float(weights.get(name, 1.0)))
+        has_words = np.array([self._usable(doc) for doc in docs], dtype=bool)
+        return _hstack_csr(list(blocks.values())), has_words, docs, blocks, tf
+
+    def _proba(
+        self, X: sparse.csr_matrix, docs: Sequence[AnalysedText], blocks: dict[str, sparse.csr_matrix], tf: Any
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Served probabilities and the max-probability part of novelty (None: the max of the probabilities).
+
+        With fold members (`decision.probabilities: fold_mean.v1`, set by `training.fit`), the mean of the fold
+        models' probabilities (`pipeline.members`); the novelty keeps the full model's maximum, as before (measured:
+        the members' own maxima send more ordinary notes to « autre », docs/CLASSIFIER.md)."""
+        full = self.classifier_.predict_proba_unchecked(X)
+        members: tuple[FoldMember, ...] | FusedMembers = getattr(self, "members_", ())
+        if isinstance(members, FusedMembers):
+            return members.proba(tf, blocks, len(self.classes_)), full.max(axis=1)
+        if not members:
+            return full, None
+        shared = {name: block for name, block in blocks.items() if name in SHARED_BLOCKS}
+        probas = []
+        for member in members:
+            parts = [
+                shared[name] if name in shared else _weighted_csr(transformer.transform(docs), weight)
+                for name, transformer, weight in member.blocks
+            ]
+            probas.append(member.proba(_hstack_csr(parts), len(self.classes_)))
+        return np.mean(probas, axis=0), full.max(axis=1)
 
     def _usable(self, doc: AnalysedText) -> bool:
         """False for notes the model must not classify: no word at all (empty, digits, symbols), mostly non-Latin
@@ -243,21 +293,22 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         texts = check_texts(texts)
         if len(texts) == 0:
             return ScoreParts(np.zeros((0, len(self.classes_))), np.zeros(0), np.zeros(0, dtype=bool))
-        X, has_words = self._transform(texts, redacted=redacted)
-        proba = self.classifier_.predict_proba_unchecked(X)
+        X, has_words, docs, blocks, tf = self._analyse(texts, redacted=redacted)
+        proba, top = self._proba(X, docs, blocks, tf)
         # The similarity is only computed when the novelty score uses it (training may set its weight to 0).
         if self.max_prob_weight_ < 1.0 or always_similarity:
             similarity = self._nearest_similarity(X)
         else:
             similarity = np.zeros(X.shape[0])
-        return ScoreParts(proba, similarity, has_words)
+        return ScoreParts(proba, similarity, has_words, top)
 
     def novelty_from_parts(self, parts: ScoreParts, weight: float | None = None) -> np.ndarray:
         """1 − (w · max probability + (1 − w) · nearest-note similarity) in [0, 1]; 1 for notes without words."""
         w = self.max_prob_weight_ if weight is None else weight
         if len(parts.proba) == 0:
             return np.zeros(0)
-        novelty = 1.0 - (w * parts.proba.max(axis=1) + (1.0 - w) * parts.similarity)
+        top = parts.proba.max(axis=1) if parts.top is None else parts.top
+        novelty = 1.0 - (w * top + (1.0 - w) * parts.similarity)
         return np.where(parts.has_words, np.clip(novelty, 0.0, 1.0), 1.0)
 
     def _scores(self, texts: Any, *, redacted: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -292,12 +343,12 @@ class ReasonModel(ClassifierMixin, BaseEstimator):
         texts = check_texts(texts)
         if len(texts) == 0:
             return np.zeros((0, len(self.classes_))), np.zeros(0), np.array([], dtype=object)
-        X, has_words = self._transform(texts, redacted=redacted)
-        proba = self.classifier_.predict_proba_unchecked(X)
+        X, has_words, docs, blocks, tf = self._analyse(texts, redacted=redacted)
+        proba, top = self._proba(X, docs, blocks, tf)
         similarity = np.zeros(X.shape[0])
 
         def novelty_with(values: np.ndarray) -> np.ndarray:
-            return self.novelty_from_parts(ScoreParts(proba, values, has_words))
+            return self.novelty_from_parts(ScoreParts(proba, values, has_words, top))
 
         def codes_with(values: np.ndarray) -> np.ndarray:
             return self.decide(proba, novelty_with(values))

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.members import FusedMembers, member_from
 from pipeline.model import AUTRE, ReasonModel
-from training.fit import fit_model, fold_assignment, simulate_open_set
+from training.fit import cross_fit, fit_model, fold_assignment, simulate_open_set
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reason_model")]
 
@@ -108,3 +109,49 @@ def test_with_dates_the_set_is_calibrated_on_later_periods_scored_by_earlier_mod
     assert model.set_score_ == model.abstention_["prediction_set"]["score"]
     undated = fit_model(texts, labels, None, config)
     assert undated.abstention_["prediction_set"]["calibrated_on"] == "cross"
+
+
+def test_each_fold_member_scores_its_held_out_notes_as_calibration_did(notes: pd.DataFrame) -> None:
+    """The served probabilities (`fold_mean.v1`) are made of the models the gates were calibrated on: a member kept
+    in the final model gives its held-out notes exactly their calibration probabilities (temperature, class
+    columns and shared feature blocks included)."""
+    texts, labels = list(notes.text), list(notes.reason)
+    config = {**FAST, "random_state": 3}
+    scores = cross_fit(texts, labels, None, config)
+    full = ReasonModel(config=config).fit(texts, labels)
+    assert len(scores.models) == 5 and list(full.classes_) == list(scores.classes)
+    for fold, fold_model in enumerate(scores.models):
+        held = np.flatnonzero(scores.folds == fold)
+        full.members_ = (member_from(fold_model, full.classes_),)
+        served = full.predict_proba([texts[index] for index in held])
+        np.testing.assert_allclose(served, scores.proba[held], atol=1e-9)
+
+
+def test_the_final_model_serves_the_mean_of_its_fold_models_unless_told_otherwise(notes: pd.DataFrame) -> None:
+    texts, labels = list(notes.text), list(notes.reason)
+    model = fit_model(texts, labels, None, FAST)
+    assert model.abstention_["probabilities"] == "fold_mean.v1" and len(model.members_) == 5
+    # fit_model stores them fused (one product per note); the same folds member by member give the same numbers
+    assert isinstance(model.members_, FusedMembers)
+    fused = model.members_
+    scores = cross_fit(texts, labels, None, FAST)
+    members = tuple(member_from(fold_model, model.classes_) for fold_model in scores.models)
+    alone = []
+    for member in members:
+        model.members_ = (member,)
+        alone.append(model.predict_proba(texts[:6]))
+    model.members_ = members
+    one_by_one = model.predict_proba(texts[:6])
+    np.testing.assert_allclose(one_by_one, np.mean(alone, axis=0), atol=1e-12)
+    model.members_ = fused
+    np.testing.assert_allclose(model.predict_proba(texts[:6]), one_by_one, atol=1e-5)
+    assert model.predict_proba(texts[:6]).sum(axis=1) == pytest.approx(1.0)
+    # the novelty keeps the full model's maximum probability (the « autre » gate as before)
+    parts = model.score_parts(texts[:6])
+    model.members_ = ()
+    np.testing.assert_allclose(parts.top, model.predict_proba(texts[:6]).max(axis=1), atol=1e-12)
+    alone_full = model.predict_proba(texts[:6])
+    del model.members_  # a model saved before the members existed serves its full model
+    np.testing.assert_array_equal(model.predict_proba(texts[:6]), alone_full)
+    full = fit_model(texts, labels, None, {**FAST, "decision": {"probabilities": "full.v1"}})
+    assert full.abstention_["probabilities"] == "full.v1" and full.members_ == ()

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.special import softmax
 
 from pipeline.classifier import fit_temperature
+from pipeline.members import fuse, member_from
 from pipeline.model import ReasonModel
 from pipeline.sets import score_config, set_scores
 from pipeline.settings import resolve_config
@@ -127,6 +128,7 @@ class CrossFitScores:
     temperature: float  # fitted on the out-of-fold scores; the final model uses it
     folds: np.ndarray  # fold of each note (consecutive periods with time folds)
     by_time: bool = False
+    models: tuple[ReasonModel, ...] = ()  # the folds' models (temperature set), in fold order
 
 
 def fold_assignment(
@@ -180,17 +182,25 @@ def cross_fit(
     similarity = np.zeros(len(rows))
     has_words = np.zeros(len(rows), dtype=bool)
     column = {code: index for index, code in enumerate(classes)}
+    models = []
     for fold in range(folds):
         held = np.flatnonzero(assignment == fold)
         if len(held) == 0:
             continue
-        scored = _score_fold(texts, rows, array, assignment != fold, held, logits, column, reason_texts, cfg, redactor)
+        scored, model = _score_fold(
+            texts, rows, array, assignment != fold, held, logits, column, reason_texts, cfg, redactor
+        )
         similarity[held] = scored.similarity
         has_words[held] = scored.has_words
+        models.append(model)
     truth = np.asarray([column[code] for code in array])
     temperature = fit_temperature(logits, truth)
     proba = softmax(logits / temperature, axis=1)
-    return CrossFitScores(proba, similarity, has_words, truth, classes, temperature, assignment, by_time)
+    for model in models:  # they score new notes as they scored their held-out notes (`decision.probabilities`)
+        model.classifier_.temperature_ = temperature
+    return CrossFitScores(
+        proba, similarity, has_words, truth, classes, temperature, assignment, by_time, models=tuple(models)
+    )
 
 
 def _score_fold(
@@ -204,9 +214,9 @@ def _score_fold(
     reason_texts: Mapping[str, Sequence[str]] | None,
     cfg: Mapping[str, Any],
     redactor: Any,
-) -> Any:
+) -> tuple[Any, ReasonModel]:
     """Fit a model on the notes where `train` is True, write the log-probabilities of the `held` notes into
-    `logits` (columns of the final model's classes) and return its score parts."""
+    `logits` (columns of the final model's classes) and return its score parts and the model."""
     inner = ReasonModel(config=_without_temperature_cv(cfg), redactor=redactor).fit(
         [texts[index] for index in rows[train]], list(array[train]), reason_texts=reason_texts
     )
@@ -215,7 +225,7 @@ def _score_fold(
     # softmax at temperature 1 → log-probabilities: the class scores up to a per-note constant, which softmax
     # ignores; a reason the fold's model never saw keeps MISSING_LOGIT (as the temperature CV does).
     logits[np.ix_(held, columns)] = np.log(np.clip(scored.proba, 1e-300, None))
-    return scored
+    return scored, inner
 
 
 def forward_fit(
@@ -358,6 +368,12 @@ def fit_model(
         model.classifier_.temperature_ = temperature
         model.config_ = cfg  # the temperature comes from cross-fitting; the config stays the user's
     model.max_prob_weight_ = weight
+    if scores is not None and cfg["decision"]["probabilities"] == "fold_mean.v1":
+        # new notes are scored by the models the gates were calibrated on (pipeline.members)
+        members = tuple(member_from(fold_model, model.classes_) for fold_model in scores.models)
+        # one product per note when the members can be rewritten in the full model's features (exact, faster)
+        model.members_ = fuse(model.features_.steps[-1][1], members) or members
+    report["probabilities"] = "fold_mean.v1" if getattr(model, "members_", ()) else "full.v1"
     if "skipped" not in report:
         model.threshold_ = _finite(report["novelty"]["threshold"], 1.0)
         model.set_threshold_ = _finite(report["prediction_set"]["threshold"], 1.0)
