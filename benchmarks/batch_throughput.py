@@ -18,8 +18,8 @@ the workers and Spark's start are left out, and reported apart). Every measureme
     PYTHONPATH=. python benchmarks/batch_throughput.py --notes 6000 --memory-rows 100000 --only batch,spacy
     PYTHONPATH=. python benchmarks/batch_throughput.py --model motifs-data/modele --append benchmarks/results/batch.md
 
-Without `--model`, a ReasonModel with the default configuration and the real redactor is trained on 4 000 demo
-notes. No dataset is needed. The machine used by the team is shared: timings are indicative.
+Without `--model`, a model is trained on 4 000 demo notes as `motifs train` trains it (`training.fit.fit_model`,
+default configuration, real redactor). No dataset is needed. The team's machine is shared: timings are indicative.
 """
 
 from __future__ import annotations
@@ -81,12 +81,13 @@ def train_default_model(directory: Path) -> Path:
     import pandas as pd
 
     from pipeline.artifact import save_model
-    from pipeline.model import ReasonModel
     from pipeline.redaction import Redactor
     from training.demo import DemoSettings, generate_demo_calls
+    from training.fit import fit_model
 
     calls = pd.concat(list(generate_demo_calls(DemoSettings(rows=4000, seed=5))), ignore_index=True)
-    model = ReasonModel(redactor=Redactor()).fit(calls.text.tolist(), calls.reason.tolist())
+    # the product's training path: calibrated gates and the fold members that serve (as `motifs train` makes it)
+    model = fit_model(calls.text.tolist(), calls.reason.tolist(), redactor=Redactor())
     model.taxonomy_ref = "national@1.0.0"
     model.model_version = "bench-defaut"
     save_model(model, directory)
@@ -370,7 +371,7 @@ def markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"## Reclassification par lots : débit et mémoire ({datetime.now():%Y-%m-%d %H:%M})",
         "",
         f"Machine : {machine}. Notes de {WORDS} mots tirées du corpus de démonstration ; modèle "
-        f"{'« ' + args.model + ' »' if args.model else 'ReasonModel, configuration par défaut, anonymiseur réel'}; "
+        f"{'« ' + args.model + ' »' if args.model else 'entraîné comme par motifs train, anonymiseur réel'}; "
         f"morceaux de {args.chunk_rows} lignes. Débits en régime établi (après le premier morceau).",
         "",
         "| mesure | notes | notes/s | 1er morceau (s) | RSS max (Mo) | cible |",
