@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("review_loop")]
 
 NEW_CODE = "solidarite_source"
 REFORM = "emergent_reforme"
-FAST_CONFIG = Path(__file__).parent / "data" / "training" / "rapide.yaml"
+FAST_CONFIG = Path(__file__).parent / "data" / "training" / "rapide_modele_complet.yaml"
 # The simple lemmatizer (no spaCy) and fewer past calls per reason as novelty references: the exact LSA of the emerging
 # analysis is cubic in the notes of a period, and this test runs 16 periods.
 # Without re-baselining after a change of writing (issue 12): on this small stream (~150 calls a week) the change is
