@@ -109,6 +109,17 @@ def _error_page(principal: Principal, status_code: int, error: str) -> HTMLRespo
     return page("review_base.html", status_code, principal=principal, title=title, nav="decouverte", error=error)
 
 
+def _open(principal: Principal, settings: Settings, name: str) -> tuple[Any, Any] | HTMLResponse:
+    """The draft's workspace and state, or the French error page (404 unknown, 500 unreadable)."""
+    try:
+        ws = workspace.open_workspace(name, settings.discovery_dir)
+        return ws, workspace.load_state(ws)
+    except UnknownDraft as exc:
+        return _error_page(principal, 404, str(exc))
+    except (DiscoveryError, TaxonomyError) as exc:  # e.g. a draft file edited by hand into an invalid one
+        return _error_page(principal, 500, str(exc))
+
+
 def _draft_page(
     request: Request,
     principal: Principal,
@@ -120,13 +131,10 @@ def _draft_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    try:
-        ws = workspace.open_workspace(name, settings.discovery_dir)
-        state = workspace.load_state(ws)
-    except UnknownDraft as exc:
-        return _error_page(principal, 404, str(exc))
-    except (DiscoveryError, TaxonomyError) as exc:  # e.g. a draft file edited by hand into an invalid one
-        return _error_page(principal, 500, str(exc))
+    opened = _open(principal, settings, name)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    ws, state = opened
     sizes = state.sizes()
     return page(
         "discovery_draft.html",
@@ -156,13 +164,10 @@ def _candidate_page(
     error: str | None = None,
     form: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    try:
-        ws = workspace.open_workspace(name, settings.discovery_dir)
-        state = workspace.load_state(ws)
-    except UnknownDraft as exc:
-        return _error_page(principal, 404, str(exc))
-    except (DiscoveryError, TaxonomyError) as exc:  # e.g. a draft file edited by hand into an invalid one
-        return _error_page(principal, 500, str(exc))
+    opened = _open(principal, settings, name)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    ws, state = opened
     if code != AUTRE and code not in state.draft:
         return _draft_page(
             request, principal, settings, name, status_code=404,
