@@ -46,3 +46,14 @@ def test_version() -> None:
     result = CliRunner().invoke(build_app(), ["--version"])
     assert result.exit_code == 0
     assert result.output.startswith("motifs ")
+
+
+def test_help_paragraphs_are_reflowed_for_the_terminal() -> None:
+    """Docstrings are wrapped at 120 columns in the source; the terminal wraps them again, so a paragraph must reach
+    it as one line (`motifs report --help` read ragged before)."""
+    from motifs.cli.commands import load_command
+
+    report = load_command("report")
+    assert report.help and "\n\n" in report.help
+    assert all("\n" not in paragraph for paragraph in report.help.split("\n\n"))
+    assert "réseau, aucun script, imprimable. Depuis la base, le rapport lit" in report.help

@@ -53,11 +53,22 @@ def load_command(name: str) -> Any:
     else:
         module.register(holder)
     group = typer.main.get_command(holder)
+    _reflow_help(group)
     commands = getattr(group, "commands", None)
     if isinstance(commands, dict) and name in commands:
         return commands[name]
     group.name = name  # a Typer with one command is that command
     return group
+
+
+def _reflow_help(command: Any) -> None:
+    """Joins the lines of each paragraph of the command's help (and its subcommands'): docstrings are wrapped at 120
+    columns in the source, and the terminal wraps again, which left ragged lines in `--help`."""
+    if isinstance(getattr(command, "help", None), str):
+        paragraphs = command.help.split("\n\n")
+        command.help = "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _reflow_help(sub)
 
 
 class LazyGroup(TyperGroup):
