@@ -485,3 +485,17 @@ def test_doubted_calls_join_the_pool_at_a_lower_novelty() -> None:
     novelty = np.array([0.8, 0.8, 0.8, 0.5, 0.95])
     assert unusual(novelty, doubted(calls, on), on).tolist() == [False, True, True, False, True]
     assert unusual(novelty, doubted(calls, off), off).tolist() == [False, False, False, False, True]
+
+
+def test_calls_the_model_doubted_are_never_references_so_a_misfiled_theme_stays_new() -> None:
+    """A new theme filed every week under a close reason at a middling confidence (auto-coded, below
+    `doubt_confidence`): its past calls would be that reason's references and make it look ordinary from its second
+    week on. They are not references, so it is still found, and still new, four weeks later."""
+    frame = _stream(6, {w: [("panne_paiement_en_ligne", "paiement_non_recu", 6)] for w in range(1, 6)})
+    frame["decision"] = np.where(frame["autre"], "autre", "confident")
+    planted = frame["call_id"].str.contains("panne_paiement")
+    frame.loc[planted, "confidence"] = 0.6
+    week = next(p for p in _run(frame).report.periods if p.period == "2024-W15")
+    found = [c for c in week.clusters if sum("panne_paiement" in call_id for call_id in c.call_ids) >= 6]
+    assert len(found) == 1 and found[0].novelty >= 0.75
+    assert all("panne_paiement" in call_id for call_id in found[0].call_ids)

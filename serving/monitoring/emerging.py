@@ -16,7 +16,10 @@ novelty; only those unusual for their top reason join, through the second path. 
 
 References of a reason c = its taxonomy texts (`known_reasons[c]`: label and examples, see `sources.known_reasons`)
 plus up to `reference_calls_per_code` of its auto-coded (`confident`) calls from the `growth_periods` periods before
-the window (never from the window itself, where the new theme may already be misfiled).
+the window (never from the window itself, where the new theme may already be misfiled) — only those the model was
+sure of (not `doubted`): a new theme the model files under a close reason at a middling confidence would otherwise
+become that reason's reference from its second week on and stop looking new (small demo stream, fold-mean model:
+the reform's novelty fell to 0.3–0.6; without those calls 0.94–1.0).
 
 Novelty is relative, so it means the same whatever the pool size or the representation: for a call whose nearest
 reference has similarity s, novelty = the share of references whose own nearest other reference is more similar than
@@ -454,6 +457,7 @@ def detect_emerging(
         & ~calls["autre"]
         & (calls["confidence"] >= settings.low_confidence)
         & (calls["code"] != AUTRE)
+        & ~doubted(calls, settings.subthemes)
     )
     out: dict[str, list[EmergingCluster]] = {}
     changes: dict[str, WritingChange] = {}
