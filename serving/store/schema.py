@@ -271,6 +271,29 @@ class ClusterSnapshotRow(Base):
     )
 
 
+class MonitoringPeriodRow(Base):
+    """What an incremental `motifs emerging` needs of each analysed period (issue 17): the fingerprint of its calls
+    and of the settings it was analysed with (equal → reused, not recomputed), and its stored results."""
+
+    __tablename__ = "monitoring_periods"
+
+    scope: Mapped[str] = mapped_column(String(SCOPE_LENGTH), primary_key=True)
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH), primary_key=True)
+    calls_fingerprint: Mapped[str] = mapped_column(String(64), comment="count, ids and times of its calls, hashed")
+    settings_fingerprint: Mapped[str] = mapped_column(String(64), comment="model, taxonomy, configuration, hashed")
+    n_calls: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="PeriodReport; null: history only"
+    )
+    registry_state: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="cluster registry after this period"
+    )
+    writing_change: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="change of writing found in it"
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ReviewDecisionRow(Base):
     __tablename__ = "review_decisions"
 
