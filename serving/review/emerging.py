@@ -12,6 +12,7 @@ run, and saving a run never overwrites a status (`serving.store.monitoring`).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -164,13 +165,20 @@ def calls_from_store(
     `model_version`, else the one that scored the most calls of the window (the newest on a tie)."""
     low, high = utc_window(start, end)
     model_version, versions = followed_model_version(db, low, high, model_version)
-    records = list(db.predictions.iter_between(low, high, site=site, model_version=model_version))
-    if not records:
+    # Streamed into the frame chunk by chunk: the prediction records of a long history are never all held at once.
+    refs: Counter[str] = Counter()
+    parts = []
+    records = db.predictions.iter_between(low, high, site=site, model_version=model_version)
+    while chunk := list(itertools.islice(records, 20_000)):
+        refs.update(record.taxonomy_version for record in chunk)
+        parts.append(calls_from_predictions(chunk))
+    if not parts:
         raise NoMonitoringData("aucune prédiction pour ce site et cette période")
-    refs = Counter(record.taxonomy_version for record in records)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     # The agents' own choices: a call whose latest feedback is « autre » counts as « autre » whatever the model said.
-    choices = db.feedback.latest_choices(record.call_id for record in records)
-    summary = [f"Base {db.safe_url} : {len(records)} appel(s) notés par le modèle {model_version}."]
+    choices = db.feedback.latest_choices(frame["call_id"])
+    frame["agent_code"] = frame["call_id"].map(choices).fillna("")
+    summary = [f"Base {db.safe_url} : {len(frame)} appel(s) notés par le modèle {model_version}."]
     chose_autre = sum(1 for code in choices.values() if code == AUTRE)
     if chose_autre:
         summary.append(f"{chose_autre} appel(s) classés « autre » par l'agent lui-même, comptés dans « autre ».")
@@ -179,7 +187,7 @@ def calls_from_store(
             f"Autres modèles présents sur la période (ignorés) : {', '.join(sorted(set(versions) - {model_version}))}."
         )
     return EmergingInput(
-        frame=calls_from_predictions(records, choices),
+        frame=frame,
         source="store",
         model_version=model_version,
         taxonomy_ref=refs.most_common(1)[0][0],
