@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from serving.review.emerging import run_emerging
+from serving.review.emerging import run_emerging, stored_outcome
 from serving.store import Database
 from tests.review_support import SIMPLE_CONFIG, THEME, lemmatizer, store_predictions, stream
 
@@ -47,6 +47,12 @@ def test_rerun_reuses_everything_one_more_week_computes_only_it_and_equals_a_ful
     assert again.computed == () and again.reused == tuple(labels)
     assert again.report.to_dict() == first.report.to_dict()
     assert "Périodes réutilisées : 7, calculées : 0." in again.source.summary
+    # The run stored by the rerun is whole for `motifs report`: its reused periods' clusters moved to it.
+    read = stored_outcome(db, again.source, granularity="week", site=None, since=labels[0], until=labels[-1])
+    assert read is not None and read.run is not None and read.run.id == again.run.id
+    assert [sorted(c.id for c in p.clusters) for p in read.report.periods] == [
+        sorted(c.id for c in p.clusters) for p in first.report.periods
+    ]
 
     store_predictions(db, frame[weeks == last])
     added = _run(db_url)

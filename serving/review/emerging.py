@@ -676,7 +676,7 @@ def monitor_store(
         if todo.computed[0] == todo.reported[0]:
             registry = current
         else:  # the registry as it stood after the last reused period, with the analysts' decisions of now
-            registry = ClusterRegistry.from_dict(stored[todo.reused[-1]].registry or {})
+            registry = ClusterRegistry.from_dict(db.monitoring.registry_after(scope, todo.reused[-1]) or {})
             for entry in registry.entries.values():
                 if entry.id in current.entries:
                     entry.status = current.entries[entry.id].status
@@ -729,8 +729,6 @@ def monitor_store(
         for p in history
         if p.label not in known or known[p.label].calls_fingerprint != p.fingerprint
     ]
-    reused = set(todo.reused)
-    kept = [s for s in db.monitoring.snapshots(scope) if s.period in reused] if reused else []
     summary.append(f"Périodes réutilisées : {len(todo.reused)}, calculées : {len(todo.computed)}.")
     source_info = EmergingInput(
         frame=pd.DataFrame(),
@@ -751,8 +749,9 @@ def monitor_store(
             parameters={"since": since, **(parameters or {})},
         ),
         records_from_registry(registry, scope),
-        [*kept, *computed_snapshots],
+        computed_snapshots,
         states,
+        kept_periods=todo.reused,
     )
     return EmergingOutcome(
         report=report,

@@ -61,13 +61,18 @@ class MonitoringStore:
         clusters: Iterable[ClusterRecord],
         snapshots: Iterable[ClusterSnapshot],
         period_states: Iterable[PeriodState] = (),
+        kept_periods: Collection[str] = (),
     ) -> MonitoringRunRecord:
         """Store a run, the updated registry of its scope, the snapshots of the periods it reported and the state of
         the periods it analysed (replaced); returns the run with its id. Every cluster, snapshot and period state
-        must belong to the run's scope."""
+        must belong to the run's scope. `kept_periods`: reported periods whose stored snapshots are the run's as
+        they are (an incremental run reused them): they are moved to the new run, not sent again."""
         cluster_rows = sorted((_cluster_row(c, run.scope) for c in clusters), key=lambda r: r["cluster_id"])
         snapshot_list = list(snapshots)
-        periods = sorted({str(p["period"]) for p in run.periods} | {s.period for s in snapshot_list})
+        moved_periods = sorted(kept_periods)
+        periods = sorted(
+            ({str(p["period"]) for p in run.periods} | {s.period for s in snapshot_list}) - set(moved_periods)
+        )
         run_row = _run_row(run)
         state_rows = [_period_row(state, run.scope) for state in period_states]
         try:
@@ -85,6 +90,10 @@ class MonitoringStore:
                 for start in range(0, len(periods), _IN_CHUNK):
                     chunk = periods[start : start + _IN_CHUNK]
                     connection.execute(delete(_SNAPSHOTS).where(s.scope == run.scope, s.period.in_(chunk)))
+                for start in range(0, len(moved_periods), _IN_CHUNK):
+                    chunk = moved_periods[start : start + _IN_CHUNK]
+                    moved = update(_SNAPSHOTS).where(s.scope == run.scope, s.period.in_(chunk)).values(run_id=run_id)
+                    connection.execute(moved)
                 rows = [_snapshot_row(snapshot, run.scope, run_id) for snapshot in snapshot_list]
                 if rows:
                     connection.execute(_SNAPSHOTS.insert(), rows)
@@ -168,12 +177,16 @@ class MonitoringStore:
     def period_states(
         self, scope: str, *, results: bool = True, periods: Collection[str] | None = None
     ) -> dict[str, PeriodState]:
-        """Period → its stored state (of `periods`, or all; `results=False`: fingerprints only, the cheap read of a
-        rerun)."""
+        """Period → its stored state without the registry (`registry_after`): of `periods`, or all; `results=False`:
+        fingerprints only, the cheap read of a rerun."""
         p = _PERIODS.c
         light = [p.scope, p.period, p.calls_fingerprint, p.settings_fingerprint, p.n_calls]
         flag = p.report.is_not(None).label("has_results")
-        query = select(*(list(_PERIODS.c) if results else light), flag).where(p.scope == scope).order_by(p.period)
+        query = (
+            select(*light, *([p.report, p.writing_change] if results else []), flag)
+            .where(p.scope == scope)
+            .order_by(p.period)
+        )
         wanted = sorted(periods) if periods is not None else None
         chunks = [None] if wanted is None else [wanted[i : i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
         out: dict[str, PeriodState] = {}
@@ -182,6 +195,13 @@ class MonitoringStore:
                 chunk_query = query if chunk is None else query.where(p.period.in_(chunk))
                 out.update((row.period, _period_record(row._mapping)) for row in connection.execute(chunk_query))
         return out
+
+    def registry_after(self, scope: str, period: str) -> dict[str, Any] | None:
+        """The cluster registry as it stood after `period` (an incremental run restarts from it)."""
+        p = _PERIODS.c
+        query = select(p.registry_state).where(p.scope == scope, p.period == period)
+        with self._engine.connect() as connection:
+            return connection.execute(query).scalar_one_or_none()
 
     def scopes(self) -> list[str]:
         """Scopes that have clusters, most recently run first."""
