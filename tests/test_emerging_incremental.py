@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from serving.review.emerging import run_emerging, stored_outcome
+from serving.review.emerging import monitor_store, run_emerging, stored_outcome
 from serving.store import Database
 from tests.review_support import SIMPLE_CONFIG, THEME, lemmatizer, store_predictions, stream
 
@@ -105,3 +105,18 @@ def test_period_counts_and_fingerprints_are_computed_by_the_database(db_url: str
     store_predictions(db, frame[weeks == 11].head(1).assign(call_id="un-de-plus"))
     after = db.predictions.period_fingerprints(bounds, model_version="m1")
     assert after[0] == prints[0] and after[2] == prints[2] and after[1] != prints[1]
+
+
+def test_periods_computed_a_few_at_a_time_equal_one_pass(tmp_path: Path) -> None:
+    frame = stream(weeks=8, planted_from=4)
+    url = f"sqlite:///{tmp_path / 'batches.db'}"
+    db = Database.open(url)
+    store_predictions(db, frame)
+    batched = monitor_store(db, granularity="week", config=SIMPLE_CONFIG, lemmatizer=lemmatizer(), periods_per_read=3)
+    whole = f"sqlite:///{tmp_path / 'whole.db'}"
+    store_predictions(Database.open(whole), frame)
+    one_pass = monitor_store(
+        Database.open(whole), granularity="week", config=SIMPLE_CONFIG, lemmatizer=lemmatizer(), periods_per_read=100
+    )
+    assert batched.report.to_dict() == one_pass.report.to_dict()
+    assert any(c.signal != "none" for p in one_pass.report.periods for c in p.clusters)

@@ -43,9 +43,17 @@ from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, 
 from serving.monitoring.emerging import WritingChange
 from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
-from serving.monitoring.text import Lemmatizer
+from serving.monitoring.text import Lemmatizer, make_lemmatizer
 from serving.redaction import default_redactor
-from serving.review.incremental import Period, labels_of, local_period_starts, plan, settings_fingerprint, utc_bounds
+from serving.review.incremental import (
+    Period,
+    labels_of,
+    local_period_starts,
+    period_end,
+    plan,
+    settings_fingerprint,
+    utc_bounds,
+)
 from serving.review.precision import QueuePrecision, queue_precision
 from serving.store import (
     ClusterRecord,
@@ -629,9 +637,12 @@ def monitor_store(
     lemmatizer: Lemmatizer | None = None,
     parameters: Mapping[str, Any] | None = None,
     progress: Callable[[Sequence[str]], Iterable[str]] = iter,
+    periods_per_read: int = 4,
 ) -> EmergingOutcome:
     """`motifs emerging` over the store, incrementally (`serving.review.incremental`): the periods whose calls and
-    settings are those of their stored results are reused, the others computed, and the whole saved as one run."""
+    settings are those of their stored results are reused, the others computed `periods_per_read` at a time (each
+    batch read from the store with the history it needs), and the whole saved as one run. `progress` wraps the
+    batches (named by their first period)."""
     read_from = history_start(date_from, granularity, history_periods(config)) if date_from else None
     low, high = utc_window(read_from, date_to)
     version, versions = followed_model_version(db, low, high, model_version)
@@ -668,11 +679,6 @@ def monitor_store(
     states: list[PeriodState] = []
     computed_snapshots: list[ClusterSnapshot] = []
     if todo.computed:
-        first = by_label[todo.computed[0]]
-        read = history_start(first.start, granularity, history_periods(config))
-        source = calls_from_store(
-            db, start=max(read, read_from) if read_from else read, end=date_to, site=site, model_version=version
-        )
         if todo.computed[0] == todo.reported[0]:
             registry = current
         else:  # the registry as it stood after the last reused period, with the analysts' decisions of now
@@ -685,39 +691,56 @@ def monitor_store(
             for label, state in stored.items()
             if state.writing_change
         }
-        run = run_monitoring(
-            source.frame,
-            granularity=granularity,
-            config=config,
-            known_reasons=known_reasons(calls_taxonomy(source.taxonomy_ref, taxonomy)),
-            reason_labels=reason_labels(calls_taxonomy(source.taxonomy_ref, taxonomy)),
-            registry=registry,
-            lemmatizer=lemmatizer,
-            since=todo.computed[0],
-            prior_changes=prior,
-            keep_states=True,
-            progress=progress,
-        )
-        registry = run.registry
-        reports += list(run.report.periods)
-        taxonomy_ref = source.taxonomy_ref
-        texts = dict(zip(source.frame["call_id"].astype(str), source.frame["text"].astype(str), strict=True))
-        computed_snapshots = snapshots_from_report(run.report, scope, texts)
-        for period in run.report.periods:
-            change = run.changes.get(period.period)
-            states.append(
-                PeriodState(
-                    scope=scope,
-                    period=period.period,
-                    calls_fingerprint=by_label[period.period].fingerprint,
-                    settings_fingerprint=settings,
-                    n_calls=by_label[period.period].n_calls,
-                    report=json.loads(json.dumps(period.to_dict(), ensure_ascii=False)),
-                    registry=run.registry_states.get(period.period),
-                    writing_change=asdict(change) if change else None,
-                )
+        emerging = config.emerging.representation
+        lemmatizer = lemmatizer or make_lemmatizer(emerging.lemmatizer, extra_stop_words=emerging.extra_stop_words)
+        step = max(periods_per_read, 1)
+        batches = {todo.computed[i]: todo.computed[i : i + step] for i in range(0, len(todo.computed), step)}
+        # A few periods at a time, each with only the history it needs: memory does not grow with the history.
+        for first_label in progress(list(batches)):
+            labels = batches[first_label]
+            read = history_start(by_label[labels[0]].start, granularity, history_periods(config))
+            end = period_end(by_label[labels[-1]].start, granularity)
+            source = calls_from_store(
+                db,
+                start=max(read, read_from) if read_from else read,
+                end=min(end, date_to) if date_to else end,
+                site=site,
+                model_version=version,
             )
-        summary += list(source.summary[1:])
+            reasons = calls_taxonomy(source.taxonomy_ref, taxonomy)
+            run = run_monitoring(
+                source.frame,
+                granularity=granularity,
+                config=config,
+                known_reasons=known_reasons(reasons),
+                reason_labels=reason_labels(reasons),
+                registry=registry,
+                lemmatizer=lemmatizer,
+                since=labels[0],
+                prior_changes=prior,
+                keep_states=True,
+            )
+            registry = run.registry
+            prior.update(run.changes)
+            reports += list(run.report.periods)
+            taxonomy_ref = source.taxonomy_ref
+            texts = dict(zip(source.frame["call_id"].astype(str), source.frame["text"].astype(str), strict=True))
+            computed_snapshots += snapshots_from_report(run.report, scope, texts)
+            for period in run.report.periods:
+                change = run.changes.get(period.period)
+                states.append(
+                    PeriodState(
+                        scope=scope,
+                        period=period.period,
+                        calls_fingerprint=by_label[period.period].fingerprint,
+                        settings_fingerprint=settings,
+                        n_calls=by_label[period.period].n_calls,
+                        report=json.loads(json.dumps(period.to_dict(), ensure_ascii=False)),
+                        registry=run.registry_states.get(period.period),
+                        writing_change=asdict(change) if change else None,
+                    )
+                )
+            del source, run, texts
     else:
         registry = current
         latest = db.monitoring.latest_run(scope)

@@ -112,6 +112,12 @@ def plan(
     return Plan(tuple(periods), tuple(reported), tuple(reused), tuple(computed))
 
 
+def period_end(start: date, granularity: Granularity) -> date:
+    """The last local day of the period starting on `start`."""
+    step = pd.DateOffset(months=1) if granularity == "month" else pd.Timedelta(days=7 if granularity == "week" else 1)
+    return (pd.Timestamp(start) + step - pd.Timedelta(days=1)).date()
+
+
 def utc_bounds(starts: Sequence[date], granularity: Granularity, to_utc: Any) -> list[datetime]:
     """The UTC instants bounding the periods starting on `starts` (local days): each start, then the last's end."""
     if not starts:
