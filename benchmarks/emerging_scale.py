@@ -121,9 +121,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-baseline", action="store_true", help="skip the full run without reuse")
     parser.add_argument("--out", default=str(RESULTS_DIR / "emerging_scale.md"))
+    parser.add_argument(
+        "--calls-cache",
+        default=None,
+        help="pickle of the scored calls: written on the first run, read on the next ones",
+    )
     args = parser.parse_args()
 
-    frame, times = _scored_calls(args.rows, args.weeks, args.seed)
+    cache = Path(args.calls_cache) if args.calls_cache else None
+    if cache is not None and cache.exists():
+        frame, times = pd.read_pickle(cache)
+    else:
+        frame, times = _scored_calls(args.rows, args.weeks, args.seed)
+        if cache is not None:
+            pd.to_pickle((frame, times), cache)
     taxonomy_ref = load_taxonomy().ref  # the base the demo corpus is written against (the national default)
     results: dict[str, dict[str, Any]] = {}
     loads = [f"début : {_uptime()}"]
