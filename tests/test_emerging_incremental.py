@@ -120,3 +120,32 @@ def test_periods_computed_a_few_at_a_time_equal_one_pass(tmp_path: Path) -> None
     )
     assert batched.report.to_dict() == one_pass.report.to_dict()
     assert any(c.signal != "none" for p in one_pass.report.periods for c in p.clusters)
+
+
+class _Counting:
+    """The simple lemmatizer, counting the notes it is given."""
+
+    def __init__(self) -> None:
+        self.inner = lemmatizer()
+        self.seen: list[str] = []
+
+    def __call__(self, texts):  # type: ignore[no-untyped-def]
+        self.seen += list(texts)
+        return self.inner(texts)
+
+
+def test_an_added_week_lemmatises_only_its_own_notes(tmp_path: Path) -> None:
+    frame = stream(weeks=7, planted_from=4)
+    weeks = _weeks(frame)
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    db = Database.open(url)
+    store_predictions(db, frame[weeks < 16])
+    first = _Counting()
+    run_emerging(granularity="week", config=SIMPLE_CONFIG, lemmatizer=first, database_url=url)  # type: ignore[arg-type]
+    store_predictions(db, frame[weeks == 16])
+    second = _Counting()
+    run_emerging(granularity="week", config=SIMPLE_CONFIG, lemmatizer=second, database_url=url)  # type: ignore[arg-type]
+    new_notes = set(frame.loc[weeks == 16, "text"])
+    assert second.seen and set(second.seen) <= new_notes
+    assert len(second.seen) == len(set(second.seen))  # each once
+    assert len(set(first.seen)) > 3 * len(new_notes)

@@ -43,11 +43,13 @@ from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, 
 from serving.monitoring.emerging import WritingChange
 from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
-from serving.monitoring.text import Lemmatizer, make_lemmatizer
+from serving.monitoring.text import CachedLemmatizer, Lemmatizer, make_lemmatizer
 from serving.redaction import default_redactor
 from serving.review.incremental import (
     Period,
+    StoredLemmatizer,
     labels_of,
+    lemmatizer_key,
     local_period_starts,
     period_end,
     plan,
@@ -691,8 +693,11 @@ def monitor_store(
             for label, state in stored.items()
             if state.writing_change
         }
-        emerging = config.emerging.representation
-        lemmatizer = lemmatizer or make_lemmatizer(emerging.lemmatizer, extra_stop_words=emerging.extra_stop_words)
+        words = config.emerging.representation
+        base = lemmatizer or make_lemmatizer(words.lemmatizer, extra_stop_words=words.extra_stop_words)
+        inner = getattr(base, "lemmatizer", base)  # below the per-run cache: the cache stays in front
+        key = lemmatizer_key(_lemmatizer_name(base, config), words.extra_stop_words)
+        lemmatizer = CachedLemmatizer(StoredLemmatizer(inner, db.monitoring, key=key))
         step = max(periods_per_read, 1)
         batches = {todo.computed[i]: todo.computed[i : i + step] for i in range(0, len(todo.computed), step)}
         # A few periods at a time, each with only the history it needs: memory does not grow with the history.

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from serving.monitoring.calls import Granularity, period_labels, period_starts
 from serving.monitoring.config import MonitoringConfig
-from serving.store import PeriodState
+from serving.monitoring.text import Lemmatizer, Tokens
+from serving.store import MonitoringStore, PeriodState
 
 
 @dataclass(frozen=True)
@@ -127,3 +129,48 @@ def utc_bounds(starts: Sequence[date], granularity: Granularity, to_utc: Any) ->
         pd.DateOffset(months=1) if granularity == "month" else pd.Timedelta(days=7 if granularity == "week" else 1)
     )
     return [to_utc(day) for day in starts] + [to_utc(end.date())]
+
+
+class StoredLemmatizer:
+    """A lemmatizer whose results outlive the run: each note's lemmas and static vector are kept in the store
+    (`note_tokens`, keyed by a hash of `key` — the lemmatizer's settings — and the note), so the reference periods an
+    added week needs are read back instead of going through spaCy again. Same tokens as the wrapped lemmatizer: the
+    vector is stored as the float32 bytes it is made of."""
+
+    def __init__(self, lemmatizer: Lemmatizer, store: MonitoringStore, *, key: str) -> None:
+        self.lemmatizer = lemmatizer
+        self.store = store
+        self.key = key
+
+    def _hash(self, text: str) -> str:
+        return hashlib.sha1(f"{self.key}\0{text}".encode()).hexdigest()
+
+    def __call__(self, texts: Sequence[str]) -> list[Tokens]:
+        if isinstance(texts, str):
+            raise TypeError("attendu une liste de textes, reçu une seule chaîne")
+        keys = {text: self._hash(text) for text in dict.fromkeys(texts)}
+        found = self.store.note_tokens(keys.values())
+        missing = [text for text, key in keys.items() if key not in found]
+        made = dict(zip(missing, self.lemmatizer(missing), strict=True)) if missing else {}
+        self.store.save_note_tokens(
+            {
+                keys[text]: (
+                    tokens.lemmas,
+                    None if tokens.vector is None else tokens.vector.astype(np.float32).tobytes(),
+                )
+                for text, tokens in made.items()
+            }
+        )
+        out = []
+        for text in texts:
+            if text in made:
+                out.append(made[text])
+                continue
+            lemmas, vector = found[keys[text]]
+            out.append(Tokens(tuple(lemmas), None if vector is None else np.frombuffer(vector, dtype=np.float32)))
+        return out
+
+
+def lemmatizer_key(name: str, extra_stop_words: Sequence[str]) -> str:
+    """What a note's tokens depend on besides the note: the lemmatizer and its stop words."""
+    return hashlib.sha1(json.dumps([name, sorted(extra_stop_words)]).encode()).hexdigest()[:16]

@@ -11,7 +11,7 @@ and the status changes together.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, func, select, update
@@ -35,6 +35,7 @@ from serving.store.schema import (
     ClusterSnapshotRow,
     MonitoringPeriodRow,
     MonitoringRunRow,
+    NoteTokensRow,
     ReviewDecisionRow,
     ReviewedExampleRow,
     utcnow,
@@ -46,6 +47,7 @@ _SNAPSHOTS: Table = ClusterSnapshotRow.__table__  # type: ignore[assignment]
 _DECISIONS: Table = ReviewDecisionRow.__table__  # type: ignore[assignment]
 _EXAMPLES: Table = ReviewedExampleRow.__table__  # type: ignore[assignment]
 _PERIODS: Table = MonitoringPeriodRow.__table__  # type: ignore[assignment]
+_TOKENS: Table = NoteTokensRow.__table__  # type: ignore[assignment]
 _IN_CHUNK = 500
 
 
@@ -202,6 +204,28 @@ class MonitoringStore:
         query = select(p.registry_state).where(p.scope == scope, p.period == period)
         with self._engine.connect() as connection:
             return connection.execute(query).scalar_one_or_none()
+
+    def note_tokens(self, keys: Collection[str]) -> dict[str, tuple[list[str], bytes | None]]:
+        """Key → (lemmas, vector bytes) of the notes already lemmatised (`note_tokens`), for those found."""
+        wanted = sorted(set(keys))
+        t = _TOKENS.c
+        out: dict[str, tuple[list[str], bytes | None]] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                query = select(t.key, t.lemmas, t.vector).where(t.key.in_(wanted[start : start + _IN_CHUNK]))
+                out.update((key, (list(lemmas), vector)) for key, lemmas, vector in connection.execute(query))
+        return out
+
+    def save_note_tokens(self, tokens: Mapping[str, tuple[Sequence[str], bytes | None]]) -> None:
+        """Keep notes' lemmas and vectors (a key already there is left as it is)."""
+        rows = [{"key": key, "lemmas": list(lemmas), "vector": vector} for key, (lemmas, vector) in tokens.items()]
+        if not rows:
+            return
+        try:
+            with self._writer.begin() as connection:
+                connection.execute(_insert(connection, _TOKENS).on_conflict_do_nothing(index_elements=["key"]), rows)
+        except SQLAlchemyError as exc:
+            raise _store_error("enregistrement des lemmes des notes", self._engine, exc) from exc
 
     def scopes(self) -> list[str]:
         """Scopes that have clusters, most recently run first."""

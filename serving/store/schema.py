@@ -49,6 +49,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -292,6 +293,18 @@ class MonitoringPeriodRow(Base):
         JSON(none_as_null=True), comment="change of writing found in it"
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoteTokensRow(Base):
+    """Content lemmas and static vector of a note as the monitoring's lemmatizer made them (issue 17): a later
+    incremental run reads them instead of running spaCy again on its reference periods. Keyed by a hash of the
+    lemmatizer's settings and the note: the note itself is not stored here."""
+
+    __tablename__ = "note_tokens"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True, comment="sha1(lemmatizer settings, note)")
+    lemmas: Mapped[list[str]] = mapped_column(JSON)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, comment="float32 mean static vector; null: none")
 
 
 class ReviewDecisionRow(Base):

@@ -1,6 +1,8 @@
 """Incremental monitoring (issue 17): `monitoring_periods` keeps, per scope and period, the fingerprint of the
 period's calls and of the settings it was analysed with, and its results (report, registry after it, change of
-writing), so a rerun recomputes only the periods that are new or whose calls changed.
+writing), so a rerun recomputes only the periods that are new or whose calls changed; `note_tokens` keeps the
+lemmas and static vector of each note (keyed by a hash, not the note), so the history a new period needs is not
+lemmatised again.
 
 Revision ID: 0006
 Revises: 0005
@@ -48,7 +50,15 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("scope", "period", name=op.f("pk_monitoring_periods")),
     )
+    op.create_table(
+        "note_tokens",
+        sa.Column("key", sa.String(length=40), nullable=False, comment="sha1(lemmatizer settings, note)"),
+        sa.Column("lemmas", sa.JSON(), nullable=False),
+        sa.Column("vector", sa.LargeBinary(), nullable=True, comment="float32 mean static vector; null: none"),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_note_tokens")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("note_tokens")
     op.drop_table("monitoring_periods")
