@@ -149,3 +149,11 @@ def test_an_added_week_lemmatises_only_its_own_notes(tmp_path: Path) -> None:
     assert second.seen and set(second.seen) <= new_notes
     assert len(second.seen) == len(set(second.seen))  # each once
     assert len(set(first.seen)) > 3 * len(new_notes)
+
+
+def test_the_configured_lemmatizer_and_the_same_one_passed_in_share_stored_results(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    store_predictions(Database.open(url), stream(weeks=5))
+    run_emerging(granularity="week", config=SIMPLE_CONFIG, database_url=url)  # `simple`, from the configuration
+    again = _run(url)  # the same lemmatizer, given by the caller (as `motifs demo` does)
+    assert again.computed == () and len(again.reused) == 5

@@ -619,11 +619,18 @@ def _with_statuses(report: PeriodReport, registry: ClusterRegistry) -> PeriodRep
     return replace(report, clusters=clusters, alerts=alerts)
 
 
+_LEMMATIZER_KINDS = {"SpacyLemmatizer": "spacy", "SimpleLemmatizer": "simple"}
+
+
 def _lemmatizer_name(lemmatizer: Lemmatizer | None, config: MonitoringConfig) -> str:
+    """What the notes' tokens depend on: the lemmatizer's kind and stop words (the configured ones by default), so
+    `motifs demo`, which passes its own lemmatizer, and `motifs emerging` share stored results."""
+    words = config.emerging.representation
     if lemmatizer is None:
-        return config.emerging.representation.lemmatizer
+        return lemmatizer_key(words.lemmatizer, words.extra_stop_words)
     inner = getattr(lemmatizer, "lemmatizer", lemmatizer)  # through the per-run cache
-    return type(inner).__name__
+    kind = _LEMMATIZER_KINDS.get(type(inner).__name__, type(inner).__name__)
+    return lemmatizer_key(kind, getattr(inner, "extra_stop_words", words.extra_stop_words))
 
 
 def monitor_store(
@@ -696,8 +703,7 @@ def monitor_store(
         words = config.emerging.representation
         base = lemmatizer or make_lemmatizer(words.lemmatizer, extra_stop_words=words.extra_stop_words)
         inner = getattr(base, "lemmatizer", base)  # below the per-run cache: the cache stays in front
-        key = lemmatizer_key(_lemmatizer_name(base, config), words.extra_stop_words)
-        lemmatizer = CachedLemmatizer(StoredLemmatizer(inner, db.monitoring, key=key))
+        lemmatizer = CachedLemmatizer(StoredLemmatizer(inner, db.monitoring, key=_lemmatizer_name(base, config)))
         step = max(periods_per_read, 1)
         batches = {todo.computed[i]: todo.computed[i : i + step] for i in range(0, len(todo.computed), step)}
         # A few periods at a time, each with only the history it needs: memory does not grow with the history.
