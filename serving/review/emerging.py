@@ -703,7 +703,9 @@ def monitor_store(
         words = config.emerging.representation
         base = lemmatizer or make_lemmatizer(words.lemmatizer, extra_stop_words=words.extra_stop_words)
         inner = getattr(base, "lemmatizer", base)  # below the per-run cache: the cache stays in front
-        lemmatizer = CachedLemmatizer(StoredLemmatizer(inner, db.monitoring, key=_lemmatizer_name(base, config)))
+        # Misses go to the store, not spaCy: a small in-memory cache is enough.
+        stored_tokens = StoredLemmatizer(inner, db.monitoring, key=_lemmatizer_name(base, config))
+        lemmatizer = CachedLemmatizer(stored_tokens, max_entries=50_000)
         step = max(periods_per_read, 1)
         batches = {todo.computed[i]: todo.computed[i : i + step] for i in range(0, len(todo.computed), step)}
         # A few periods at a time, each with only the history it needs: memory does not grow with the history.
