@@ -571,7 +571,17 @@ def _run(settings: DemoJobSettings, hook: DemoProgress, out_dir: Path) -> DemoOu
     stop()
     hook.done(str(report_path))
 
-    calls = outcome.source.frame[["call_id", "code", "timestamp"]].assign(call_id=lambda f: f["call_id"].astype(str))
+    frame = outcome.source.frame
+    if frame.empty:  # an incremental run over the store keeps no frame of the calls: read their codes back
+        from serving.review.emerging import calls_from_store
+        from serving.store import Database
+
+        db = Database.open(settings.database)
+        try:
+            frame = calls_from_store(db, model_version=model["model_version"]).frame
+        finally:
+            db.close()
+    calls = frame[["call_id", "code", "timestamp"]].assign(call_id=lambda f: f["call_id"].astype(str))
     events = check_events(report, calls, corpus, start)
     n_calls = sum(p.n_calls for p in report.periods)
     n_autre = sum(p.n_autre for p in report.periods)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import track
 from rich.table import Table
 
 from motifs.cli.options import (
@@ -115,8 +117,14 @@ def emerging(
         encoding=encoding,
         delimiter=delimiter,
         taxonomy=taxonomy,
+        progress=_progress,
     )
     print_outcome(outcome, json_out)
+
+
+def _progress(labels: Sequence[str]) -> Iterable[str]:
+    """A progress bar over the periods computed (on stderr, gone when done)."""
+    return track(labels, description="Analyse des périodes", console=Console(stderr=True), transient=True)
 
 
 def print_outcome(outcome: EmergingOutcome, json_out: Path | None) -> None:

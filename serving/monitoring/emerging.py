@@ -433,9 +433,15 @@ def detect_emerging(
     lemmatizer: Lemmatizer,
     known_reasons: Mapping[str, Sequence[str]] | None = None,
     since: str | None = None,
+    until: str | None = None,
+    prior_changes: Mapping[str, WritingChange] | None = None,
 ) -> EmergingResult:
-    """Clusters of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label, and the
-    changes of writing detected.
+    """Clusters of every period of `calls` (from `prepare_calls`) from `since` to `until` (labels, included), keyed
+    by period label, and the changes of writing detected.
+
+    `prior_changes`: the changes of writing found in periods before `since` (by an earlier run or an earlier call):
+    the latest one re-baselines the references as if those periods had been analysed in this call, so analysing
+    the periods one call at a time gives the same results as one call over all of them.
 
     `registry` is updated in place (ids, histories). `known_reasons`: code → texts describing the reason (label,
     definition, examples), the fixed part of the references. Periods before `since` only serve as history.
@@ -462,9 +468,15 @@ def detect_emerging(
     out: dict[str, list[EmergingCluster]] = {}
     changes: dict[str, WritingChange] = {}
     change_start: pd.Timestamp | None = None
+    if settings.drift.rebaseline:
+        earlier_changes = [c for label, c in (prior_changes or {}).items() if since is None or label < since]
+        if earlier_changes:
+            latest = max(earlier_changes, key=lambda c: c.period)
+            change_start = pd.Timestamp(latest.start)
+            label_of.setdefault(change_start, latest.period)
     for start in starts:
         label = label_of[start]
-        if since is not None and label < since:
+        if (since is not None and label < since) or (until is not None and label > until):
             continue
         earlier = previous_starts(start, granularity, settings.window_periods - 1)
         window = sorted(s for s in (*earlier, start) if s in analysed)

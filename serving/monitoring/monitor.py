@@ -6,8 +6,9 @@ texts, the registry of known clusters), data out. The CLI, the review UI and the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -38,6 +39,8 @@ class MonitoringRun:
     registry: ClusterRegistry
     autre_table: pd.DataFrame
     volume_table: pd.DataFrame
+    changes: dict[str, WritingChange] = field(default_factory=dict)  # period label → change of writing found in it
+    registry_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # period → registry after it
 
 
 def writing_change_alert(change: WritingChange, *, reason_labels: Mapping[str, str] | None = None) -> Alert:
@@ -190,13 +193,18 @@ def run_monitoring(
     lemmatizer: Lemmatizer | None = None,
     since: str | None = None,
     emerging: bool = True,
+    prior_changes: Mapping[str, WritingChange] | None = None,
+    keep_states: bool = False,
+    progress: Callable[[Sequence[str]], Iterable[str]] = iter,
 ) -> MonitoringRun:
     """Monitor the calls of `frame` (input contract in `serving.monitoring.calls`), period by period.
 
     `known_reasons`: code → texts describing the reason (taxonomy label, definition, examples) for novelty;
     `reason_labels`: code → French label for messages; `registry`: the clusters of earlier runs (not modified: the
     updated copy is returned); `since`: first period label to report (earlier periods are history only);
-    `emerging=False` skips clustering (no text needed, no spaCy).
+    `emerging=False` skips clustering (no text needed, no spaCy). `prior_changes`: the changes of writing found
+    before `since` by earlier runs; `keep_states`: keep the registry as it stands after each period (what an
+    incremental run starts from); `progress`: wraps the periods (a progress bar).
     """
     config = config or default_config()
     calls = prepare_calls(frame, granularity=granularity, require_text=emerging)
@@ -220,32 +228,46 @@ def run_monitoring(
 
     registry = registry.copy() if registry is not None else ClusterRegistry()
     clusters: dict[str, list[EmergingCluster]] = {}
-    changes: dict[str, WritingChange] = {}
+    changes: dict[str, WritingChange] = dict(prior_changes or {})
+    states: dict[str, dict[str, Any]] = {}
     if emerging:
         settings = config.emerging
         lemmatizer = lemmatizer or make_lemmatizer(
             settings.representation.lemmatizer, extra_stop_words=settings.representation.extra_stop_words
         )
-        found_emerging = detect_emerging(
-            calls,
-            granularity,
-            settings=settings,
-            registry=registry,
-            lemmatizer=lemmatizer,
-            known_reasons=known_reasons,
-            since=since,
-        )
-        clusters, changes = found_emerging.clusters, found_emerging.writing_changes
-        clusters = with_themes(
-            clusters,
-            calls,
-            granularity,
-            settings=settings,
-            registry=registry,
-            lemmatizer=lemmatizer,
-            since=since,
-            changes=changes,
-        )
+        terms_cache: dict[pd.Timestamp, tuple[pd.DataFrame, list[frozenset[str]]]] = {}
+        labels = sorted(label for label in calls[PERIOD].unique() if since is None or label >= since)
+        # One period at a time, clusters then themes: the registry after period p depends only on periods ≤ p, so an
+        # incremental run (from the registry stored after p) gives exactly what a full run gives.
+        for label in progress(labels):
+            found_emerging = detect_emerging(
+                calls,
+                granularity,
+                settings=settings,
+                registry=registry,
+                lemmatizer=lemmatizer,
+                known_reasons=known_reasons,
+                since=label,
+                until=label,
+                prior_changes=changes,
+            )
+            changes.update(found_emerging.writing_changes)
+            clusters.update(
+                with_themes(
+                    found_emerging.clusters,
+                    calls,
+                    granularity,
+                    settings=settings,
+                    registry=registry,
+                    lemmatizer=lemmatizer,
+                    since=label,
+                    until=label,
+                    changes=changes,
+                    terms_cache=terms_cache,
+                )
+            )
+            if keep_states:
+                states[label] = registry.to_dict()
 
     overall = shares[shares["scope"] == ALL_SCOPE]
     periods = []
@@ -294,4 +316,11 @@ def run_monitoring(
             )
         )
     report = MonitoringReport(granularity=granularity, periods=tuple(periods))
-    return MonitoringRun(report=report, registry=registry, autre_table=shares, volume_table=volumes)
+    return MonitoringRun(
+        report=report,
+        registry=registry,
+        autre_table=shares,
+        volume_table=volumes,
+        changes={label: change for label, change in changes.items() if since is None or label >= since},
+        registry_states=states,
+    )

@@ -96,17 +96,25 @@ class SpacyLemmatizer:
 
 
 class CachedLemmatizer:
-    """Remembers the tokens of each distinct text: a note seen in several periods is lemmatised once per run."""
+    """Remembers the tokens of each distinct text: a note seen in several periods is lemmatised once per run.
 
-    def __init__(self, lemmatizer: Lemmatizer) -> None:
+    At most `max_entries` texts are kept, the oldest forgotten first: periods are analysed in order and each needs
+    only its recent history, so memory stays flat however long the history is (None: no limit)."""
+
+    def __init__(self, lemmatizer: Lemmatizer, *, max_entries: int | None = 200_000) -> None:
         self.lemmatizer = lemmatizer
+        self.max_entries = max_entries
         self._cache: dict[str, Tokens] = {}
 
     def __call__(self, texts: Sequence[str]) -> list[Tokens]:
         missing = sorted({text for text in texts if text not in self._cache})
-        if missing:
-            self._cache.update(zip(missing, self.lemmatizer(missing), strict=True))
-        return [self._cache[text] for text in texts]
+        found = dict(zip(missing, self.lemmatizer(missing), strict=True)) if missing else {}
+        out = [found[text] if text in found else self._cache[text] for text in texts]
+        self._cache.update(found)
+        if self.max_entries is not None and len(self._cache) > self.max_entries:
+            for text in list(self._cache)[: len(self._cache) - self.max_entries]:
+                del self._cache[text]
+        return out
 
 
 def make_lemmatizer(kind: str, *, extra_stop_words: Iterable[str] = ()) -> Lemmatizer:

@@ -170,9 +170,13 @@ def detect_themes(
     registry: ClusterRegistry,
     lemmatizer: Lemmatizer,
     since: str | None = None,
+    until: str | None = None,
     changes: Mapping[str, WritingChange] | None = None,
+    terms_cache: dict[pd.Timestamp, tuple[pd.DataFrame, list[frozenset[str]]]] | None = None,
 ) -> dict[str, list[EmergingCluster]]:
-    """Cross-reason themes of every period of `calls` (from `prepare_calls`) from `since` on, keyed by period label.
+    """Cross-reason themes of every period of `calls` (from `prepare_calls`) from `since` to `until` (labels,
+    included), keyed by period label. `terms_cache`: period start → its sampled calls and their terms, kept by the
+    caller between calls (one call per period); periods older than the current one's history are dropped from it.
 
     `registry` is updated in place (ids `T…`, histories), as for the clusters. `changes`: the changes of writing
     the clusters found (`emerging.detect_emerging`); with `drift.rebaseline`, the period of a change has no theme
@@ -184,8 +188,12 @@ def detect_themes(
         return out
     starts: list[pd.Timestamp] = sorted(calls[PERIOD_START].unique())
     label_of = dict(zip(calls[PERIOD_START], calls[PERIOD], strict=False))
-    terms_cache: dict[pd.Timestamp, tuple[pd.DataFrame, list[frozenset[str]]]] = {}
+    terms_cache = {} if terms_cache is None else terms_cache
     change_start: pd.Timestamp | None = None
+    if settings.drift.rebaseline:
+        earlier = [change for label, change in (changes or {}).items() if since is not None and label < since]
+        if earlier:
+            change_start = pd.Timestamp(max(earlier, key=lambda change: change.period).start)
 
     def period_terms(start: pd.Timestamp) -> tuple[pd.DataFrame, list[frozenset[str]]]:
         if start not in terms_cache:
@@ -196,7 +204,7 @@ def detect_themes(
 
     for start in starts:
         label = label_of[start]
-        if since is not None and label < since:
+        if (since is not None and label < since) or (until is not None and label > until):
             continue
         earlier = previous_starts(start, granularity, settings.window_periods - 1)
         window = sorted(s for s in (*earlier, start) if s in set(starts))
@@ -205,6 +213,8 @@ def detect_themes(
             change_start = start
         if change_start is not None and (not before or before[0] < change_start):
             before = [s for s in starts if change_start <= s < start]
+        for old in [s for s in terms_cache if s < min([*before, *window])]:
+            del terms_cache[old]  # bounded memory: only the current period's history is kept
         if len(before) < max(settings.min_history_periods, 1):
             out[label] = []
             continue
@@ -352,7 +362,9 @@ def with_themes(
     registry: ClusterRegistry,
     lemmatizer: Lemmatizer,
     since: str | None = None,
+    until: str | None = None,
     changes: Mapping[str, WritingChange] | None = None,
+    terms_cache: dict[pd.Timestamp, tuple[pd.DataFrame, list[frozenset[str]]]] | None = None,
 ) -> dict[str, list[EmergingCluster]]:
     """The clusters of each period with its themes crossing reasons added and the clusters they explain folded into
     them, in queue order (strong, weak, none; then expected value)."""
@@ -363,7 +375,9 @@ def with_themes(
         registry=registry,
         lemmatizer=lemmatizer,
         since=since,
+        until=until,
         changes=changes,
+        terms_cache=terms_cache,
     )
     rank = {"strong": 0, "weak": 1, "none": 2}
     out = {}

@@ -276,14 +276,15 @@ def run_report(
     the review UI, and an analyst's decisions show in it. A scope `motifs emerging` already monitored is only read
     (the review queue is left exactly as it was); a scope never monitored is saved as `motifs emerging` saves it.
     From files, nothing is stored (ids are those of a fresh registry). `monitored`: see `make_report` (its calls
-    are used; nothing is read or stored again)."""
+    are used, or read from the store when it kept none — an incremental run; nothing is monitored or stored
+    again)."""
     from serving.monitoring import load_config
 
     request.check()
     sources.check()
     config = config or load_config(config_path)
     calibration = read_calibration(sources.model) if sources.model else None
-    if monitored is not None:
+    if monitored is not None and not monitored.source.frame.empty:
         return make_report(
             request,
             monitored.source,
@@ -331,6 +332,7 @@ def run_report(
             taxonomy=taxonomy,
             run_id=sources.run_id,
             calibration=calibration,
+            monitored=monitored,  # an incremental `motifs emerging` keeps no frame: its calls are read here
         )
     finally:
         db.close()

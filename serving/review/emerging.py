@@ -12,10 +12,11 @@ run, and saving a run never overwrites a status (`serving.store.monitoring`).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,16 +40,29 @@ from serving.monitoring import (
     run_monitoring,
 )
 from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, period_starts
+from serving.monitoring.emerging import WritingChange
 from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
-from serving.monitoring.text import Lemmatizer
+from serving.monitoring.text import CachedLemmatizer, Lemmatizer, make_lemmatizer
 from serving.redaction import default_redactor
+from serving.review.incremental import (
+    Period,
+    StoredLemmatizer,
+    labels_of,
+    lemmatizer_key,
+    local_period_starts,
+    period_end,
+    plan,
+    settings_fingerprint,
+    utc_bounds,
+)
 from serving.review.precision import QueuePrecision, queue_precision
 from serving.store import (
     ClusterRecord,
     ClusterSnapshot,
     Database,
     MonitoringRunRecord,
+    PeriodState,
     monitoring_scope,
 )
 from taxonomy import AUTRE
@@ -78,6 +92,8 @@ class EmergingOutcome:
     run: MonitoringRunRecord | None  # the stored run (None when nothing is stored)
     source: EmergingInput
     precision: QueuePrecision | None = None  # analysts' past decisions on this scope (None without a store)
+    reused: tuple[str, ...] = ()  # periods whose stored results were reused (incremental run over the store)
+    computed: tuple[str, ...] = ()  # periods computed (all of them outside an incremental run)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The scripting format: `{"periods": [{"period", "autre_share", "clusters": [{"id", "size", "keywords",
@@ -118,18 +134,18 @@ def local_midnight_utc(day: date) -> datetime:
 # --- inputs --------------------------------------------------------------------------------------------------------
 
 
-def calls_from_store(
-    db: Database,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    site: str | None = None,
-    model_version: str | None = None,
-) -> EmergingInput:
-    """The store's predictions of calls made in [start, end] (local days, `end` included) by one model version:
-    `model_version`, else the one that scored the most calls of the window (the newest on a tie)."""
+def utc_window(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+    """[start, end] in local days as UTC instants [low, high) (open ends: far past, far future)."""
     low = local_midnight_utc(start) if start else datetime(1970, 1, 1, tzinfo=UTC)
     high = local_midnight_utc(end + timedelta(days=1)) if end else datetime(9999, 1, 1, tzinfo=UTC)
+    return low, high
+
+
+def followed_model_version(
+    db: Database, low: datetime, high: datetime, model_version: str | None
+) -> tuple[str, dict[str, int]]:
+    """`model_version`, else the one that scored the most calls in [low, high) (the newest on a tie); with the
+    calls each version scored there."""
     versions = db.predictions.model_versions(low, high)
     if not versions:
         raise NoMonitoringData(
@@ -144,13 +160,35 @@ def calls_from_store(
             f"aucune prédiction du modèle {model_version[:128]} pour cette période "
             f"(modèles présents : {', '.join(sorted(versions))})"
         )
-    records = list(db.predictions.iter_between(low, high, site=site, model_version=model_version))
-    if not records:
+    return model_version, versions
+
+
+def calls_from_store(
+    db: Database,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    site: str | None = None,
+    model_version: str | None = None,
+) -> EmergingInput:
+    """The store's predictions of calls made in [start, end] (local days, `end` included) by one model version:
+    `model_version`, else the one that scored the most calls of the window (the newest on a tie)."""
+    low, high = utc_window(start, end)
+    model_version, versions = followed_model_version(db, low, high, model_version)
+    # Streamed into the frame chunk by chunk: the prediction records of a long history are never all held at once.
+    refs: Counter[str] = Counter()
+    parts = []
+    records = db.predictions.iter_between(low, high, site=site, model_version=model_version)
+    while chunk := list(itertools.islice(records, 20_000)):
+        refs.update(record.taxonomy_version for record in chunk)
+        parts.append(calls_from_predictions(chunk))
+    if not parts:
         raise NoMonitoringData("aucune prédiction pour ce site et cette période")
-    refs = Counter(record.taxonomy_version for record in records)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     # The agents' own choices: a call whose latest feedback is « autre » counts as « autre » whatever the model said.
-    choices = db.feedback.latest_choices(record.call_id for record in records)
-    summary = [f"Base {db.safe_url} : {len(records)} appel(s) notés par le modèle {model_version}."]
+    choices = db.feedback.latest_choices(frame["call_id"])
+    frame["agent_code"] = frame["call_id"].map(choices).fillna("")
+    summary = [f"Base {db.safe_url} : {len(frame)} appel(s) notés par le modèle {model_version}."]
     chose_autre = sum(1 for code in choices.values() if code == AUTRE)
     if chose_autre:
         summary.append(f"{chose_autre} appel(s) classés « autre » par l'agent lui-même, comptés dans « autre ».")
@@ -159,7 +197,7 @@ def calls_from_store(
             f"Autres modèles présents sur la période (ignorés) : {', '.join(sorted(set(versions) - {model_version}))}."
         )
     return EmergingInput(
-        frame=calls_from_predictions(records, choices),
+        frame=frame,
         source="store",
         model_version=model_version,
         taxonomy_ref=refs.most_common(1)[0][0],
@@ -522,6 +560,7 @@ def monitor_emerging(
     lemmatizer: Lemmatizer | None = None,
     parameters: Mapping[str, Any] | None = None,
     save: bool = True,
+    progress: Callable[[Sequence[str]], Iterable[str]] = iter,
 ) -> EmergingOutcome:
     """Run the monitoring on `source` from the scope's stored registry, and store the result when `db` is given
     (and `save`: with `save=False` the store is only read, the review queue stays as it was).
@@ -544,6 +583,7 @@ def monitor_emerging(
         registry=registry,
         lemmatizer=lemmatizer,
         since=since,
+        progress=progress,
     )
     if not run.report.periods:
         raise NoMonitoringData("aucune période à analyser dans la fenêtre demandée")
@@ -565,6 +605,199 @@ def monitor_emerging(
     precision = queue_precision(db.review.decisions(scope)) if db is not None else None
     return EmergingOutcome(
         report=run.report, registry=run.registry, scope=scope, run=stored, source=source, precision=precision
+    )
+
+
+def _with_statuses(report: PeriodReport, registry: ClusterRegistry) -> PeriodReport:
+    """A stored period's report with each item's status as the registry has it now, and the alerts of items an
+    analyst has decided on since left out (a dismissed cluster stays silent, as in a computed period)."""
+    clusters = tuple(
+        replace(c, status=registry.entries[c.id].status) if c.id in registry.entries else c for c in report.clusters
+    )
+    status = {c.id: c.status for c in clusters}
+    alerts = tuple(a for a in report.alerts if status.get(str(a.scope.get("cluster")), "open") == "open")
+    return replace(report, clusters=clusters, alerts=alerts)
+
+
+_LEMMATIZER_KINDS = {"SpacyLemmatizer": "spacy", "SimpleLemmatizer": "simple"}
+
+
+def _lemmatizer_name(lemmatizer: Lemmatizer | None, config: MonitoringConfig) -> str:
+    """What the notes' tokens depend on: the lemmatizer's kind and stop words (the configured ones by default), so
+    `motifs demo`, which passes its own lemmatizer, and `motifs emerging` share stored results."""
+    words = config.emerging.representation
+    if lemmatizer is None:
+        return lemmatizer_key(words.lemmatizer, words.extra_stop_words)
+    inner = getattr(lemmatizer, "lemmatizer", lemmatizer)  # through the per-run cache
+    kind = _LEMMATIZER_KINDS.get(type(inner).__name__, type(inner).__name__)
+    return lemmatizer_key(kind, getattr(inner, "extra_stop_words", words.extra_stop_words))
+
+
+def monitor_store(
+    db: Database,
+    *,
+    granularity: Granularity,
+    config: MonitoringConfig,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    site: str | None = None,
+    model_version: str | None = None,
+    taxonomy: str | None = None,
+    lemmatizer: Lemmatizer | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    progress: Callable[[Sequence[str]], Iterable[str]] = iter,
+    periods_per_read: int = 4,
+) -> EmergingOutcome:
+    """`motifs emerging` over the store, incrementally (`serving.review.incremental`): the periods whose calls and
+    settings are those of their stored results are reused, the others computed `periods_per_read` at a time (each
+    batch read from the store with the history it needs), and the whole saved as one run. `progress` wraps the
+    batches (named by their first period)."""
+    read_from = history_start(date_from, granularity, history_periods(config)) if date_from else None
+    low, high = utc_window(read_from, date_to)
+    version, versions = followed_model_version(db, low, high, model_version)
+    scope = monitoring_scope(granularity, site)
+    since = period_label(date_from, granularity) if date_from else None
+    span = db.predictions.time_range(low, high, site=site, model_version=version)
+    if span is None:
+        raise NoMonitoringData("aucune prédiction pour ce site et cette période")
+    first_day, last_day = (moment.astimezone(LOCAL_TZ).date() for moment in span)
+    starts = local_period_starts(first_day, last_day, granularity)
+    bounds = utc_bounds(starts, granularity, local_midnight_utc)
+    bounds[0], bounds[-1] = max(bounds[0], low), min(bounds[-1], high)
+    prints = db.predictions.period_fingerprints(bounds, site=site, model_version=version)
+    periods = [
+        Period(label, start, n, fingerprint)
+        for label, start, (n, fingerprint) in zip(labels_of(starts, granularity), starts, prints, strict=True)
+        if n
+    ]
+    settings = settings_fingerprint(
+        config, model_version=version, taxonomy=taxonomy, lemmatizer=_lemmatizer_name(lemmatizer, config)
+    )
+    todo = plan(periods, db.monitoring.period_states(scope, results=False), since=since, settings=settings)
+    if not todo.reported:
+        raise NoMonitoringData("aucune période à analyser dans la fenêtre demandée")
+    stored = db.monitoring.period_states(scope, periods=todo.reused) if todo.reused else {}
+    current = registry_from_records(db.monitoring.registry(scope))
+    by_label = {p.label: p for p in todo.periods}
+    summary = [f"Base {db.safe_url} : {sum(p.n_calls for p in todo.periods)} appel(s) notés par le modèle {version}."]
+    if len(versions) > 1:
+        summary.append(
+            f"Autres modèles présents sur la période (ignorés) : {', '.join(sorted(set(versions) - {version}))}."
+        )
+    reports = [_with_statuses(PeriodReport.from_dict(stored[label].report or {}), current) for label in todo.reused]
+    states: list[PeriodState] = []
+    computed_snapshots: list[ClusterSnapshot] = []
+    if todo.computed:
+        if todo.computed[0] == todo.reported[0]:
+            registry = current
+        else:  # the registry as it stood after the last reused period, with the analysts' decisions of now
+            registry = ClusterRegistry.from_dict(db.monitoring.registry_after(scope, todo.reused[-1]) or {})
+            for entry in registry.entries.values():
+                if entry.id in current.entries:
+                    entry.status = current.entries[entry.id].status
+        prior = {
+            label: WritingChange(**{**state.writing_change, "reasons": tuple(state.writing_change["reasons"])})
+            for label, state in stored.items()
+            if state.writing_change
+        }
+        words = config.emerging.representation
+        base = lemmatizer or make_lemmatizer(words.lemmatizer, extra_stop_words=words.extra_stop_words)
+        inner = getattr(base, "lemmatizer", base)  # below the per-run cache: the cache stays in front
+        # Misses go to the store, not spaCy: a small in-memory cache is enough.
+        stored_tokens = StoredLemmatizer(inner, db.monitoring, key=_lemmatizer_name(base, config))
+        lemmatizer = CachedLemmatizer(stored_tokens, max_entries=50_000)
+        step = max(periods_per_read, 1)
+        batches = {todo.computed[i]: todo.computed[i : i + step] for i in range(0, len(todo.computed), step)}
+        # A few periods at a time, each with only the history it needs: memory does not grow with the history.
+        for first_label in progress(list(batches)):
+            labels = batches[first_label]
+            read = history_start(by_label[labels[0]].start, granularity, history_periods(config))
+            end = period_end(by_label[labels[-1]].start, granularity)
+            source = calls_from_store(
+                db,
+                start=max(read, read_from) if read_from else read,
+                end=min(end, date_to) if date_to else end,
+                site=site,
+                model_version=version,
+            )
+            reasons = calls_taxonomy(source.taxonomy_ref, taxonomy)
+            run = run_monitoring(
+                source.frame,
+                granularity=granularity,
+                config=config,
+                known_reasons=known_reasons(reasons),
+                reason_labels=reason_labels(reasons),
+                registry=registry,
+                lemmatizer=lemmatizer,
+                since=labels[0],
+                prior_changes=prior,
+                keep_states=True,
+            )
+            registry = run.registry
+            prior.update(run.changes)
+            reports += list(run.report.periods)
+            taxonomy_ref = source.taxonomy_ref
+            texts = dict(zip(source.frame["call_id"].astype(str), source.frame["text"].astype(str), strict=True))
+            computed_snapshots += snapshots_from_report(run.report, scope, texts)
+            for period in run.report.periods:
+                change = run.changes.get(period.period)
+                states.append(
+                    PeriodState(
+                        scope=scope,
+                        period=period.period,
+                        calls_fingerprint=by_label[period.period].fingerprint,
+                        settings_fingerprint=settings,
+                        n_calls=by_label[period.period].n_calls,
+                        report=json.loads(json.dumps(period.to_dict(), ensure_ascii=False)),
+                        registry=run.registry_states.get(period.period),
+                        writing_change=asdict(change) if change else None,
+                    )
+                )
+            del source, run, texts
+    else:
+        registry = current
+        latest = db.monitoring.latest_run(scope)
+        taxonomy_ref = latest.taxonomy_version if latest else None
+    history = [p for p in todo.periods if p.label not in set(todo.reported)]
+    known = db.monitoring.period_states(scope, results=False, periods=[p.label for p in history]) if history else {}
+    states += [
+        PeriodState(scope, p.label, p.fingerprint, settings, p.n_calls)
+        for p in history
+        if p.label not in known or known[p.label].calls_fingerprint != p.fingerprint
+    ]
+    summary.append(f"Périodes réutilisées : {len(todo.reused)}, calculées : {len(todo.computed)}.")
+    source_info = EmergingInput(
+        frame=pd.DataFrame(),
+        source="store",
+        model_version=version,
+        taxonomy_ref=taxonomy_ref,
+        summary=tuple(summary),
+        inputs={"database": db.safe_url},
+    )
+    report = MonitoringReport(granularity=granularity, periods=tuple(sorted(reports, key=lambda p: p.period)))
+    saved = db.monitoring.save_run(
+        run_record(
+            report,
+            scope=scope,
+            granularity=granularity,
+            site=site,
+            source=source_info,
+            parameters={"since": since, **(parameters or {})},
+        ),
+        records_from_registry(registry, scope),
+        computed_snapshots,
+        states,
+        kept_periods=todo.reused,
+    )
+    return EmergingOutcome(
+        report=report,
+        registry=registry,
+        scope=scope,
+        run=saved,
+        source=source_info,
+        precision=queue_precision(db.review.decisions(scope)),
+        reused=todo.reused,
+        computed=todo.computed,
     )
 
 
@@ -611,6 +844,7 @@ def run_emerging(
     encoding: str | None = None,
     delimiter: str | None = None,
     taxonomy: str | None = None,
+    progress: Callable[[Sequence[str]], Iterable[str]] = iter,
 ) -> EmergingOutcome:
     """What `motifs emerging` does: inputs from files (both `calls` and `predictions`, the export read with
     `columns`/`encoding`/`delimiter`) or from the store, periods from `date_from` to `date_to` (history before
@@ -623,37 +857,55 @@ def run_emerging(
     config = config or load_config(config_path)
     read_from = history_start(date_from, granularity, history_periods(config)) if date_from else None
     db = Database.open(database_url) if (store or calls is None) else None
+    parameters = {
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "config": Path(config_path).name if config_path else None,
+    }
     try:
-        if calls is not None and predictions is not None:
-            source = calls_from_files(
-                calls,
-                predictions,
+        if calls is None and store:
+            assert db is not None
+            outcome = monitor_store(
+                db,
+                granularity=granularity,
+                config=config,
+                date_from=date_from,
+                date_to=date_to,
                 site=site,
-                start=read_from,
-                end=date_to,
-                redactor=redactor,
-                columns=columns,
-                encoding=encoding,
-                delimiter=delimiter,
+                model_version=model_version,
+                taxonomy=taxonomy,
+                lemmatizer=lemmatizer,
+                parameters=parameters,
+                progress=progress,
             )
         else:
-            assert db is not None
-            source = calls_from_store(db, start=read_from, end=date_to, site=site, model_version=model_version)
-        outcome = monitor_emerging(
-            source,
-            granularity=granularity,
-            db=db if store else None,
-            site=site,
-            since=period_label(date_from, granularity) if date_from else None,
-            config=config,
-            taxonomy=calls_taxonomy(source.taxonomy_ref, taxonomy),
-            lemmatizer=lemmatizer,
-            parameters={
-                "from": date_from.isoformat() if date_from else None,
-                "to": date_to.isoformat() if date_to else None,
-                "config": Path(config_path).name if config_path else None,
-            },
-        )
+            if calls is not None and predictions is not None:
+                source = calls_from_files(
+                    calls,
+                    predictions,
+                    site=site,
+                    start=read_from,
+                    end=date_to,
+                    redactor=redactor,
+                    columns=columns,
+                    encoding=encoding,
+                    delimiter=delimiter,
+                )
+            else:
+                assert db is not None
+                source = calls_from_store(db, start=read_from, end=date_to, site=site, model_version=model_version)
+            outcome = monitor_emerging(
+                source,
+                granularity=granularity,
+                db=db if store else None,
+                site=site,
+                since=period_label(date_from, granularity) if date_from else None,
+                config=config,
+                taxonomy=calls_taxonomy(source.taxonomy_ref, taxonomy),
+                lemmatizer=lemmatizer,
+                parameters=parameters,
+                progress=progress,
+            )
     finally:
         if db is not None:
             db.close()

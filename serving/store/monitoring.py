@@ -11,7 +11,7 @@ and the status changes together.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Table, delete, func, select, update
@@ -26,13 +26,16 @@ from serving.store.records import (
     ClusterRecord,
     ClusterSnapshot,
     MonitoringRunRecord,
+    PeriodState,
     ReviewDecisionRecord,
     ReviewedExample,
 )
 from serving.store.schema import (
     ClusterRow,
     ClusterSnapshotRow,
+    MonitoringPeriodRow,
     MonitoringRunRow,
+    NoteTokensRow,
     ReviewDecisionRow,
     ReviewedExampleRow,
     utcnow,
@@ -43,6 +46,8 @@ _RUNS: Table = MonitoringRunRow.__table__  # type: ignore[assignment]
 _SNAPSHOTS: Table = ClusterSnapshotRow.__table__  # type: ignore[assignment]
 _DECISIONS: Table = ReviewDecisionRow.__table__  # type: ignore[assignment]
 _EXAMPLES: Table = ReviewedExampleRow.__table__  # type: ignore[assignment]
+_PERIODS: Table = MonitoringPeriodRow.__table__  # type: ignore[assignment]
+_TOKENS: Table = NoteTokensRow.__table__  # type: ignore[assignment]
 _IN_CHUNK = 500
 
 
@@ -53,14 +58,25 @@ class MonitoringStore:
 
     # --- writing -------------------------------------------------------------------------------------------------
     def save_run(
-        self, run: MonitoringRunRecord, clusters: Iterable[ClusterRecord], snapshots: Iterable[ClusterSnapshot]
+        self,
+        run: MonitoringRunRecord,
+        clusters: Iterable[ClusterRecord],
+        snapshots: Iterable[ClusterSnapshot],
+        period_states: Iterable[PeriodState] = (),
+        kept_periods: Collection[str] = (),
     ) -> MonitoringRunRecord:
-        """Store a run, the updated registry of its scope and the snapshots of the periods it reported; returns the
-        run with its id. Every cluster and snapshot must belong to the run's scope."""
+        """Store a run, the updated registry of its scope, the snapshots of the periods it reported and the state of
+        the periods it analysed (replaced); returns the run with its id. Every cluster, snapshot and period state
+        must belong to the run's scope. `kept_periods`: reported periods whose stored snapshots are the run's as
+        they are (an incremental run reused them): they are moved to the new run, not sent again."""
         cluster_rows = sorted((_cluster_row(c, run.scope) for c in clusters), key=lambda r: r["cluster_id"])
         snapshot_list = list(snapshots)
-        periods = sorted({str(p["period"]) for p in run.periods} | {s.period for s in snapshot_list})
+        moved_periods = sorted(kept_periods)
+        periods = sorted(
+            ({str(p["period"]) for p in run.periods} | {s.period for s in snapshot_list}) - set(moved_periods)
+        )
         run_row = _run_row(run)
+        state_rows = [_period_row(state, run.scope) for state in period_states]
         try:
             with self._writer.begin() as connection:
                 run_id = int(connection.execute(_RUNS.insert().returning(_RUNS.c.id), [run_row]).scalar_one())
@@ -76,9 +92,20 @@ class MonitoringStore:
                 for start in range(0, len(periods), _IN_CHUNK):
                     chunk = periods[start : start + _IN_CHUNK]
                     connection.execute(delete(_SNAPSHOTS).where(s.scope == run.scope, s.period.in_(chunk)))
+                for start in range(0, len(moved_periods), _IN_CHUNK):
+                    chunk = moved_periods[start : start + _IN_CHUNK]
+                    moved = update(_SNAPSHOTS).where(s.scope == run.scope, s.period.in_(chunk)).values(run_id=run_id)
+                    connection.execute(moved)
                 rows = [_snapshot_row(snapshot, run.scope, run_id) for snapshot in snapshot_list]
                 if rows:
                     connection.execute(_SNAPSHOTS.insert(), rows)
+                if state_rows:
+                    stmt = _insert(connection, _PERIODS)
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["scope", "period"],
+                        set_={c: stmt.excluded[c] for c in state_rows[0] if c not in ("scope", "period")},
+                    )
+                    connection.execute(stmt, state_rows)
                 stored = connection.execute(select(_RUNS).where(_RUNS.c.id == run_id)).one()
         except SQLAlchemyError as exc:
             raise _store_error(f"enregistrement du suivi ({run.scope})", self._engine, exc) from exc
@@ -148,6 +175,57 @@ class MonitoringStore:
         with self._engine.connect() as connection:
             row = connection.execute(select(_RUNS).where(_RUNS.c.id == run_id)).first()
         return _run_record(row._mapping) if row is not None else None
+
+    def period_states(
+        self, scope: str, *, results: bool = True, periods: Collection[str] | None = None
+    ) -> dict[str, PeriodState]:
+        """Period → its stored state without the registry (`registry_after`): of `periods`, or all; `results=False`:
+        fingerprints only, the cheap read of a rerun."""
+        p = _PERIODS.c
+        light = [p.scope, p.period, p.calls_fingerprint, p.settings_fingerprint, p.n_calls]
+        flag = p.report.is_not(None).label("has_results")
+        query = (
+            select(*light, *([p.report, p.writing_change] if results else []), flag)
+            .where(p.scope == scope)
+            .order_by(p.period)
+        )
+        wanted = sorted(periods) if periods is not None else None
+        chunks = [None] if wanted is None else [wanted[i : i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
+        out: dict[str, PeriodState] = {}
+        with self._engine.connect() as connection:
+            for chunk in chunks:
+                chunk_query = query if chunk is None else query.where(p.period.in_(chunk))
+                out.update((row.period, _period_record(row._mapping)) for row in connection.execute(chunk_query))
+        return out
+
+    def registry_after(self, scope: str, period: str) -> dict[str, Any] | None:
+        """The cluster registry as it stood after `period` (an incremental run restarts from it)."""
+        p = _PERIODS.c
+        query = select(p.registry_state).where(p.scope == scope, p.period == period)
+        with self._engine.connect() as connection:
+            return connection.execute(query).scalar_one_or_none()
+
+    def note_tokens(self, keys: Collection[str]) -> dict[str, tuple[list[str], bytes | None]]:
+        """Key → (lemmas, vector bytes) of the notes already lemmatised (`note_tokens`), for those found."""
+        wanted = sorted(set(keys))
+        t = _TOKENS.c
+        out: dict[str, tuple[list[str], bytes | None]] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                query = select(t.key, t.lemmas, t.vector).where(t.key.in_(wanted[start : start + _IN_CHUNK]))
+                out.update((key, (list(lemmas), vector)) for key, lemmas, vector in connection.execute(query))
+        return out
+
+    def save_note_tokens(self, tokens: Mapping[str, tuple[Sequence[str], bytes | None]]) -> None:
+        """Keep notes' lemmas and vectors (a key already there is left as it is)."""
+        rows = [{"key": key, "lemmas": list(lemmas), "vector": vector} for key, (lemmas, vector) in tokens.items()]
+        if not rows:
+            return
+        try:
+            with self._writer.begin() as connection:
+                connection.execute(_insert(connection, _TOKENS).on_conflict_do_nothing(index_elements=["key"]), rows)
+        except SQLAlchemyError as exc:
+            raise _store_error("enregistrement des lemmes des notes", self._engine, exc) from exc
 
     def scopes(self) -> list[str]:
         """Scopes that have clusters, most recently run first."""
@@ -265,6 +343,36 @@ def _cluster_record(row: Any) -> ClusterRecord:
         status=row["status"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+    )
+
+
+def _period_row(state: PeriodState, scope: str) -> dict[str, Any]:
+    if state.scope != scope:
+        raise InvalidRecord(f"période {state.period} du suivi « {state.scope} » enregistrée dans « {scope} »")
+    return {
+        "scope": state.scope,
+        "period": state.period,
+        "calls_fingerprint": state.calls_fingerprint,
+        "settings_fingerprint": state.settings_fingerprint,
+        "n_calls": int(state.n_calls),
+        "report": state.report,
+        "registry_state": state.registry,
+        "writing_change": state.writing_change,
+        "updated_at": utcnow(),
+    }
+
+
+def _period_record(row: Any) -> PeriodState:
+    return PeriodState(
+        scope=row["scope"],
+        period=row["period"],
+        calls_fingerprint=row["calls_fingerprint"],
+        settings_fingerprint=row["settings_fingerprint"],
+        n_calls=int(row["n_calls"]),
+        report=row.get("report"),
+        registry=row.get("registry_state"),
+        writing_change=row.get("writing_change"),
+        has_results=bool(row["has_results"]),
     )
 
 

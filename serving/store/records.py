@@ -242,6 +242,27 @@ class MonitoringRunRecord:
 
 
 @dataclass(frozen=True)
+class PeriodState:
+    """One analysed period of a monitoring scope, as an incremental run needs it (`monitoring_periods`): the
+    fingerprints it was computed from, its report (None: read as history only), the registry after it and the change
+    of writing found in it (JSON dicts of `serving.monitoring`)."""
+
+    scope: str
+    period: str
+    calls_fingerprint: str
+    settings_fingerprint: str
+    n_calls: int
+    report: dict[str, Any] | None = None
+    registry: dict[str, Any] | None = None
+    writing_change: dict[str, Any] | None = None
+    has_results: bool = False  # report and registry stored (also known when they were not read)
+
+    def __post_init__(self) -> None:
+        if self.report is not None and not self.has_results:
+            object.__setattr__(self, "has_results", True)
+
+
+@dataclass(frozen=True)
 class ReviewDecisionRecord:
     """An analyst's decision on a cluster. `reviewer` is the logged-in user on the web pages when users exist,
     otherwise declared (form field, setting or CLI option)."""

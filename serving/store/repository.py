@@ -9,11 +9,12 @@ idempotent on (call_id, model_version).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+import hashlib
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, Select, Table, and_, func, select, text
+from sqlalchemy import Engine, Select, Table, and_, case, func, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from serving.errors import InvalidRecord, UnknownReasonCode
@@ -188,6 +189,69 @@ class PredictionStore:
                 for s, c, code, autre, n in connection.execute(query)
             ]
 
+    def time_range(
+        self, start: datetime, end: datetime, *, site: str | None = None, model_version: str | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """Times of the first and last calls made in [start, end) (None when there is none)."""
+        p = _PREDICTIONS.c
+        query = select(func.min(p.called_at), func.max(p.called_at)).where(
+            *_window(start, end, site=site, model_version=model_version)
+        )
+        with self._engine.connect() as connection:
+            first, last = connection.execute(query).one()
+        if first is None or last is None:
+            return None
+        return first, last
+
+    def period_fingerprints(
+        self, bounds: Sequence[datetime], *, site: str | None = None, model_version: str | None = None
+    ) -> list[tuple[int, str]]:
+        """For each period [bounds[i], bounds[i + 1]): its number of calls and a fingerprint of its predictions
+        (count, sum and max of ids, latest computation time) and of the agents' feedback on them (count, max id) —
+        one GROUP BY query each, done by the database. Equal fingerprints: the period's calls did not change."""
+        if len(bounds) < 2:
+            return []
+        p, f = _PREDICTIONS.c, _FEEDBACK.c
+        bucket = _bucket(p.called_at, bounds)
+        window = _window(bounds[0], bounds[-1], site=site, model_version=model_version)
+        predictions = select(bucket, func.count(), func.sum(p.id), func.max(p.id), func.max(p.created_at))
+        feedback = select(bucket, func.count(f.id), func.max(f.id)).join(_FEEDBACK, f.call_id == p.call_id)
+        with self._engine.connect() as connection:
+            made = {int(row[0]): row[1:] for row in connection.execute(predictions.where(*window).group_by(bucket))}
+            given = {int(row[0]): row[1:] for row in connection.execute(feedback.where(*window).group_by(bucket))}
+        out = []
+        for index in range(len(bounds) - 1):
+            n, total, last, computed = made.get(index, (0, 0, 0, None))
+            key = f"{n}|{total}|{last}|{computed}|{given.get(index, (0, 0))}"
+            out.append((int(n), hashlib.sha1(key.encode("utf-8")).hexdigest()[:32]))
+        return out
+
+    def period_code_counts(
+        self,
+        bounds: Sequence[datetime],
+        *,
+        site: str | None = None,
+        channel: str | None = None,
+        model_version: str | None = None,
+    ) -> list[list[CodeCount]]:
+        """For each period [bounds[i], bounds[i + 1]): calls per (site, channel, code, autre), in one GROUP BY
+        period × site × channel × code × autre query done by the database (SQLite and PostgreSQL alike)."""
+        if len(bounds) < 2:
+            return []
+        p = _PREDICTIONS.c
+        bucket = _bucket(p.called_at, bounds)
+        query = (
+            select(bucket, p.site, p.channel, p.code, p.autre, func.count())
+            .where(*_window(bounds[0], bounds[-1], site=site, channel=channel, model_version=model_version))
+            .group_by(bucket, p.site, p.channel, p.code, p.autre)
+            .order_by(bucket, p.site, p.channel, p.code, p.autre)
+        )
+        out: list[list[CodeCount]] = [[] for _ in range(len(bounds) - 1)]
+        with self._engine.connect() as connection:
+            for index, s, c, code, autre, n in connection.execute(query):
+                out[int(index)].append(CodeCount(site=s, channel=c, code=code, autre=bool(autre), calls=int(n)))
+        return out
+
     def model_versions(self, start: datetime, end: datetime) -> dict[str, int]:
         """Model versions that scored calls made in [start, end), with their number of calls."""
         p = _PREDICTIONS.c
@@ -226,6 +290,13 @@ class PredictionStore:
         with self._engine.connect() as connection:
             for row in connection.execution_options(yield_per=chunk_size).execute(query):
                 yield _prediction_record(row._mapping)
+
+
+def _bucket(column: Any, bounds: Sequence[datetime]) -> Any:
+    """The index i of the period [bounds[i], bounds[i + 1]) a time falls in, as a SQL CASE (portable)."""
+    whens = [(column < bound, index) for index, bound in enumerate(bounds[1:-1])]
+    # Labelled: GROUP BY the label, so PostgreSQL sees one expression (not two copies with their own parameters).
+    return (case(*whens, else_=len(bounds) - 2) if whens else literal(0)).label("period_index")
 
 
 def _window(

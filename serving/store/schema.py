@@ -49,6 +49,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -269,6 +270,41 @@ class ClusterSnapshotRow(Base):
         Index(None, "scope", "period"),
         Index(None, "run_id"),
     )
+
+
+class MonitoringPeriodRow(Base):
+    """What an incremental `motifs emerging` needs of each analysed period (issue 17): the fingerprint of its calls
+    and of the settings it was analysed with (equal → reused, not recomputed), and its stored results."""
+
+    __tablename__ = "monitoring_periods"
+
+    scope: Mapped[str] = mapped_column(String(SCOPE_LENGTH), primary_key=True)
+    period: Mapped[str] = mapped_column(String(PERIOD_LENGTH), primary_key=True)
+    calls_fingerprint: Mapped[str] = mapped_column(String(64), comment="count, ids and times of its calls, hashed")
+    settings_fingerprint: Mapped[str] = mapped_column(String(64), comment="model, taxonomy, configuration, hashed")
+    n_calls: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="PeriodReport; null: history only"
+    )
+    registry_state: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="cluster registry after this period"
+    )
+    writing_change: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="change of writing found in it"
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoteTokensRow(Base):
+    """Content lemmas and static vector of a note as the monitoring's lemmatizer made them (issue 17): a later
+    incremental run reads them instead of running spaCy again on its reference periods. Keyed by a hash of the
+    lemmatizer's settings and the note: the note itself is not stored here."""
+
+    __tablename__ = "note_tokens"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True, comment="sha1(lemmatizer settings, note)")
+    lemmas: Mapped[list[str]] = mapped_column(JSON)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, comment="float32 mean static vector; null: none")
 
 
 class ReviewDecisionRow(Base):

@@ -1,0 +1,207 @@
+"""`motifs emerging --period week` at national scale (issue 17): full run, rerun, one more week; time and peak RSS.
+
+Run from the repository root:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/emerging_scale.py [--rows 240000] [--weeks 16] [--seed 42]
+
+1. The demo corpus (`training.demo`) with `rows` calls over `weeks` weeks, plus one more week at the same rate;
+   notes redacted by `pipeline.redaction` (rules and name lists, NER off), scored by the benchmarks' stand-in
+   classifier (TF-IDF + logistic regression trained on 6,000 ordinary calls, « autre » below its abstention
+   threshold) and written to a fresh SQLite store with the store's own writer (`db.predictions.add_many`).
+2. `motifs emerging --period week` (the product's command, default configuration: spaCy lemmas) as a child process,
+   timed, its peak RSS read from `wait4`:
+   - **full**: the first run over the `weeks` weeks (nothing stored yet);
+   - **rerun**: the same command again (nothing new);
+   - **+1 week**: the extra week written to the store, the command again (only that week should be computed);
+   - **baseline, full without reuse** (`--no-store`, the same run over all `weeks + 1` weeks computed from scratch,
+     as every run cost before issue 17) — its JSON must equal the incremental one (ids, signals, alerts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _classifiers import TfidfLogReg
+from _common import REPO_ROOT, RESULTS_DIR, section_header
+
+from pipeline.redaction import Redactor
+from serving.monitoring import known_reasons
+from serving.store import Database, PredictionRecord, ScoredCode
+from taxonomy import AUTRE, load_taxonomy
+from training.demo import DemoSettings, generate_demo_calls
+
+PARIS = ZoneInfo("Europe/Paris")
+TRAIN_ROWS = 6_000
+
+
+def _scored_calls(rows: int, weeks: int, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The demo calls of `weeks` + 1 weeks (redacted, scored), and how long each step took."""
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    total = round(rows * (weeks + 1) / weeks)
+    frame = pd.concat(
+        list(generate_demo_calls(DemoSettings(rows=total, seed=seed, weeks=weeks + 1))), ignore_index=True
+    )
+    times["generate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    frame["text"] = Redactor(use_ner="off").transform(frame["text"].astype(str).tolist())
+    times["redact_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    eligible = frame[(frame["scenario"] == "normal") & (frame["reason"] != AUTRE) & (frame["week"] <= weeks)]
+    train = eligible.sample(n=min(TRAIN_ROWS, len(eligible)), random_state=seed)
+    model = TfidfLogReg().fit(
+        train["text"].tolist(), train["reason"].tolist(), seed=seed, reason_texts=known_reasons(load_taxonomy())
+    )
+    codes, confidence, autre = model.predict(frame["text"].tolist())
+    times["score_s"] = time.perf_counter() - started
+    return frame.assign(code=codes, confidence=confidence, autre=autre), times
+
+
+def _write(db: Database, frame: pd.DataFrame, taxonomy_ref: str) -> None:
+    for begin in range(0, len(frame), 20_000):
+        db.predictions.add_many(
+            [
+                PredictionRecord(
+                    call_id=str(row.call_id),
+                    called_at=row.timestamp.to_pydatetime().replace(tzinfo=PARIS),
+                    code=str(row.code),
+                    confidence=float(row.confidence),
+                    autre=bool(row.autre),
+                    decision="autre" if row.autre else "confident",
+                    top_k=(ScoredCode(str(row.code), float(row.confidence)),),
+                    model_version="stand-in",
+                    taxonomy_version=taxonomy_ref,
+                    source="batch",
+                    site=str(row.site),
+                    channel=str(row.channel),
+                    redacted_text=str(row.text),
+                )
+                for row in frame.iloc[begin : begin + 20_000].itertuples(index=False)
+            ]
+        )
+
+
+def _emerging(url: str, json_out: Path, *extra: str) -> dict[str, Any]:
+    """`motifs emerging --period week` in a child process: wall time, peak RSS (wait4), the line it printed about
+    reuse."""
+    command = [sys.executable, "-m", "motifs", "emerging", "--period", "week", "--database-url", url]
+    command += ["--json", str(json_out), *extra]
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"motifs emerging a échoué (code {status}) :\n{output[-2000:]}")
+    reuse = next((line.strip() for line in output.splitlines() if "Périodes réutilisées" in line), "")
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "reuse": reuse}
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=240_000, help="calls over the first `--weeks` weeks")
+    parser.add_argument("--weeks", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the full run without reuse")
+    parser.add_argument("--out", default=str(RESULTS_DIR / "emerging_scale.md"))
+    parser.add_argument(
+        "--calls-cache",
+        default=None,
+        help="pickle of the scored calls: written on the first run, read on the next ones",
+    )
+    args = parser.parse_args()
+
+    cache = Path(args.calls_cache) if args.calls_cache else None
+    if cache is not None and cache.exists():
+        frame, times = pd.read_pickle(cache)
+    else:
+        frame, times = _scored_calls(args.rows, args.weeks, args.seed)
+        if cache is not None:
+            pd.to_pickle((frame, times), cache)
+    taxonomy_ref = load_taxonomy().ref  # the base the demo corpus is written against (the national default)
+    results: dict[str, dict[str, Any]] = {}
+    loads = [f"début : {_uptime()}"]
+    with tempfile.TemporaryDirectory(prefix="emerging-scale-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'motifs.db'}"
+        db = Database.open(url)
+        started = time.perf_counter()
+        _write(db, frame[frame["week"] <= args.weeks], taxonomy_ref)
+        times["store_s"] = time.perf_counter() - started
+        results["full"] = _emerging(url, Path(tmp) / "full.json")
+        results["rerun"] = _emerging(url, Path(tmp) / "rerun.json")
+        _write(db, frame[frame["week"] > args.weeks], taxonomy_ref)
+        db.close()
+        results["week"] = _emerging(url, Path(tmp) / "week.json")
+        loads.append(f"après les exécutions incrémentales : {_uptime()}")
+        same = None
+        if not args.no_baseline:
+            results["baseline"] = _emerging(url, Path(tmp) / "baseline.json", "--no-store")
+            loads.append(f"fin : {_uptime()}")
+            incremental = json.loads((Path(tmp) / "week.json").read_text(encoding="utf-8"))
+            baseline = json.loads((Path(tmp) / "baseline.json").read_text(encoding="utf-8"))
+            same = incremental == baseline
+    text = _markdown(args, len(frame), times, results, same, loads)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def _markdown(
+    args: argparse.Namespace,
+    n_calls: int,
+    times: dict[str, float],
+    results: dict[str, dict[str, Any]],
+    same: bool | None,
+    loads: list[str],
+) -> str:
+    labels = {
+        "full": f"complète ({args.weeks} semaines, base neuve)",
+        "rerun": "relance (rien de nouveau)",
+        "week": "+1 semaine",
+        "baseline": f"référence sans réutilisation (`--no-store`, {args.weeks + 1} semaines)",
+    }
+    lines = [
+        section_header(f"Suivi à l'échelle nationale — {args.rows:,} appels sur {args.weeks} semaines (issue 17)"),
+        f"`PYTHONPATH=. python benchmarks/emerging_scale.py --rows {args.rows} --weeks {args.weeks}` — "
+        f"{n_calls:,} appels de démonstration générés ({args.weeks} + 1 semaines), préparation : génération "
+        f"{times['generate_s']:.0f} s, anonymisation {times['redact_s']:.0f} s, classifieur de substitution "
+        f"{times['score_s']:.0f} s, écriture dans la base {times.get('store_s', 0):.0f} s.",
+        "",
+        "| exécution de `motifs emerging --period week` | durée (s) | pic RSS (Mo) | réutilisation |",
+        "|---|---:|---:|---|",
+    ]
+    for key, result in results.items():
+        lines.append(
+            f"| {labels[key]} | {result['seconds']:.1f} | {result['peak_rss_mb']:.0f} | {result['reuse'] or '—'} |"
+        )
+    if same is not None:
+        lines.append("")
+        lines.append(
+            "Résultat (+1 semaine, incrémental) identique à la référence recalculée entièrement : "
+            + ("**oui** (JSON égal : identifiants, signaux, alertes)." if same else "**NON**.")
+        )
+    lines += ["", "Charge : " + " ; ".join(loads), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
