@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import sqlalchemy
 
-from pipeline.artifact import load_model
+from pipeline.artifact import load_model, read_manifest
 from pipeline.errors import MissingColumns
 from pipeline.redaction import Redactor
 from serving.batch import ReclassifyOptions, reclassify
@@ -349,6 +349,17 @@ def test_same_answers_and_records_as_the_api(tmp_path: Path, calls: pd.DataFrame
 
     from_api, from_batch = stored(api_db), stored(batch_db)
     assert from_api == from_batch
+    # Both record the model that wrote the predictions, with the calibration its manifest carries (the report
+    # reads it from there).
+    manifest = read_manifest(model_v10)
+    for url in (api_db, batch_db):
+        database = Database.open(url)
+        try:
+            record = database.models.get(str(manifest.model_version))
+        finally:
+            database.close()
+        assert record is not None and record.taxonomy_version == manifest.taxonomy_ref
+        assert record.calibration == manifest.calibration  # none for this small test model: stored as none
     assert "<EMAIL>" in from_batch[sample.call_id.iat[3]][0][6]
     decisions = {rows[0][3] for rows in from_batch.values()}
     assert decisions <= {"confident", "to_confirm", "autre"} and len(decisions) >= 2  # the fields are really filled

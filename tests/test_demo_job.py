@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -48,6 +49,12 @@ def test_demo_job_runs_the_chain_and_a_rerun_changes_nothing(tmp_path: Path) -> 
     assert {event.scenario for event in first.events} == {"emergent_reforme", "sous_theme_attestation", "pic_connexion"}
     registry = _registry(database)
     assert registry, "the monitoring stored no cluster"
+    assert re.search(r"dont attendu par erreur : \d", html)  # the model's calibration beside the « autre » share
+    with sqlite3.connect(database) as connection:  # recorded by the batch: a report over the store needs no --model
+        (calibration,) = connection.execute(
+            "SELECT calibration FROM models WHERE model_version = ?", (first.model_version,)
+        ).fetchone()
+    assert json.loads(calibration)["novelty"]["n_calibration"] > 0
 
     second = run_demo(settings)
     rows_again, distinct_again, runs_again = _table_counts(database)

@@ -8,6 +8,7 @@ personal data is planted in every note of the emerging theme before redaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +22,7 @@ from serving.errors import NoMonitoringData
 from serving.monitoring import SimpleLemmatizer, default_config
 from serving.reports import InvalidReportOptions, ReportRequest, ReportSources, run_report
 from serving.store import Database, ReviewDecisionRecord
-from tests._calibration import save_stand_in
+from tests._calibration import REPORT, save_stand_in
 from tests._monitoring import note_calls
 from tests.review_support import store_predictions
 
@@ -295,6 +296,37 @@ def test_from_the_store_ids_are_the_review_ui_s_and_decisions_show(files, tmp_pa
     with pytest.raises(NoMonitoringData, match="n° 999"):
         run_report(_request(tmp_path / "c.html"), ReportSources(database_url=url, run_id=999), config=CONFIG)
     assert not any("chauffage" in f.text for f in second.content.facts)
+
+
+def test_from_the_store_the_expected_rate_is_the_one_the_scoring_model_recorded(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Over the store, `--model` is not needed: the model that wrote the predictions recorded its calibration there
+    (`db.models`, by the batch and the API). Calls scored before that (no record) keep « inconnu », naming --model."""
+    _, _, frame = files
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    db = Database.open(url)
+    try:
+        redacted = frame.assign(text=frame["text"].map(redact))
+        store_predictions(db, redacted.assign(timestamp=redacted["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")))
+    finally:
+        db.close()
+
+    def autre_fact(name: str) -> str:
+        result = run_report(
+            _request(tmp_path / name), ReportSources(database_url=url), config=CONFIG, lemmatizer=_lemmatizer()
+        )
+        return next(f.text for f in result.content.facts if f.text.startswith("Part des appels classés « autre »"))
+
+    unknown = autre_fact("a.html")
+    assert "inconnu (le modèle m1 n'a pas enregistré sa calibration dans la base : option --model" in unknown
+    db = Database.open(url)
+    try:
+        promise = json.loads(json.dumps(REPORT, default=float))  # as the manifest saved it
+        db.models.record("m2", "national@1.0.0", {**promise, "novelty": None})  # another model's: unused
+        db.models.record("m1", "national@1.0.0", promise)
+    finally:
+        db.close()
+    assert "dont attendu par erreur : 5\u202f% (intervalle 3,2–7,1\u202f%)" in autre_fact("b.html")
+    assert "calibré sur 412 notes" in (tmp_path / "b.html").read_text(encoding="utf-8")
 
 
 def test_site_filter_and_errors(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

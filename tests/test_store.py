@@ -125,6 +125,21 @@ def test_rerun_is_idempotent_and_a_new_model_adds_a_row(db: Database) -> None:
     assert [r.model_version for r in db.predictions.get("c0")] == ["m1", "m2"]
 
 
+def test_a_model_is_recorded_once_per_version_with_its_calibration(db: Database) -> None:
+    assert db.models.get("m1") is None
+    db.models.record("m1", "national@1.0.0", None)  # a model saved before calibration existed
+    first = db.models.get("m1")
+    assert first is not None and first.calibration is None and first.taxonomy_version == "national@1.0.0"
+    promise = {"alpha": 0.05, "novelty": {"level": 0.05, "threshold": 0.8, "rate_interval": [0.03, 0.07]}}
+    db.models.record("m1", "national@1.0.0", promise)  # recorded again (next batch): refreshed, not duplicated
+    db.models.record("m2", "national@1.1.0", {"skipped": "trop peu de notes"})
+    again = db.models.get("m1")
+    assert again is not None and again.calibration == promise
+    assert again.recorded_at is not None and first.recorded_at is not None and again.recorded_at >= first.recorded_at
+    other = db.models.get("m2")
+    assert other is not None and other.calibration == {"skipped": "trop peu de notes"}
+
+
 def test_replace_keeps_the_latest_note_and_keep_leaves_finished_rows(db: Database) -> None:
     db.predictions.add(record("c1", redacted_text="premier jet", source="api"))
     db.predictions.add(record("c1", redacted_text="note complète", source="api"))

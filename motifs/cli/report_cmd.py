@@ -68,7 +68,8 @@ def report(
         typer.Option(
             "--model",
             help="Modèle qui a noté les appels (dossier, ou models:/motifs-reasons@champion) : sa calibration donne "
-            "la part de « autre » attendue par erreur, affichée à côté de la part observée (sinon « inconnu »).",
+            "la part de « autre » attendue par erreur, affichée à côté de la part observée. Inutile depuis la base, "
+            "où le modèle l'a enregistrée en notant les appels (sinon « inconnu »).",
         ),
     ] = None,
     run: Annotated[
@@ -99,8 +100,8 @@ def report(
     taxonomy: CallsTaxonomy = None,
 ) -> None:
     """Écrit un rapport HTML autonome en français pour un directeur de service : synthèse, part de « autre » par
-    site (avec la part attendue par erreur selon la calibration du modèle, --model) et part « à confirmer », motifs
-    en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
+    site (avec la part attendue par erreur selon la calibration du modèle qui a noté les appels) et part « à
+    confirmer », motifs en hausse, motifs émergents, volumes par motif et par domaine, toutes les alertes.
 
     Les graphiques sont dessinés dans la page (SVG) : aucun accès réseau, aucun script, imprimable. Depuis la base,
     le rapport lit le suivi enregistré par motifs emerging (--run, sinon la dernière exécution qui couvre les
@@ -110,9 +111,7 @@ def report(
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --out rapport.html
 
     Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --site lyon --predictions motifs.parquet
-    --calls appels.csv --out rapport-lyon.html
-
-    Exemple : motifs report --from 2026-03-02 --to 2026-04-26 --model motifs-data/modele --out rapport.html
+    --calls appels.csv --model motifs-data/modele --out rapport-lyon.html
     """
     request = ReportRequest(
         start=parse_day(start, "--from"),

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from serving.api.ports import Redactor, SuggestionModel, Taxonomy
 from serving.api.settings import Settings
-from serving.errors import ModelNotLoaded
+from serving.errors import ModelNotLoaded, StoreError
 from serving.redaction import redactor_for as shared_redactor_for
 from serving.store import Database
 
@@ -82,6 +82,7 @@ def load_resources(settings: Settings) -> Resources:
     redactor = redactor_for(model)
     warm_up(model, redactor)
     database = Database.open(settings.database_url, migrate=settings.migrate_on_startup)
+    record_model(database, model.model_version, taxonomy.ref, getattr(artifact.manifest, "calibration", None))
     logger.info(
         "modèle %s chargé (base %s, %d extension(s) de site), base de données %s",
         model.model_version,
@@ -97,6 +98,15 @@ def load_resources(settings: Settings) -> Resources:
         sites=sites,
         executor=ThreadPoolExecutor(settings.model_threads, "motifs-model"),
     )
+
+
+def record_model(database: Database, version: Any, taxonomy_ref: str, calibration: Any) -> None:
+    """Record the served model in the store (version, base, calibration: what the report reads). A store that cannot
+    take it (schema not migrated, read-only) does not stop the API: the report then asks for `--model`."""
+    try:
+        database.models.record(str(version or "inconnue"), taxonomy_ref, calibration)
+    except StoreError as error:
+        logger.warning("modèle non enregistré dans la base : %s", error)
 
 
 def redactor_for(model: Any) -> Redactor:

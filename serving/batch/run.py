@@ -194,7 +194,7 @@ def _run(
     columns = output_columns(rescore=settings.rescore, with_text=options.with_text)
     sink: FileSink | DbSink
     if manifest is None:
-        sink = DbSink(options.output, model_version=loaded.model_version, restart=options.restart)
+        sink = DbSink(options.output, model=loaded, restart=options.restart)
         summary.output = sink.safe_url
     else:
         sink = FileSink(Path(options.output), columns, manifest, restart=options.restart)

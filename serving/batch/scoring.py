@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class LoadedBatchModel:
     taxonomy_version: str
     artifact_sha256: str
     directory: Path | None  # a motifs model directory worker processes can load (None: registry download, gone)
+    calibration: Mapping[str, Any] | None = None  # the manifest's calibration report (recorded in the store)
 
     @property
     def classes(self) -> list[str]:
@@ -80,7 +81,13 @@ def load_batch_model(ref: str | Path) -> LoadedBatchModel:
         taxonomy_version=str(artifact.manifest.taxonomy_ref or getattr(artifact.model, "taxonomy_ref", "") or ""),
         artifact_sha256=artifact.manifest.sha256,
         directory=None if registry else Path(artifact.directory),
+        calibration=_calibration(artifact.manifest),
     )
+
+
+def _calibration(manifest: Any) -> Mapping[str, Any] | None:
+    report = getattr(manifest, "calibration", None)
+    return report if isinstance(report, Mapping) else None
 
 
 def model_directory_for_workers(loaded: LoadedBatchModel, scratch: Path) -> tuple[Path, str]:

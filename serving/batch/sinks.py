@@ -37,7 +37,7 @@ from serving.batch.journal import (
     write_manifest,
 )
 from serving.batch.records import QUARANTINE_COLUMNS, QUARANTINE_SCHEMA, frame_records, output_schema
-from serving.batch.scoring import ChunkResult
+from serving.batch.scoring import ChunkResult, LoadedBatchModel
 from serving.errors import InvalidBatchOptions, RunMismatch
 from serving.store import OnConflict
 
@@ -283,13 +283,15 @@ def check_same_run(previous: RunManifest, current: RunManifest, where: Path) -> 
 
 
 class DbSink:
-    """Results to the motifs database (`source = batch`), resumable by call_id."""
+    """Results to the motifs database (`source = batch`), resumable by call_id. The model is recorded in the store
+    (`db.models`: version, taxonomy, calibration) before any of its predictions."""
 
-    def __init__(self, url: str | None, *, model_version: str, restart: bool) -> None:
+    def __init__(self, url: str | None, *, model: LoadedBatchModel, restart: bool) -> None:
         from serving.store import Database
 
         self.database = Database.open(None if url == "db" else url)
-        self.model_version = model_version
+        self.model_version = model.model_version
+        self.database.models.record(model.model_version, model.taxonomy_version, model.calibration)
         self.restart = restart
         self.quarantine: QuarantineWriter | None = None  # set by the run once the quarantine is open
         self.resumed = False

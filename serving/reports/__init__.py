@@ -10,7 +10,12 @@ same loaders, the store's cluster registry, saved back), `content` decides what 
 `templates/` draw it, `charts` draws the SVG. See docs/REPORTS.md.
 """
 
-from serving.reports.calibration import AutreCalibration, calibration_from_manifest, read_calibration
+from serving.reports.calibration import (
+    AutreCalibration,
+    calibration_from_manifest,
+    read_calibration,
+    stored_calibration,
+)
 from serving.reports.content import ClusterView, Coverage, Fact, ReportContent, build_report, review_link, synthesis
 from serving.reports.errors import InvalidReportInput, InvalidReportOptions, NoCallsInRange, ReportError
 from serving.reports.generate import (
@@ -46,5 +51,6 @@ __all__ = [
     "report_taxonomy",
     "review_link",
     "run_report",
+    "stored_calibration",
     "synthesis",
 ]

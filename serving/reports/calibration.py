@@ -3,8 +3,9 @@
 The novelty gate of a model is calibrated so that at most α (5 % by default) of notes of *known* reasons are sent to
 « autre » (`training.fit`, `training.conformal`); `rate_interval` says where that rate lies on new notes given how many
 notes calibrated it. The report reads it from the model's manifest (`pipeline.artifact`, key `calibration`, written
-since the three outcomes) — never from `training/`, which serving does not import. Without a model, or for a model
-saved before the three outcomes, the rate is « inconnu » and the report says why: it never shows a default.
+since the three outcomes) — never from `training/`, which serving does not import — or, over the store, from what the
+model recorded there when it wrote its predictions (`db.models`). Without either, or for a model saved before the
+three outcomes, the rate is « inconnu » and the report says why: it never shows a default.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline.artifact import MANIFEST_FILE, Manifest, read_manifest
 from pipeline.errors import PipelineError
 from serving.reports import formatting as fmt
 from serving.reports.errors import InvalidReportOptions
+from serving.store import Database
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,26 @@ class AutreCalibration:
 def calibration_from_manifest(manifest: Manifest) -> AutreCalibration:
     """The novelty gate's promise recorded in the manifest; « inconnu » for models saved before it was recorded or
     whose gates could not be calibrated (too few notes)."""
-    report = getattr(manifest, "calibration", None)
-    version = manifest.model_version
+    return calibration_from_report(manifest.model_version, getattr(manifest, "calibration", None))
+
+
+def stored_calibration(db: Database, model_version: str | None) -> AutreCalibration:
+    """The calibration the store recorded for `model_version` when it wrote predictions (`db.models`, since
+    revision 0007); « inconnu », naming `--model`, for a model that wrote before it."""
+    if not model_version:
+        return AutreCalibration()
+    record = db.models.get(model_version)
+    if record is None:
+        return AutreCalibration(
+            model_version,
+            missing=f"le modèle {model_version} n'a pas enregistré sa calibration dans la base : option --model de "
+            "motifs report",
+        )
+    return calibration_from_report(record.model_version, record.calibration)
+
+
+def calibration_from_report(version: str | None, report: Any) -> AutreCalibration:
+    """The promise of a manifest's `calibration` report (as saved, or as the store recorded it)."""
     if not isinstance(report, Mapping):
         return AutreCalibration(version, missing=f"le modèle {version} ne porte pas sa calibration : le réentraîner")
     if "skipped" in report or not isinstance(report.get("novelty"), Mapping):

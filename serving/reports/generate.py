@@ -4,7 +4,8 @@ calls ─ store (one model version) or files (calls export + reclassification ou
     └ serving.review.emerging.monitor_emerging: the scope's cluster registry from the store, run_monitoring,
       registry + snapshots + run saved back (store only) — so the report's cluster ids are the review UI's
     └ the « autre » and volume tables behind the charts (run_monitoring without clustering, same calls)
-    └ the expected false-« autre » rate from the model's manifest (`--model`, `calibration.py`), else « inconnu »
+    └ the expected false-« autre » rate from the model's manifest (`--model`, `calibration.py`), else from what the
+      model recorded in the store, else « inconnu »
     └ build_report (pure) ─ render_report (Jinja2) ─ atomic write of the HTML file
 """
 
@@ -25,7 +26,7 @@ from pipeline.files import atomic_file
 from serving.monitoring import Granularity, Lemmatizer, MonitoringConfig, MonitoringRun, prepare_calls, run_monitoring
 from serving.monitoring.calls import GRANULARITIES
 from serving.redaction import default_redactor
-from serving.reports.calibration import AutreCalibration, read_calibration
+from serving.reports.calibration import AutreCalibration, read_calibration, stored_calibration
 from serving.reports.content import Coverage, ReportContent, build_report
 from serving.reports.errors import InvalidReportOptions, NoCallsInRange
 from serving.reports.forecasts import forecast_section
@@ -322,6 +323,8 @@ def run_report(
             db, start=first, end=request.end, site=request.site, model_version=sources.model_version
         )
         taxonomy = report_taxonomy(source.taxonomy_ref, sources.taxonomy)
+        if calibration is None:  # what the scoring model recorded in the store when it wrote its predictions
+            calibration = stored_calibration(db, source.model_version)
         return make_report(
             request,
             source,

@@ -4,6 +4,7 @@ these repositories only."""
 
 from serving.store.engine import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url, make_engine, safe_url
 from serving.store.migrate import current_revision, head_revision, upgrade
+from serving.store.models import ModelRecord, ModelStore
 from serving.store.monitoring import MonitoringStore, ReviewStore
 from serving.store.records import (
     CLUSTER_STATUSES,
@@ -38,6 +39,8 @@ __all__ = [
     "FeedbackNote",
     "FeedbackRecord",
     "FeedbackStore",
+    "ModelRecord",
+    "ModelStore",
     "MonitoringRunRecord",
     "MonitoringStore",
     "NewUser",

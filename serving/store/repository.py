@@ -1,10 +1,10 @@
 """Repositories: the only place where serving code reads and writes the database (no SQL elsewhere).
 
 `Database.open(url)` creates the engine and migrates the schema; `db.predictions`, `db.feedback`, `db.monitoring`
-(cluster registry, runs, snapshots: `serving.store.monitoring`), `db.review` (decisions, reviewed examples) and
-`db.users` (`serving.store.users`) are the repositories. Writes are short transactions that take the write lock up
-front on SQLite, insert rows sorted by key (no deadlock between concurrent PostgreSQL writers); predictions are
-idempotent on (call_id, model_version).
+(cluster registry, runs, snapshots: `serving.store.monitoring`), `db.review` (decisions, reviewed examples),
+`db.users` (`serving.store.users`) and `db.models` (`serving.store.models`) are the repositories. Writes are short
+transactions that take the write lock up front on SQLite, insert rows sorted by key (no deadlock between concurrent
+PostgreSQL writers); predictions are idempotent on (call_id, model_version).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from serving.store._sql import insert_statement as _insert
 from serving.store._sql import store_error as _store_error
 from serving.store.engine import database_url, make_engine, safe_url, writer
 from serving.store.migrate import upgrade
+from serving.store.models import ModelStore
 from serving.store.monitoring import MonitoringStore, ReviewStore
 from serving.store.records import CodeCount, FeedbackNote, FeedbackRecord, PredictionRecord, ScoredCode, Source
 from serving.store.schema import FeedbackRow, PredictionRow, utcnow
@@ -44,6 +45,7 @@ class Database:
         self.monitoring = MonitoringStore(engine)
         self.review = ReviewStore(engine)
         self.users = UserStore(engine)
+        self.models = ModelStore(engine)
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True) -> Database:

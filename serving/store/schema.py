@@ -31,6 +31,10 @@ but flags the unknown ones).
 Revision 0005: `feedback.source` (`agent` through `/v1/feedback`, `analyst` through the « à confirmer » queue) and
 `feedback.agent` (who chose, when known), so training can cap one agent's share as it caps one site's.
 
+Revision 0006: `monitoring_periods` and `note_tokens` (incremental monitoring). Revision 0007: `models` — one row per
+model version that wrote predictions (batch or API), with its taxonomy and the calibration its manifest carries, so
+the report shows the expected false-« autre » rate of the model that scored the calls without being given the model.
+
 Timestamps are stored in UTC and always returned timezone-aware.
 """
 
@@ -305,6 +309,19 @@ class NoteTokensRow(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True, comment="sha1(lemmatizer settings, note)")
     lemmas: Mapped[list[str]] = mapped_column(JSON)
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, comment="float32 mean static vector; null: none")
+
+
+class ModelRow(Base):
+    """A model version that wrote predictions, and what it promised about « autre » (revision 0007)."""
+
+    __tablename__ = "models"
+
+    model_version: Mapped[str] = mapped_column(String(VERSION_LENGTH), primary_key=True)
+    taxonomy_version: Mapped[str] = mapped_column(String(VERSION_LENGTH), comment='taxonomy ref, "national@1.1.0"')
+    calibration: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), comment="the manifest's calibration report; null: the model carries none"
+    )
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, comment="last time it wrote predictions here")
 
 
 class ReviewDecisionRow(Base):
