@@ -17,7 +17,7 @@ from serving.monitoring import (
     prepare_calls,
     run_monitoring,
 )
-from serving.monitoring.emerging import pooled, relative_novelty
+from serving.monitoring.emerging import _Found, _rewritten_reasons, pooled, relative_novelty
 from tests._monitoring import note_calls
 
 KNOWN = ("paiement_non_recu", "attestation", "rdv_prise", "situation_adresse")
@@ -499,3 +499,31 @@ def test_calls_the_model_doubted_are_never_references_so_a_misfiled_theme_stays_
     found = [c for c in week.clusters if sum("panne_paiement" in call_id for call_id in c.call_ids) >= 6]
     assert len(found) == 1 and found[0].novelty >= 0.75
     assert all("panne_paiement" in call_id for call_id in found[0].call_ids)
+
+
+def _candidate(n_calls: int, parent: str | None = None) -> _Found:
+    return _Found(
+        call_ids=tuple(f"c{i}" for i in range(n_calls)),
+        examples=(),
+        keywords=(),
+        profile={},
+        novelty=0.9,
+        parent_code=parent,
+        nearest_code=parent,
+        period_size=n_calls,
+        cohesion=0.5,
+        rate=float(n_calls),
+        previous_rate=0.0,
+        eligible=True,
+    )
+
+
+def test_candidates_made_of_known_reasons_notes_count_for_a_change_of_writing_a_mostly_autre_one_does_not() -> None:
+    drift = default_config().emerging.drift
+    # 10 calls: 4 + 3 + 2 filed under three reasons, 1 under a fourth, the last one « autre » (not in `filed`).
+    filed = {f"c{i}": code for i, code in enumerate("aaaabbbccd")}
+    assert _rewritten_reasons(_candidate(10), filed, drift) == {"a", "b", "c"}  # d holds 1 call only
+    half_autre = {f"c{i}": code for i, code in enumerate("aaabb")}  # 5 of 10 « autre »: a new need, not a rewrite
+    assert _rewritten_reasons(_candidate(10), half_autre, drift) == set()
+    assert _rewritten_reasons(_candidate(10, parent="a"), filed, drift) == set()  # sub-themes count by their parent
+    assert _rewritten_reasons(_candidate(10), filed, drift.model_copy(update={"candidate_max_autre": None})) == set()

@@ -41,14 +41,11 @@ REFORM = "emergent_reforme"
 FAST_CONFIG = Path(__file__).parent / "data" / "training" / "rapide.yaml"  # the product's model: fold mean, gates
 # The simple lemmatizer (no spaCy) and fewer past calls per reason as novelty references: the exact LSA of the emerging
 # analysis is cubic in the notes of a period, and this test runs 16 periods.
-# One known limit of the defaults on small streams stays switched off (docs/MONITORING.md, known limits): the rule
-# for themes first seen at a change of writing. On this stream (~150 calls a week) the change is detected in the
-# stream's week 12, the very week the reform jumps from 1–3 calls to 8 and stays steady (8–11): against the periods
-# since the change its growth is ×0.9–1.1 and the rule grades it `none`, although its cluster is pure (17 calls,
-# novelty 0.95). Re-baselining, the doubt path and the fold-mean model are the product's defaults here.
-EMERGING_CONFIG = SIMPLE_CONFIG.with_overrides(
-    {"emerging": {"reference_calls_per_code": 20, "drift": {"new_themes_since_change": False}}}
-)
+# Re-baselining, the doubt path, the rule for themes first seen at a change of writing and the fold-mean model are the
+# product's defaults here. On this stream (~150 calls a week) the rewritten notes of the change's first week group
+# across reasons as candidate new reasons; counting the reasons they gather (`drift.candidate_max_autre`) dates the
+# change to that week, so the reform, which jumps the week after, is measured against a week where it was small.
+EMERGING_CONFIG = SIMPLE_CONFIG.with_overrides({"emerging": {"reference_calls_per_code": 20}})
 
 
 def demo(rows: int, seed: int) -> pd.DataFrame:

@@ -105,6 +105,8 @@ class DriftConfig(_Section):
     min_fraction: float = Field(gt=0.0, le=1.0)
     rebaseline: bool = True
     new_themes_since_change: bool = True
+    candidate_max_autre: float | None = Field(ge=0.0, le=1.0)
+    candidate_reason_calls: int = Field(ge=1)
 
 
 class ThemesConfig(_Section):

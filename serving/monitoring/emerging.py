@@ -390,8 +390,9 @@ def _why(item: _Found, *, signal: Signal, growth: float, persistence: int, since
 @dataclass(frozen=True)
 class WritingChange:
     """The way notes are written changed in `period` (new tool, template or team): new sub-themes showed up in many
-    reasons at once. `reasons`, `sites` (site → calls) and `n_calls` describe the sub-theme signals it explains
-    (before re-baselining); `withdrawn` = how many of the period's signals the re-baselined references withdrew."""
+    reasons at once. `reasons`, `sites` (site → calls) and `n_calls` describe the signals it explains (sub-themes, and
+    candidates made of known reasons' notes; before re-baselining); `withdrawn` = how many of the period's signals
+    the re-baselined references withdrew."""
 
     period: str
     start: str  # ISO date of the period's first day
@@ -410,6 +411,20 @@ class EmergingResult:
 
 def _is_writing_change(parents: set[str], reasons_seen: int, settings: DriftConfig) -> bool:
     return len(parents) >= max(settings.min_reasons, settings.min_fraction * reasons_seen)
+
+
+def _rewritten_reasons(item: _Found, filed: Mapping[str, str], settings: DriftConfig) -> set[str]:
+    """Known reasons whose notes a graded candidate new reason (`parent_code` None) gathers: those holding ≥
+    `candidate_reason_calls` of its calls, when less than `candidate_max_autre` of them are « autre » (`filed`: call
+    id → code of the calls filed under a known reason). On a small stream the notes of every reason written a new
+    way group across reasons by their shared new words, rather than as a sub-theme of each; a new need is mostly
+    « autre » (the model does not know it) or one close reason."""
+    if settings.candidate_max_autre is None or item.parent_code is not None:
+        return set()
+    codes = Counter(filed[c] for c in item.call_ids if c in filed)
+    if 1 - codes.total() / len(item.call_ids) >= settings.candidate_max_autre:
+        return set()
+    return {code for code, n in codes.items() if n >= settings.candidate_reason_calls}
 
 
 def _signal(item: _Found, *, has_history: bool, window_calls: float, settings: EmergingConfig) -> Signal:
@@ -511,23 +526,26 @@ def detect_emerging(
         signals = [
             _signal(item, has_history=has_history, window_calls=window_calls, settings=settings) for item in found
         ]
-        parents = {
-            item.parent_code for item, sig in zip(found, signals, strict=True) if item.parent_code and sig != "none"
-        }
+        # The reasons showing notes unlike their references: sub-themes, and candidates made of known reasons' notes.
+        filed = recent.loc[~pooled(recent, settings), ["call_id", "code"]]
+        filed_codes = dict(zip(filed["call_id"], filed["code"].astype(str), strict=True))
+        spans = [
+            ({item.parent_code} if item.parent_code else _rewritten_reasons(item, filed_codes, settings.drift))
+            for item, sig in zip(found, signals, strict=True)
+            if sig != "none"
+        ]
+        parents = set().union(*spans)
         if _is_writing_change(parents, reasons_seen, settings.drift):
-            explained = [item for item, sig in zip(found, signals, strict=True) if item.parent_code and sig != "none"]
+            graded = [item for item, sig in zip(found, signals, strict=True) if sig != "none"]
+            explained = [item for item, span in zip(graded, spans, strict=True) if span]
             sites = Counter(
                 recent.set_index("call_id").loc[[c for item in explained for c in item.call_ids], "site"].astype(str)
             )
             withdrawn = 0
             if settings.drift.rebaseline:
                 change_start = start
-                events = {
-                    c
-                    for item, sig in zip(found, signals, strict=True)
-                    if item.parent_code is None and sig != "none"
-                    for c in item.call_ids
-                }
+                # Candidate new reasons the change does not explain may be a real event: not references.
+                events = {c for item, span in zip(graded, spans, strict=True) if not span for c in item.call_ids}
                 before_count = sum(sig != "none" for sig in signals)
                 found = analyse([start], events)
                 signals = [
