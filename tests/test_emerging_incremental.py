@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from serving.review.emerging import monitor_store, run_emerging, stored_outcome
-from serving.store import Database
+from serving.store import Database, FeedbackRecord
+from taxonomy import AUTRE
 from tests.review_support import SIMPLE_CONFIG, THEME, lemmatizer, store_predictions, stream
 
 
@@ -105,6 +106,36 @@ def test_period_counts_and_fingerprints_are_computed_by_the_database(db_url: str
     store_predictions(db, frame[weeks == 11].head(1).assign(call_id="un-de-plus"))
     after = db.predictions.period_fingerprints(bounds, model_version="m1")
     assert after[0] == prints[0] and after[2] == prints[2] and after[1] != prints[1]
+
+
+def test_calls_the_agents_filed_autre_are_counted_by_the_database_on_every_run(db_url: str) -> None:
+    frame = stream(weeks=3, planted_from=1)
+    db = Database.open(db_url)
+    store_predictions(db, frame)
+    store_predictions(db, frame.head(1).assign(call_id="autre-modele"), model_version="m0")
+    ordinary = frame[~frame["autre"]]["call_id"].tolist()
+
+    def choose(call_id: str, code: str) -> None:
+        db.feedback.add(FeedbackRecord(call_id, (code,), code, "national@1.1.0"), known_codes={code})
+
+    for call_id in ordinary[:4]:
+        choose(call_id, AUTRE)
+    choose(ordinary[0], "rdv_gestion")  # changed their mind: the latest choice counts
+    choose(ordinary[4], "rdv_gestion")
+    choose("autre-modele", AUTRE)  # another model's call: not in the window followed
+    low, high = datetime(2024, 3, 1, tzinfo=UTC), datetime(2024, 4, 1, tzinfo=UTC)
+    assert db.predictions.chosen_by_agent(low, high, AUTRE, model_version="m1") == 3
+    assert db.predictions.chosen_by_agent(low, high, AUTRE) == 4
+    assert db.predictions.chosen_by_agent(high, datetime(2024, 5, 1, tzinfo=UTC), AUTRE) == 0
+    line = "3 appel(s) classés « autre » par l'agent lui-même, comptés dans « autre »."
+    first = run_emerging(
+        granularity="week", config=SIMPLE_CONFIG, lemmatizer=lemmatizer(), database_url=db_url, model_version="m1"
+    )
+    again = run_emerging(
+        granularity="week", config=SIMPLE_CONFIG, lemmatizer=lemmatizer(), database_url=db_url, model_version="m1"
+    )
+    assert first.computed and again.computed == ()
+    assert line in first.source.summary and line in again.source.summary
 
 
 def test_periods_computed_a_few_at_a_time_equal_one_pass(tmp_path: Path) -> None:

@@ -56,6 +56,7 @@ class VolumeConfig(_Section):
 class RepresentationConfig(_Section):
     lemmatizer: Literal["spacy", "simple"]
     svd_components: int = Field(ge=2, le=1000)
+    svd_fit_notes: int = Field(default=20_000, ge=100)  # the SVD is fitted on at most this many notes, applied to all
     char_ngrams: bool
     vector_weight: float = Field(ge=0.0, le=10.0)
     seed: int

@@ -235,21 +235,41 @@ class _Found:
     since_change_rate: float | None = None  # the same over the periods since a change of writing (None: no change)
 
 
+def _past_in(space: _Space, before: Sequence[pd.Timestamp]) -> np.ndarray:
+    """Which rows of `space.past` belong to the `before` periods."""
+    return space.past[PERIOD_START].isin(before).to_numpy() if len(space.past) else np.zeros(0, dtype=bool)
+
+
+def _centroid_similarities(space: _Space, groups: Sequence[np.ndarray]) -> np.ndarray:
+    """Each recent then past call's cosine similarity to each group's centroid (one column per group), in one matrix
+    product over a view of the vectors — not one copy of the past vectors per cluster."""
+    vectors = space.embedding.vectors
+    centroids = np.vstack([vectors[members].mean(axis=0) for members in groups])
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    centroids /= np.where(norms > 0, norms, 1.0)
+    return np.asarray(vectors[: space.n_recent + len(space.past)] @ centroids.T)
+
+
 def _rates(
-    space: _Space, members: np.ndarray, *, window: int, before: Sequence[pd.Timestamp], quantile: float
+    space: _Space,
+    similarity: np.ndarray,
+    members: np.ndarray,
+    *,
+    window: int,
+    before: Sequence[pd.Timestamp],
+    past_in: np.ndarray,
+    quantile: float,
 ) -> tuple[float, float]:
     """Calls per period "like these" now and before: calls (any code) at least as similar to the cluster's centroid
     as its `quantile` member, counted with their sampling weights, over the window and over the `before` periods
-    (rows of `space.past`)."""
-    vectors = space.embedding.vectors
-    centroid = vectors[members].mean(axis=0)
-    centroid /= np.linalg.norm(centroid) or 1.0
-    radius = float(np.quantile(vectors[members] @ centroid, quantile))
+    (`past_in`: the rows of `space.past` in them). `similarity`: every recent then past call's similarity to the
+    cluster's centroid (a column of `_centroid_similarities`)."""
+    radius = float(np.quantile(similarity[members], quantile))
     weights = space.recent["weight"].to_numpy()
-    now = float(weights[vectors[: space.n_recent] @ centroid >= radius].sum()) / window
+    now = float(weights[similarity[: space.n_recent] >= radius].sum()) / window
     if not before or not len(space.past):
         return now, 0.0
-    past = (vectors[space.past_rows] @ centroid >= radius) & space.past[PERIOD_START].isin(before).to_numpy()
+    past = (similarity[space.n_recent :] >= radius) & past_in
     return now, float(space.past["weight"].to_numpy()[past].sum()) / len(before)
 
 
@@ -311,7 +331,13 @@ def _find_clusters(
     is_current = (recent[PERIOD_START] == current).to_numpy()
     recent_per_code = Counter(confident_codes[~low])
     found = []
-    for members in _merge_near_duplicates(space, pool, labels, settings):
+    groups = _merge_near_duplicates(space, pool, labels, settings)
+    past_before, past_since_change = _past_in(space, before), _past_in(space, since_change)
+    block = 128  # centroids per matrix product: bounded memory whatever the number of clusters
+    for index, members in enumerate(groups):
+        if index % block == 0:
+            similarities = _centroid_similarities(space, groups[index : index + block])
+        similarity = similarities[:, index % block]
         filed = Counter(confident_codes[members[~low[members]]])
         parent = None
         if filed:
@@ -332,9 +358,21 @@ def _find_clusters(
             if len(examples) == settings.examples:
                 break
         quantile = settings.growth_similarity_quantile
-        rate, previous_rate = _rates(space, members, window=window, before=before, quantile=quantile)
+        rate, previous_rate = _rates(
+            space, similarity, members, window=window, before=before, past_in=past_before, quantile=quantile
+        )
         since_change_rate = (
-            _rates(space, members, window=window, before=since_change, quantile=quantile)[1] if since_change else None
+            _rates(
+                space,
+                similarity,
+                members,
+                window=window,
+                before=since_change,
+                past_in=past_since_change,
+                quantile=quantile,
+            )[1]
+            if since_change
+            else None
         )
         # Keywords contrast the cluster with every other call and reference of the period's space.
         found.append(

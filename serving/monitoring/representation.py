@@ -1,8 +1,9 @@
 """Vectors, keywords and profiles for a set of notes, all fitted on that set only (deterministic, no model file).
 
 - `embed`: TF-IDF of lemma uni+bigrams and (optionally) of character 3–5-grams of the lemmas, reduced by truncated
-  SVD (fixed seed), L2-normalised; beside it, the mean static word vector of each note, centred on the set's mean and
-  L2-normalised, weighted so that cosine similarity = (tfidf_sim + w · vector_sim) / (1 + w).
+  SVD (fixed seed; fitted on a sample of `svd_fit_notes` notes when the set is larger), L2-normalised; beside it,
+  the mean static word vector of each note, centred on the set's mean and L2-normalised, weighted so that cosine
+  similarity = (tfidf_sim + w · vector_sim) / (1 + w).
 - `keywords`: c-TF-IDF over lemmas — for a cluster c and a lemma t, (share of c's notes containing t) ×
   log(1 + A / f_t), with A the mean number of lemma occurrences per class (each cluster, and everything else as one
   background class) and f_t the occurrences of t over all classes; lemmas found in a single note are skipped.
@@ -50,19 +51,43 @@ class Embedding:
 _EXACT_SVD_MAX_ROWS = 3000
 
 
-def _reduce(matrix: sp.csr_matrix, components: int, seed: int) -> np.ndarray:
+def _reduce(matrix: sp.csr_matrix, components: int, seed: int, *, fit_rows: int | None = None) -> np.ndarray:
     """Rank-`components` LSA coordinates (U·Σ). Exact through the n × n Gram matrix for up to 3,000 notes — faster
-    than randomised SVD at that size, and deterministic — randomised truncated SVD (fixed seed) beyond."""
+    than randomised SVD at that size, and deterministic — randomised truncated SVD (fixed seed) beyond; above
+    `fit_rows` notes, fitted on a fixed-seed sample of `fit_rows` of them and applied to all (X·V, which is U·Σ on
+    the sample): the cost of the fit no longer grows with the period's volume."""
     n, width = matrix.shape
     k = min(components, n - 1, width - 1)
     if k < 2:
         return np.asarray(matrix.toarray())
     if n > _EXACT_SVD_MAX_ROWS:
-        return np.asarray(TruncatedSVD(n_components=k, random_state=seed).fit_transform(matrix))
+        svd = TruncatedSVD(n_components=k, random_state=seed)
+        if fit_rows is None or n <= fit_rows:
+            return np.asarray(svd.fit_transform(matrix))
+        rows = np.sort(np.random.default_rng(seed).choice(n, size=fit_rows, replace=False))
+        return np.asarray(svd.fit(matrix[rows]).transform(matrix))
     gram = np.asarray((matrix @ matrix.T).toarray(), dtype=np.float64)
     values, vectors = np.linalg.eigh(gram)  # ascending
     values, vectors = values[::-1][:k], vectors[:, ::-1][:, :k]
     return np.asarray(vectors * np.sqrt(np.clip(values, 0.0, None)))
+
+
+class _WordNgrams:
+    """scikit-learn's `char_wb` analyzer, remembered per word: its n-grams never cross a space, so a note's are the
+    concatenation of its words' — the same list, computed once per distinct word instead of once per occurrence."""
+
+    def __init__(self) -> None:
+        self._analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, lemmas: tuple[str, ...]) -> list[str]:
+        out: list[str] = []
+        for word in " ".join(lemmas).split():
+            found = self._cache.get(word)
+            if found is None:
+                found = self._cache[word] = self._analyse(word)
+            out.extend(found)
+        return out
 
 
 def embed(docs: Sequence[Tokens], settings: RepresentationConfig) -> Embedding:
@@ -83,11 +108,10 @@ def embed(docs: Sequence[Tokens], settings: RepresentationConfig) -> Embedding:
         words = TfidfVectorizer(analyzer=_words, sublinear_tf=True).fit_transform(lemmas)
         blocks.append(words)
         if settings.char_ngrams:
-            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-            blocks.append(chars.fit_transform([" ".join(item) for item in lemmas]))
+            blocks.append(TfidfVectorizer(analyzer=_WordNgrams(), sublinear_tf=True).fit_transform(lemmas))
     if blocks:
         sparse = normalize(sp.hstack(blocks).tocsr())
-        text_part = normalize(_reduce(sparse, settings.svd_components, settings.seed))
+        text_part = normalize(_reduce(sparse, settings.svd_components, settings.seed, fit_rows=settings.svd_fit_notes))
     else:
         text_part = np.zeros((n, 1))
 

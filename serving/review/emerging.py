@@ -680,6 +680,9 @@ def monitor_store(
     current = registry_from_records(db.monitoring.registry(scope))
     by_label = {p.label: p for p in todo.periods}
     summary = [f"Base {db.safe_url} : {sum(p.n_calls for p in todo.periods)} appel(s) notés par le modèle {version}."]
+    chose_autre = db.predictions.chosen_by_agent(low, high, AUTRE, site=site, model_version=version)
+    if chose_autre:
+        summary.append(f"{chose_autre} appel(s) classés « autre » par l'agent lui-même, comptés dans « autre ».")
     if len(versions) > 1:
         summary.append(
             f"Autres modèles présents sur la période (ignorés) : {', '.join(sorted(set(versions) - {version}))}."

@@ -254,6 +254,29 @@ class PredictionStore:
                 out[int(index)].append(CodeCount(site=s, channel=c, code=code, autre=bool(autre), calls=int(n)))
         return out
 
+    def chosen_by_agent(
+        self,
+        start: datetime,
+        end: datetime,
+        code: str,
+        *,
+        site: str | None = None,
+        model_version: str | None = None,
+    ) -> int:
+        """Calls made in [start, end) (scored by `model_version`, at `site`) whose latest feedback chose `code`:
+        one COUNT(DISTINCT) over predictions joined to each call's latest feedback, done by the database."""
+        p, f = _PREDICTIONS.c, _FEEDBACK.c
+        latest = select(f.call_id, func.max(f.id).label("id")).group_by(f.call_id).subquery()
+        query = (
+            select(func.count(func.distinct(p.call_id)))
+            .select_from(_PREDICTIONS)
+            .join(latest, latest.c.call_id == p.call_id)
+            .join(_FEEDBACK, f.id == latest.c.id)
+            .where(*_window(start, end, site=site, model_version=model_version), f.chosen_code == code)
+        )
+        with self._engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
+
     def model_versions(self, start: datetime, end: datetime) -> dict[str, int]:
         """Model versions that scored calls made in [start, end), with their number of calls."""
         p = _PREDICTIONS.c
