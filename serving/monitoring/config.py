@@ -54,7 +54,7 @@ class VolumeConfig(_Section):
 
 
 class RepresentationConfig(_Section):
-    lemmatizer: Literal["spacy", "simple"]
+    lemmatizer: Literal["spacy", "lookup", "simple"]
     svd_components: int = Field(ge=2, le=1000)
     svd_fit_notes: int = Field(default=20_000, ge=100)  # the SVD is fitted on at most this many notes, applied to all
     char_ngrams: bool
