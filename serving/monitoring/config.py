@@ -69,6 +69,7 @@ class ClusteringConfig(_Section):
     min_samples: int = Field(ge=1)
     distance_threshold: float = Field(gt=0.0, le=2.0)
     merge_similarity: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_pool: int | None = Field(default=None, ge=100)
 
 
 class RegistryConfig(_Section):
