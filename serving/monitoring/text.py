@@ -125,14 +125,17 @@ class LookupLemmatizer:
         self._stops = stop_words(self.extra_stop_words)
 
     def __call__(self, texts: Sequence[str]) -> list[Tokens]:
+        from spacy.tokenizer import Tokenizer
+
         from pipeline.nlp import load_vectors_nlp
 
         if isinstance(texts, str):
             raise TypeError("attendu une liste de textes, reçu une seule chaîne")
         nlp = load_vectors_nlp()
         width = nlp.vocab.vectors.shape[1]
+        tokenizer: Tokenizer = nlp.tokenizer
         out = []
-        for doc in nlp.tokenizer.pipe([_normalise(text) for text in texts], batch_size=self.batch_size):
+        for doc in tokenizer.pipe([_normalise(text) for text in texts], batch_size=self.batch_size):
             lemmas: list[str] = []
             vectors: list[np.ndarray] = []
             for token in doc:
