@@ -8,8 +8,8 @@ Run from the repository root:
    notes redacted by `pipeline.redaction` (rules and name lists, NER off), scored by the benchmarks' stand-in
    classifier (TF-IDF + logistic regression trained on 6,000 ordinary calls, « autre » below its abstention
    threshold) and written to a fresh SQLite store with the store's own writer (`db.predictions.add_many`).
-2. `motifs emerging --period week` (the product's command, default configuration: spaCy lemmas) as a child process,
-   timed, its peak RSS read from `wait4`:
+2. `motifs emerging --period week` (the product's command, default configuration) as a child process of a small
+   launcher, timed, its peak RSS read from `wait4` by the launcher:
    - **full**: the first run over the `weeks` weeks (nothing stored yet);
    - **rerun**: the same command again (nothing new);
    - **+1 week**: the extra week written to the store, the command again (only that week should be computed);
