@@ -46,14 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _classifiers import load_factory
 from _common import RESULTS_DIR, section_header, shared_datasets
 
-from serving.monitoring import (
-    CachedLemmatizer,
-    MonitoringConfig,
-    MonitoringReport,
-    SpacyLemmatizer,
-    load_config,
-    run_monitoring,
-)
+from serving.monitoring import Lemmatizer, MonitoringConfig, MonitoringReport, load_config, run_monitoring
+from serving.monitoring.text import make_lemmatizer
 
 DATASET = "wikit_nlu_covid"
 WEEKS = 12
@@ -229,7 +223,7 @@ def run_seed(
     *,
     factory: Any,
     config: MonitoringConfig,
-    lemmatizer: CachedLemmatizer,
+    lemmatizer: Lemmatizer,
     verbose: bool,
     dump: list[dict[str, Any]] | None = None,
     low_confidence_factor: float | None = None,
@@ -441,7 +435,8 @@ def main() -> int:
     train = pd.read_csv(folder / "training_dataset.csv")
     test = pd.read_csv(folder / "test_dataset.csv")
     config = load_config(args.config)
-    lemmatizer = CachedLemmatizer(SpacyLemmatizer(extra_stop_words=config.emerging.representation.extra_stop_words))
+    words = config.emerging.representation
+    lemmatizer = make_lemmatizer(words.lemmatizer, extra_stop_words=words.extra_stop_words)  # the configured one
     factory = load_factory(args.classifier)
     dump: list[dict[str, Any]] = []
     with threadpool_limits(limits=1):  # BLAS threads fight over 2 shared cores: one thread is several times faster

@@ -14,7 +14,14 @@ from serving.monitoring.monitor import MonitoringRun, emerging_alerts, run_monit
 from serving.monitoring.registry import ClusterRegistry, RegistryEntry
 from serving.monitoring.results import Alert, EmergingCluster, MonitoringReport, PeriodReport, TrendPoint
 from serving.monitoring.sources import calls_from_predictions, known_reasons, reason_labels
-from serving.monitoring.text import CachedLemmatizer, Lemmatizer, SimpleLemmatizer, SpacyLemmatizer, Tokens
+from serving.monitoring.text import (
+    CachedLemmatizer,
+    Lemmatizer,
+    LookupLemmatizer,
+    SimpleLemmatizer,
+    SpacyLemmatizer,
+    Tokens,
+)
 from serving.monitoring.volume import volume_alerts, volume_table
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "InvalidMonitoringConfig",
     "InvalidRegistry",
     "Lemmatizer",
+    "LookupLemmatizer",
     "MonitoringConfig",
     "MonitoringError",
     "MonitoringReport",

@@ -54,7 +54,7 @@ class VolumeConfig(_Section):
 
 
 class RepresentationConfig(_Section):
-    lemmatizer: Literal["spacy", "simple"]
+    lemmatizer: Literal["spacy", "lookup", "simple"]
     svd_components: int = Field(ge=2, le=1000)
     svd_fit_notes: int = Field(default=20_000, ge=100)  # the SVD is fitted on at most this many notes, applied to all
     char_ngrams: bool
@@ -69,6 +69,7 @@ class ClusteringConfig(_Section):
     min_samples: int = Field(ge=1)
     distance_threshold: float = Field(gt=0.0, le=2.0)
     merge_similarity: float | None = Field(default=None, gt=0.0, le=1.0)
+    max_pool: int | None = Field(default=None, ge=100)
 
 
 class RegistryConfig(_Section):

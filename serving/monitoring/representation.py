@@ -39,7 +39,7 @@ def _identity(lemmas: tuple[str, ...]) -> list[str]:
 class Embedding:
     """L2-normalised dense vectors (one row per note) and the unigram lemma counts behind keywords and profiles."""
 
-    vectors: np.ndarray
+    vectors: np.ndarray  # float32
     counts: sp.csr_matrix  # notes × lemmas, binary (does the note contain the lemma)
     vocabulary: tuple[str, ...]
     idf: np.ndarray
@@ -59,17 +59,18 @@ def _reduce(matrix: sp.csr_matrix, components: int, seed: int, *, fit_rows: int 
     n, width = matrix.shape
     k = min(components, n - 1, width - 1)
     if k < 2:
-        return np.asarray(matrix.toarray())
+        return np.asarray(matrix.toarray(), dtype=np.float32)
     if n > _EXACT_SVD_MAX_ROWS:
         svd = TruncatedSVD(n_components=k, random_state=seed)
         if fit_rows is None or n <= fit_rows:
-            return np.asarray(svd.fit_transform(matrix))
+            return np.asarray(svd.fit_transform(matrix), dtype=np.float32)
         rows = np.sort(np.random.default_rng(seed).choice(n, size=fit_rows, replace=False))
-        return np.asarray(svd.fit(matrix[rows]).transform(matrix))
-    gram = np.asarray((matrix @ matrix.T).toarray(), dtype=np.float64)
+        return np.asarray(svd.fit(matrix[rows]).transform(matrix), dtype=np.float32)
+    matrix = matrix.astype(np.float64)  # small set: the Gram matrix and its eigenvectors in double precision
+    gram = np.asarray((matrix @ matrix.T).toarray())
     values, vectors = np.linalg.eigh(gram)  # ascending
     values, vectors = values[::-1][:k], vectors[:, ::-1][:, :k]
-    return np.asarray(vectors * np.sqrt(np.clip(values, 0.0, None)))
+    return np.asarray(vectors * np.sqrt(np.clip(values, 0.0, None)), dtype=np.float32)
 
 
 class _WordNgrams:
@@ -103,27 +104,36 @@ def embed(docs: Sequence[Tokens], settings: RepresentationConfig) -> Embedding:
     df = np.asarray(counts.sum(axis=0)).ravel()
     idf = np.log((1 + n) / (1 + df)) + 1 if len(vocabulary) else np.zeros(0)
 
+    # float32 throughout, one stacked copy normalised in place: at national scale (~56,000 notes a period) the
+    # float64 matrices and their stacked/normalised copies were most of a run's peak memory (issue 17).
     blocks = []
     if len(vocabulary):
-        words = TfidfVectorizer(analyzer=_words, sublinear_tf=True).fit_transform(lemmas)
+        words = TfidfVectorizer(analyzer=_words, sublinear_tf=True, dtype=np.float32).fit_transform(lemmas)
         blocks.append(words)
         if settings.char_ngrams:
-            blocks.append(TfidfVectorizer(analyzer=_WordNgrams(), sublinear_tf=True).fit_transform(lemmas))
+            chars = TfidfVectorizer(analyzer=_WordNgrams(), sublinear_tf=True, dtype=np.float32)
+            blocks.append(chars.fit_transform(lemmas))
     if blocks:
-        sparse = normalize(sp.hstack(blocks).tocsr())
-        text_part = normalize(_reduce(sparse, settings.svd_components, settings.seed, fit_rows=settings.svd_fit_notes))
+        sparse = normalize(sp.hstack(blocks, format="csr"), copy=False)
+        del blocks
+        text_part = normalize(
+            _reduce(sparse, settings.svd_components, settings.seed, fit_rows=settings.svd_fit_notes), copy=False
+        )
+        del sparse
     else:
-        text_part = np.zeros((n, 1))
+        text_part = np.zeros((n, 1), dtype=np.float32)
 
     parts = [text_part]
     static = [doc.vector for doc in docs]
     if settings.vector_weight > 0 and n and all(vector is not None for vector in static):
-        matrix = np.vstack([np.asarray(vector, dtype=np.float64) for vector in static if vector is not None])
+        matrix = np.vstack([np.asarray(vector, dtype=np.float32) for vector in static if vector is not None])
         present = np.linalg.norm(matrix, axis=1) > 0
         if present.any():
             matrix[present] -= matrix[present].mean(axis=0)
-        parts.append(normalize(matrix) * np.sqrt(settings.vector_weight))
-    vectors = normalize(np.hstack(parts)) if n else np.zeros((0, 1))
+        matrix = normalize(matrix, copy=False)
+        matrix *= np.float32(np.sqrt(settings.vector_weight))
+        parts.append(matrix)
+    vectors = normalize(np.hstack(parts), copy=False) if n else np.zeros((0, 1), dtype=np.float32)
     return Embedding(vectors=vectors, counts=counts, vocabulary=vocabulary, idf=idf)
 
 

@@ -619,7 +619,7 @@ def _with_statuses(report: PeriodReport, registry: ClusterRegistry) -> PeriodRep
     return replace(report, clusters=clusters, alerts=alerts)
 
 
-_LEMMATIZER_KINDS = {"SpacyLemmatizer": "spacy", "SimpleLemmatizer": "simple"}
+_LEMMATIZER_KINDS = {"SpacyLemmatizer": "spacy", "LookupLemmatizer": "lookup", "SimpleLemmatizer": "simple"}
 
 
 def _lemmatizer_name(lemmatizer: Lemmatizer | None, config: MonitoringConfig) -> str:
