@@ -3,11 +3,17 @@
 Run from the repository root:
 
     PYTHONPATH=. .venv/bin/python benchmarks/emerging_scale.py [--rows 240000] [--weeks 16] [--seed 42]
+    PYTHONPATH=. .venv/bin/python benchmarks/emerging_scale.py --rows 2400000 --weeks 52 --no-baseline \
+        --store-cache /some/dir/calls_2400k.db   # a year at national rate: the store is built chunk by chunk
 
 1. The demo corpus (`training.demo`) with `rows` calls over `weeks` weeks, plus one more week at the same rate;
    notes redacted by `pipeline.redaction` (rules and name lists, NER off), scored by the benchmarks' stand-in
    classifier (TF-IDF + logistic regression trained on 6,000 ordinary calls, « autre » below its abstention
    threshold) and written to a fresh SQLite store with the store's own writer (`db.predictions.add_many`).
+   With `--store-cache`, the calls are generated, redacted and scored chunk by chunk by two worker processes and
+   written straight into a SQLite file kept for the next runs (the extra week beside it): 2.55 M calls held in one
+   frame took more than 13 GB before they were scored. The stand-in classifier is then trained on 6,000 ordinary calls
+   of a separate 60,000-call demo sample (same seed and weeks).
 2. `motifs emerging --period week` (the product's command, default configuration) as a child process of a small
    launcher, timed, its peak RSS read from `wait4` by the launcher:
    - **full**: the first run over the `weeks` weeks (nothing stored yet);
@@ -20,7 +26,10 @@ Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import multiprocessing
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +75,54 @@ def _scored_calls(rows: int, weeks: int, seed: int) -> tuple[pd.DataFrame, dict[
     codes, confidence, autre = model.predict(frame["text"].tolist())
     times["score_s"] = time.perf_counter() - started
     return frame.assign(code=codes, confidence=confidence, autre=autre), times
+
+
+def _stand_in(weeks: int, seed: int) -> TfidfLogReg:
+    """The stand-in classifier of `--store-cache`, trained on 6,000 ordinary calls of a 60,000-call demo sample."""
+    sample = pd.concat(list(generate_demo_calls(DemoSettings(rows=60_000, seed=seed, weeks=weeks))), ignore_index=True)
+    eligible = sample[(sample["scenario"] == "normal") & (sample["reason"] != AUTRE)]
+    train = eligible.sample(n=min(TRAIN_ROWS, len(eligible)), random_state=seed)
+    texts = Redactor(use_ner="off").transform(train["text"].astype(str).tolist())
+    return TfidfLogReg().fit(texts, train["reason"].tolist(), seed=seed, reason_texts=known_reasons(load_taxonomy()))
+
+
+_WORKER_MODEL: list[TfidfLogReg] = []
+
+
+def _init_worker(model: TfidfLogReg) -> None:
+    _WORKER_MODEL[:] = [model]
+
+
+def _score_chunk(chunk: pd.DataFrame) -> pd.DataFrame:
+    chunk = chunk.assign(text=Redactor(use_ner="off").transform(chunk["text"].astype(str).tolist()))
+    codes, confidence, autre = _WORKER_MODEL[0].predict(chunk["text"].tolist())
+    return chunk.assign(code=codes, confidence=confidence, autre=autre)
+
+
+def _build_store(path: Path, rows: int, weeks: int, seed: int, taxonomy_ref: str) -> dict[str, float]:
+    """Writes the first `weeks` weeks into the SQLite file `path` and the extra week into `path`.extra.pkl, chunk by
+    chunk (two worker processes redact and score, this one writes)."""
+    started = time.perf_counter()
+    model = _stand_in(weeks, seed)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    db = Database.open(f"sqlite:///{partial}")
+    extra: list[pd.DataFrame] = []
+    settings = DemoSettings(rows=round(rows * (weeks + 1) / weeks), seed=seed, weeks=weeks + 1, chunk_rows=20_000)
+    done = 0
+    chunks = generate_demo_calls(settings)
+    with multiprocessing.get_context("fork").Pool(2, initializer=_init_worker, initargs=(model,)) as pool:
+        # two chunks at a time: `imap` would read the whole generator ahead into its queue
+        while batch := list(itertools.islice(chunks, 2)):
+            for chunk in pool.map(_score_chunk, batch):
+                _write(db, chunk[chunk["week"] <= weeks], taxonomy_ref)
+                extra.append(chunk[chunk["week"] > weeks])
+                done += len(chunk)
+            print(f"{done:,} appels écrits ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    db.close()
+    pd.to_pickle(pd.concat(extra, ignore_index=True), path.with_suffix(".extra.pkl"))
+    partial.rename(path)
+    return {"build_s": time.perf_counter() - started, "calls": float(done)}
 
 
 def _write(db: Database, frame: pd.DataFrame, taxonomy_ref: str) -> None:
@@ -140,12 +197,20 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the full run without reuse")
     parser.add_argument("--out", default=str(RESULTS_DIR / "emerging_scale.md"))
     parser.add_argument(
+        "--store-cache",
+        default=None,
+        help="SQLite file of the first weeks' scored calls, built chunk by chunk on the first run (for millions of "
+        "calls), copied for each benchmark run",
+    )
+    parser.add_argument(
         "--calls-cache",
         default=None,
         help="pickle of the scored calls: written on the first run, read on the next ones",
     )
     args = parser.parse_args()
 
+    if args.store_cache:
+        return _main_from_store(args)
     cache = Path(args.calls_cache) if args.calls_cache else None
     if cache is not None and cache.exists():
         frame, times = pd.read_pickle(cache)
@@ -183,9 +248,39 @@ def main() -> int:
     return 0
 
 
+def _main_from_store(args: argparse.Namespace) -> int:
+    """`--store-cache`: the runs over a copy of the stored first weeks, then with the extra week (no baseline)."""
+    store = Path(args.store_cache)
+    taxonomy_ref = load_taxonomy().ref
+    times: dict[str, float] = {}
+    if not store.exists():
+        times = _build_store(store, args.rows, args.weeks, args.seed, taxonomy_ref)
+    extra = pd.read_pickle(store.with_suffix(".extra.pkl"))
+    results: dict[str, dict[str, Any]] = {}
+    loads = [f"début : {_uptime()}"]
+    with tempfile.TemporaryDirectory(prefix="emerging-scale-", dir=store.parent) as tmp:
+        copy = Path(tmp) / "motifs.db"
+        shutil.copyfile(store, copy)
+        url = f"sqlite:///{copy}"
+        results["full"] = _emerging(url, Path(tmp) / "full.json")
+        results["rerun"] = _emerging(url, Path(tmp) / "rerun.json")
+        db = Database.open(url)
+        _write(db, extra, taxonomy_ref)
+        db.close()
+        results["week"] = _emerging(url, Path(tmp) / "week.json")
+        loads.append(f"fin : {_uptime()}")
+    n_calls = int(times.get("calls", 0)) or None
+    text = _markdown(args, n_calls, times, results, None, loads)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def _markdown(
     args: argparse.Namespace,
-    n_calls: int,
+    n_calls: int | None,
     times: dict[str, float],
     results: dict[str, dict[str, Any]],
     same: bool | None,
@@ -197,12 +292,19 @@ def _markdown(
         "week": "+1 semaine",
         "baseline": f"référence sans réutilisation (`--no-store`, {args.weeks + 1} semaines)",
     }
+    if "build_s" in times:
+        preparation = f"{n_calls:,} appels générés, anonymisés, classés et écrits par lots en {times['build_s']:.0f} s."
+    elif "generate_s" in times:
+        preparation = (
+            f"{n_calls:,} appels de démonstration générés ({args.weeks} + 1 semaines), préparation : génération "
+            f"{times['generate_s']:.0f} s, anonymisation {times['redact_s']:.0f} s, classifieur de substitution "
+            f"{times['score_s']:.0f} s, écriture dans la base {times.get('store_s', 0):.0f} s."
+        )
+    else:
+        preparation = f"base préparée reprise de `{args.store_cache}`."
     lines = [
         section_header(f"Suivi à l'échelle nationale — {args.rows:,} appels sur {args.weeks} semaines (issue 17)"),
-        f"`PYTHONPATH=. python benchmarks/emerging_scale.py --rows {args.rows} --weeks {args.weeks}` — "
-        f"{n_calls:,} appels de démonstration générés ({args.weeks} + 1 semaines), préparation : génération "
-        f"{times['generate_s']:.0f} s, anonymisation {times['redact_s']:.0f} s, classifieur de substitution "
-        f"{times['score_s']:.0f} s, écriture dans la base {times.get('store_s', 0):.0f} s.",
+        f"`PYTHONPATH=. python benchmarks/emerging_scale.py --rows {args.rows} --weeks {args.weeks}` — {preparation}",
         "",
         "| exécution de `motifs emerging --period week` | durée (s) | pic RSS (Mo) | réutilisation |",
         "|---|---:|---:|---|",
