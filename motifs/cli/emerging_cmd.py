@@ -76,6 +76,13 @@ def emerging(
             help="Enregistrer le suivi (registre des clusters, instantanés, alertes) pour la revue et le rapport.",
         ),
     ] = True,
+    engine: Annotated[
+        Literal["local", "spark"],
+        typer.Option("--engine", help="Moteur du calcul des lemmes des notes : local ou spark."),
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Moteur spark : maître (local[*], local[2], spark://hote:7077…).")
+    ] = "local[*]",
     text_col: TextCol = None,
     id_col: IdCol = None,
     time_col: TimeCol = None,
@@ -98,6 +105,9 @@ def emerging(
 
     Avec --calls, l'export est lu comme par motifs reclassify (--text-col, --id-col, --time-col, --site-col,
     --channel-col, --encoding, --delimiter ; détectés sinon).
+
+    Avec --engine spark (pip install 'motifs[spark]', Java 17+), les lemmes des notes (l'essentiel du calcul) sont
+    calculés par Spark (--spark-master) ; mêmes résultats qu'en local.
     """
     outcome = run_emerging(
         granularity=period,
@@ -118,6 +128,8 @@ def emerging(
         delimiter=delimiter,
         taxonomy=taxonomy,
         progress=_progress,
+        engine=engine,
+        spark_master=spark_master,
     )
     print_outcome(outcome, json_out)
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import sys
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -33,6 +31,7 @@ from serving.batch.engines import Task
 from serving.batch.records import parse_top_k, top_k_json
 from serving.batch.scoring import ChunkProcessor, ChunkResult, LocalNotesScorer, Scored, ScoringSettings
 from serving.errors import SparkUnavailable
+from serving.spark import build_session
 
 INPUT_SCHEMA = "pos long, text string"
 RESULT_SCHEMA = (
@@ -41,47 +40,6 @@ RESULT_SCHEMA = (
 )
 MIN_NOTES_PER_TASK = 500
 _SCORERS: dict[str, LocalNotesScorer] = {}  # per Spark Python worker: model name → scorer, loaded once
-
-
-def spark_environment() -> None:
-    """Spark's Python workers: this interpreter, with this process's import path (motifs may not be installed)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    paths = [p for p in sys.path if p and Path(p).is_dir()]
-    current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*current, *paths]))
-
-
-def build_session(master: str) -> Any:
-    """A SparkSession for `master` with Arrow transfers and without the web UI."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise SparkUnavailable(
-            "PySpark n'est pas installé (attendu : pip install 'motifs[spark]', et Java 17 ou plus)"
-        ) from None
-    spark_environment()
-    if master.startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no network needed (nor warned about) on one machine
-    try:
-        session = (
-            SparkSession.builder.master(master)
-            .appName("motifs-reclassify")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
-            .config("spark.python.worker.reuse", "true")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")  # our own progress bar says it better
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate()
-        )
-        session.sparkContext.setLogLevel("ERROR")
-        return session
-    except Exception as exc:  # Java missing, bad master URL…
-        raise SparkUnavailable(
-            f"impossible de démarrer Spark sur « {master} » ({type(exc).__name__}) ; vérifiez Java (17 ou plus) et "
-            "l'URL du maître (p. ex. local[*] ou spark://hote:7077)"
-        ) from None
 
 
 def _worker_scorer(name: str, sha256: str) -> LocalNotesScorer:
@@ -201,7 +159,7 @@ class SparkEngine:
         session: Any = None,
     ) -> None:
         self._own_session = session is None
-        self.spark = session if session is not None else build_session(master)
+        self.spark = session if session is not None else build_session(master, app="motifs-reclassify")
         name = f"motifs-modele-{sha256[:16]}"
         if not any(uri.rstrip("/").endswith("/" + name) for uri in self.spark.sparkContext.listFiles):
             staged = scratch / name

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -43,6 +43,7 @@ from serving.monitoring.calls import GRANULARITIES, Granularity, period_labels, 
 from serving.monitoring.emerging import WritingChange
 from serving.monitoring.errors import InvalidCallsFrame
 from serving.monitoring.registry import FORMAT_VERSION
+from serving.monitoring.spark_text import SparkLemmatizer
 from serving.monitoring.text import CachedLemmatizer, Lemmatizer, make_lemmatizer
 from serving.redaction import default_redactor
 from serving.review.incremental import (
@@ -57,6 +58,7 @@ from serving.review.incremental import (
     utc_bounds,
 )
 from serving.review.precision import QueuePrecision, queue_precision
+from serving.spark import build_session
 from serving.store import (
     ClusterRecord,
     ClusterSnapshot,
@@ -629,7 +631,7 @@ def _lemmatizer_name(lemmatizer: Lemmatizer | None, config: MonitoringConfig) ->
     if lemmatizer is None:
         return lemmatizer_key(words.lemmatizer, words.extra_stop_words)
     inner = getattr(lemmatizer, "lemmatizer", lemmatizer)  # through the per-run cache
-    kind = _LEMMATIZER_KINDS.get(type(inner).__name__, type(inner).__name__)
+    kind = getattr(inner, "kind", None) or _LEMMATIZER_KINDS.get(type(inner).__name__, type(inner).__name__)
     return lemmatizer_key(kind, getattr(inner, "extra_stop_words", words.extra_stop_words))
 
 
@@ -848,16 +850,50 @@ def run_emerging(
     delimiter: str | None = None,
     taxonomy: str | None = None,
     progress: Callable[[Sequence[str]], Iterable[str]] = iter,
+    engine: Literal["local", "spark"] = "local",
+    spark_master: str = "local[*]",
 ) -> EmergingOutcome:
     """What `motifs emerging` does: inputs from files (both `calls` and `predictions`, the export read with
     `columns`/`encoding`/`delimiter`) or from the store, periods from `date_from` to `date_to` (history before
     `date_from` is read for baselines), results stored unless `store=False`, JSON written to `json_out`. The
-    reasons are those of the calls' base (`calls_taxonomy`), or of `taxonomy` (an id@version or a .yaml path)."""
+    reasons are those of the calls' base (`calls_taxonomy`), or of `taxonomy` (an id@version or a .yaml path).
+    `engine="spark"`: the notes are lemmatised on Spark (`spark_master`), the rest runs here (same results)."""
     if (calls is None) != (predictions is None):
         raise NoMonitoringData("--calls et --predictions vont ensemble (ou aucun des deux : lecture de la base)")
     if date_from and date_to and date_to < date_from:
         raise NoMonitoringData(f"--to {date_to} est avant --from {date_from}")
+    if engine not in ("local", "spark"):
+        raise NoMonitoringData(f"--engine « {engine} » (attendu : local ou spark)")
     config = config or load_config(config_path)
+    if engine == "spark":
+        spark = build_session(spark_master, app="motifs-emerging")
+        try:
+            words = config.emerging.representation
+            return run_emerging(
+                granularity=granularity,
+                calls=calls,
+                predictions=predictions,
+                database_url=database_url,
+                date_from=date_from,
+                date_to=date_to,
+                site=site,
+                store=store,
+                model_version=model_version,
+                config_path=config_path,
+                json_out=json_out,
+                lemmatizer=CachedLemmatizer(
+                    SparkLemmatizer(spark, words.lemmatizer, extra_stop_words=words.extra_stop_words)
+                ),
+                config=config,
+                redactor=redactor,
+                columns=columns,
+                encoding=encoding,
+                delimiter=delimiter,
+                taxonomy=taxonomy,
+                progress=progress,
+            )
+        finally:
+            spark.stop()
     read_from = history_start(date_from, granularity, history_periods(config)) if date_from else None
     db = Database.open(database_url) if (store or calls is None) else None
     parameters = {
