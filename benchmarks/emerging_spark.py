@@ -12,15 +12,14 @@ Run from the repository root (PySpark and Java 17 needed):
    when absent) and `--notes` demo notes (redacted). The tokens of every engine are checked equal.
 2. **A whole run** (with `--store-rows`): `motifs emerging --period week` over a fresh SQLite store of that many demo
    calls (16 weeks, scored by the benchmarks' stand-in classifier), `--engine local` then `--engine spark
-   --spark-master local[2]` on a copy of the store, each a child process (time, peak RSS of the driver from wait4 —
-   Spark's JVM and workers are other processes and not counted), JSON compared.
+   --spark-master local[2]` on a copy of the store, each a child process under `emerging_scale`'s launcher (time, peak
+   RSS of the driver from wait4 — Spark's JVM and workers are other processes and not counted), JSON compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -33,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, RESULTS_DIR, section_header, shared_datasets
-from emerging_scale import _scored_calls, _write
+from _common import RESULTS_DIR, section_header, shared_datasets
+from emerging_scale import _emerging, _scored_calls, _write
 
 from pipeline.redaction import Redactor
 from pipeline.tables import inspect_table, iter_table
@@ -92,17 +91,6 @@ def _lemmas(notes: list[str], kind: str) -> dict[str, Any]:
         finally:
             spark.stop()
     return out
-
-
-def _emerging(url: str, json_out: Path, *extra: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "motifs", "emerging", "--period", "week", "--database-url", url]
-    command += ["--json", str(json_out), *extra]
-    started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
-        raise SystemExit(f"motifs emerging {' '.join(extra)} a échoué (code {status})")
-    return {"seconds": time.perf_counter() - started, "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
 def _whole_runs(rows: int, seed: int) -> dict[str, Any]:
