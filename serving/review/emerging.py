@@ -865,35 +865,6 @@ def run_emerging(
     if engine not in ("local", "spark"):
         raise NoMonitoringData(f"--engine « {engine} » (attendu : local ou spark)")
     config = config or load_config(config_path)
-    if engine == "spark":
-        spark = build_session(spark_master, app="motifs-emerging")
-        try:
-            words = config.emerging.representation
-            return run_emerging(
-                granularity=granularity,
-                calls=calls,
-                predictions=predictions,
-                database_url=database_url,
-                date_from=date_from,
-                date_to=date_to,
-                site=site,
-                store=store,
-                model_version=model_version,
-                config_path=config_path,
-                json_out=json_out,
-                lemmatizer=CachedLemmatizer(
-                    SparkLemmatizer(spark, words.lemmatizer, extra_stop_words=words.extra_stop_words)
-                ),
-                config=config,
-                redactor=redactor,
-                columns=columns,
-                encoding=encoding,
-                delimiter=delimiter,
-                taxonomy=taxonomy,
-                progress=progress,
-            )
-        finally:
-            spark.stop()
     read_from = history_start(date_from, granularity, history_periods(config)) if date_from else None
     db = Database.open(database_url) if (store or calls is None) else None
     parameters = {
@@ -901,7 +872,14 @@ def run_emerging(
         "to": date_to.isoformat() if date_to else None,
         "config": Path(config_path).name if config_path else None,
     }
+    spark = None
     try:
+        if engine == "spark":
+            spark = build_session(spark_master, app="motifs-emerging")
+            words = config.emerging.representation
+            lemmatizer = CachedLemmatizer(
+                SparkLemmatizer(spark, words.lemmatizer, extra_stop_words=words.extra_stop_words)
+            )
         if calls is None and store:
             assert db is not None
             outcome = monitor_store(
@@ -948,6 +926,8 @@ def run_emerging(
     finally:
         if db is not None:
             db.close()
+        if spark is not None:
+            spark.stop()
     if json_out is not None:
         Path(json_out).parent.mkdir(parents=True, exist_ok=True)
         outcome.report.to_json(json_out)
