@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text, update
 from typer.testing import CliRunner
 
 from motifs.cli.main import build_app
 from serving.errors import ModelNotLoaded, UnsupportedDatabase
-from serving.store import head_revision, make_engine
+from serving.store import Database, head_revision, make_engine
+from serving.store.schema import NoteTokensRow
 
 
 def test_db_upgrade_creates_then_keeps_the_schema(tmp_path: Path) -> None:
@@ -31,3 +33,29 @@ def test_serve_without_a_model_is_a_domain_error(monkeypatch) -> None:  # type: 
     monkeypatch.delenv("MOTIFS_MODEL", raising=False)
     result = CliRunner().invoke(build_app(), ["serve", "--model", ""])
     assert isinstance(result.exception, ModelNotLoaded)
+
+
+def test_prune_tokens_forgets_only_the_old_lemmas(db_url: str) -> None:
+    db = Database.open(db_url)
+    db.monitoring.save_note_tokens({"old": (["aide"], None), "new": (["loyer"], b"\x00" * 8), "undated": ([], None)})
+    with make_engine(db_url).begin() as connection:
+        table = NoteTokensRow.__table__
+        connection.execute(
+            update(table).where(table.c.key == "old").values(saved_at=datetime.now(UTC) - timedelta(days=100))
+        )
+        connection.execute(update(table).where(table.c.key == "undated").values(saved_at=None))
+    db.close()
+    result = CliRunner().invoke(build_app(), ["db", "prune-tokens", "--older-than", "90", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    assert "2 note(s) oubliée(s)" in result.output
+    db = Database.open(db_url)
+    assert set(db.monitoring.note_tokens(["old", "new", "undated"])) == {"new"}
+    db.close()
+    with make_engine(db_url).connect() as connection:
+        assert connection.execute(text("select count(*) from note_tokens")).scalar_one() == 1
+
+
+def test_prune_tokens_needs_a_positive_age(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'motifs.db'}"
+    result = CliRunner().invoke(build_app(), ["db", "prune-tokens", "--older-than", "0", "--database-url", url])
+    assert result.exit_code != 0

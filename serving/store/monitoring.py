@@ -12,9 +12,10 @@ and the status changes together.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, func, select, update
+from sqlalchemy import Engine, Table, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from serving.errors import ClusterAlreadyReviewed, InvalidRecord, UnknownCluster
@@ -218,7 +219,11 @@ class MonitoringStore:
 
     def save_note_tokens(self, tokens: Mapping[str, tuple[Sequence[str], bytes | None]]) -> None:
         """Keep notes' lemmas and vectors (a key already there is left as it is)."""
-        rows = [{"key": key, "lemmas": list(lemmas), "vector": vector} for key, (lemmas, vector) in tokens.items()]
+        now = datetime.now(UTC)
+        rows = [
+            {"key": key, "lemmas": list(lemmas), "vector": vector, "saved_at": now}
+            for key, (lemmas, vector) in tokens.items()
+        ]
         if not rows:
             return
         try:
@@ -226,6 +231,17 @@ class MonitoringStore:
                 connection.execute(_insert(connection, _TOKENS).on_conflict_do_nothing(index_elements=["key"]), rows)
         except SQLAlchemyError as exc:
             raise _store_error("enregistrement des lemmes des notes", self._engine, exc) from exc
+
+    def prune_note_tokens(self, before: datetime) -> int:
+        """Forget the lemmas kept before `before` (and those of unknown date); how many rows went. A later run
+        lemmatises again what it needs: the results do not change, only that run's time."""
+        t = _TOKENS.c
+        query = delete(_TOKENS).where(or_(t.saved_at < before, t.saved_at.is_(None)))
+        try:
+            with self._writer.begin() as connection:
+                return int(connection.execute(query).rowcount or 0)
+        except SQLAlchemyError as exc:
+            raise _store_error("suppression des anciens lemmes des notes", self._engine, exc) from exc
 
     def scopes(self) -> list[str]:
         """Scopes that have clusters, most recently run first."""

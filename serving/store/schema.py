@@ -34,6 +34,7 @@ Revision 0005: `feedback.source` (`agent` through `/v1/feedback`, `analyst` thro
 Revision 0006: `monitoring_periods` and `note_tokens` (incremental monitoring). Revision 0007: `models` — one row per
 model version that wrote predictions (batch or API), with its taxonomy and the calibration its manifest carries, so
 the report shows the expected false-« autre » rate of the model that scored the calls without being given the model.
+Revision 0008: `note_tokens.saved_at`, so `motifs db prune-tokens` can bound that table.
 
 Timestamps are stored in UTC and always returned timezone-aware.
 """
@@ -309,6 +310,11 @@ class NoteTokensRow(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True, comment="sha1(lemmatizer settings, note)")
     lemmas: Mapped[list[str]] = mapped_column(JSON)
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, comment="float32 mean static vector; null: none")
+    saved_at: Mapped[datetime | None] = mapped_column(
+        default=utcnow, comment="when the lemmas were kept; null: before revision 0008"
+    )
+
+    __table_args__ = (Index(None, "saved_at"),)
 
 
 class ModelRow(Base):
