@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
-from serving.monitoring.representation import _reduce, _WordNgrams
+from serving.monitoring.representation import _reduce, _word_ngram_counts, _WordNgrams
 
 
 def test_char_ngrams_remembered_per_word_make_the_same_matrix_as_char_wb() -> None:
@@ -17,6 +17,22 @@ def test_char_ngrams_remembered_per_word_make_the_same_matrix_as_char_wb() -> No
     got = cached.fit_transform(docs)
     assert list(cached.get_feature_names_out()) == list(plain.get_feature_names_out())
     assert abs(got - expected).max() < 1e-12
+
+
+def test_char_ngram_counts_by_sparse_product_are_the_vectorizer_s_to_the_bit() -> None:
+    lemmas = [
+        ("dossier", "retraite", "dossier"),
+        (),
+        ("a",),
+        ("rendez vous", "caf"),
+        ("allocation", "logement", "retard"),
+        ("logement", "étudiant"),
+    ]
+    expected = TfidfVectorizer(analyzer=_WordNgrams(), sublinear_tf=True, dtype=np.float32).fit_transform(lemmas)
+    got = TfidfTransformer(sublinear_tf=True).fit_transform(_word_ngram_counts(lemmas))
+    assert got.dtype == expected.dtype == np.float32
+    for attribute in ("indptr", "indices", "data"):  # the same order inside rows too: products add alike
+        assert np.array_equal(getattr(got, attribute), getattr(expected, attribute))
 
 
 def test_svd_fitted_on_a_sample_spans_the_same_space_as_on_all_notes() -> None:

@@ -20,7 +20,7 @@ from itertools import pairwise
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from serving.monitoring.config import RepresentationConfig
@@ -91,6 +91,44 @@ class _WordNgrams:
         return out
 
 
+def _word_ngram_counts(lemmas: Sequence[tuple[str, ...]]) -> sp.csr_matrix:
+    """The count matrix `CountVectorizer(analyzer=_WordNgrams(), dtype=float32)` gives — same n-grams, same
+    alphabetical column order, same values — as (notes × words counts) @ (words × n-grams counts): a note's n-grams are
+    its words' (`_WordNgrams`), so each distinct word is analysed and counted once, and the sum over a note's words is
+    one sparse product instead of a Python loop over every n-gram of every note (24 % of a national run, issue 17)."""
+    analyse = _WordNgrams()
+    word_index: dict[str, int] = {}
+    rows, cols = [], []
+    for i, doc in enumerate(lemmas):
+        for word in " ".join(doc).split():
+            rows.append(i)
+            cols.append(word_index.setdefault(word, len(word_index)))
+    notes_words = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(lemmas), len(word_index))
+    )
+    grams_of = [analyse((word,)) for word in word_index]
+    # as CountVectorizer: columns numbered in order of first appearance, rows sorted by that number, then the columns
+    # renumbered alphabetically without sorting the rows again (the products downstream then add in the same order)
+    first_seen: dict[str, int] = {}
+    for grams in grams_of:
+        for gram in grams:
+            first_seen.setdefault(gram, len(first_seen))
+    if not first_seen:
+        raise ValueError("empty vocabulary")
+    g_rows = [w for w, grams in enumerate(grams_of) for _ in grams]
+    g_cols = [first_seen[gram] for grams in grams_of for gram in grams]
+    words_grams = sp.csr_matrix(
+        (np.ones(len(g_rows), dtype=np.float32), (g_rows, g_cols)), shape=(len(word_index), len(first_seen))
+    )
+    counts = (notes_words @ words_grams).tocsr()
+    counts.sort_indices()
+    alphabetical = np.empty(len(first_seen), dtype=counts.indices.dtype)
+    for rank, gram in enumerate(sorted(first_seen)):
+        alphabetical[first_seen[gram]] = rank
+    counts.indices = alphabetical.take(counts.indices)
+    return counts
+
+
 def embed(docs: Sequence[Tokens], settings: RepresentationConfig) -> Embedding:
     """Vectors for `docs`, fitted on `docs` (see the module docstring). Empty notes get a zero TF-IDF part."""
     n = len(docs)
@@ -111,8 +149,8 @@ def embed(docs: Sequence[Tokens], settings: RepresentationConfig) -> Embedding:
         words = TfidfVectorizer(analyzer=_words, sublinear_tf=True, dtype=np.float32).fit_transform(lemmas)
         blocks.append(words)
         if settings.char_ngrams:
-            chars = TfidfVectorizer(analyzer=_WordNgrams(), sublinear_tf=True, dtype=np.float32)
-            blocks.append(chars.fit_transform(lemmas))
+            chars = TfidfTransformer(sublinear_tf=True).fit_transform(_word_ngram_counts(lemmas))
+            blocks.append(chars)
     if blocks:
         sparse = normalize(sp.hstack(blocks, format="csr"), copy=False)
         del blocks
