@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS_DIR, section_header, shared_datasets
-from emerging_scale import _emerging, _scored_calls, _write
+from emerging_scale import _emerging, _scored_calls, _uptime, _write
 
 from pipeline.redaction import Redactor
 from pipeline.tables import inspect_table, iter_table
@@ -110,10 +109,6 @@ def _whole_runs(rows: int, seed: int) -> dict[str, Any]:
         spark = json.loads((Path(tmp) / "spark.json").read_text(encoding="utf-8"))
         out["same"] = local == spark
     return out
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def main() -> int:

@@ -4,12 +4,19 @@ import path (motifs may not be installed), so the functions they call are the on
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from serving.errors import SparkUnavailable
+
+NOTES_SCHEMA = "pos long, text string"
 
 
 def spark_environment() -> None:
@@ -51,3 +58,26 @@ def build_session(master: str, *, app: str = "motifs") -> Any:
             f"impossible de démarrer Spark sur « {master} » ({type(exc).__name__}) ; vérifiez Java (17 ou plus) et "
             "l'URL du maître (p. ex. local[*] ou spark://hote:7077)"
         ) from None
+
+
+def map_notes(
+    spark: Any,
+    texts: Sequence[str],
+    work: Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]],
+    schema: str,
+    *,
+    min_per_task: int,
+) -> pd.DataFrame:
+    """`work` run by Spark's Python workers (`mapInPandas`) over batches of (`pos`, `text`) of `texts`; its rows (with
+    `pos`, under `schema`) back in the notes' order, one per note (checked)."""
+    frame = pd.DataFrame({"pos": np.arange(len(texts), dtype=np.int64), "text": list(texts)})
+    # createDataFrame makes one partition per Arrow batch (10 000 rows by default): a call would be one task on one
+    # core. Spread it over the cores: 2 tasks per core to even them out, but at least `min_per_task` notes per task
+    # (a task has a fixed cost; with small calls, more tasks made local[2] slower than local[1]).
+    parallelism = int(spark.sparkContext.defaultParallelism)
+    partitions = max(1, min(2 * parallelism, math.ceil(len(texts) / min_per_task)))
+    notes = spark.createDataFrame(frame, schema=NOTES_SCHEMA).repartition(partitions)
+    result = notes.mapInPandas(work, schema=schema).toPandas().sort_values("pos", kind="stable")
+    if len(result) != len(texts) or not np.array_equal(result["pos"].to_numpy(), np.arange(len(texts))):
+        raise SparkUnavailable(f"Spark a renvoyé {len(result)} résultat(s) pour {len(texts)} note(s)")
+    return result

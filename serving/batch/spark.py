@@ -30,10 +30,8 @@ from pipeline.predictions import Prediction, Suggestion
 from serving.batch.engines import Task
 from serving.batch.records import parse_top_k, top_k_json
 from serving.batch.scoring import ChunkProcessor, ChunkResult, LocalNotesScorer, Scored, ScoringSettings
-from serving.errors import SparkUnavailable
-from serving.spark import build_session
+from serving.spark import build_session, map_notes
 
-INPUT_SCHEMA = "pos long, text string"
 RESULT_SCHEMA = (
     "pos long, redacted string, code string, confidence double, autre boolean, decision string, prediction_set string, "
     "novelty double, novelty_threshold double, top_k string, error string"
@@ -100,17 +98,8 @@ class SparkNotesScorer:
     def __call__(self, texts: list[str], k: int) -> list[Scored]:
         if not texts:
             return []
-        frame = pd.DataFrame({"pos": np.arange(len(texts), dtype=np.int64), "text": texts})
-        # createDataFrame makes one partition per Arrow batch (10 000 rows by default): a chunk would be one task on
-        # one core. Spread it over the cores: 2 tasks per core to even them out, but at least ~500 notes per task
-        # (a task has a fixed cost; with small chunks, more tasks made local[2] slower than local[1]).
-        parallelism = int(self.spark.sparkContext.defaultParallelism)
-        partitions = max(1, min(2 * parallelism, math.ceil(len(texts) / MIN_NOTES_PER_TASK)))
-        notes = self.spark.createDataFrame(frame, schema=INPUT_SCHEMA).repartition(partitions)
-        scored = notes.mapInPandas(partial(_score_partition, self.name, self.sha256, k), schema=RESULT_SCHEMA)
-        result = scored.toPandas().sort_values("pos", kind="stable")
-        if len(result) != len(texts) or not np.array_equal(result["pos"].to_numpy(), np.arange(len(texts))):
-            raise SparkUnavailable(f"Spark a renvoyé {len(result)} résultat(s) pour {len(texts)} note(s)")
+        work = partial(_score_partition, self.name, self.sha256, k)
+        result = map_notes(self.spark, texts, work, RESULT_SCHEMA, min_per_task=MIN_NOTES_PER_TASK)
         out: list[Scored] = []
         for redacted, code, confidence, autre, decision, members, novelty, novelty_at, top_k, error in zip(
             result["redacted"].tolist(),

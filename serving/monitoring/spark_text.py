@@ -11,7 +11,6 @@ The per-period counts (periods × reasons × sites × channels) are SQL in the s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
@@ -19,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from serving.errors import SparkUnavailable
 from serving.monitoring.text import Lemmatizer, Tokens, make_lemmatizer
+from serving.spark import map_notes
 
-INPUT_SCHEMA = "pos long, text string"
 RESULT_SCHEMA = "pos long, lemmas array<string>, vector binary"
 MIN_NOTES_PER_TASK = 500  # a task has a fixed cost (and a worker's first task loads spaCy)
 _WORKERS: dict[tuple[str, tuple[str, ...]], Lemmatizer] = {}  # per Spark Python worker, built once
@@ -69,16 +67,8 @@ class SparkLemmatizer:
             raise TypeError("attendu une liste de textes, reçu une seule chaîne")
         if not texts:
             return []
-        frame = pd.DataFrame({"pos": np.arange(len(texts), dtype=np.int64), "text": list(texts)})
-        # createDataFrame makes one partition per Arrow batch: spread the notes over the cores (2 tasks per core to
-        # even them out), but with at least MIN_NOTES_PER_TASK notes per task.
-        parallelism = int(self.spark.sparkContext.defaultParallelism)
-        partitions = max(1, min(2 * parallelism, math.ceil(len(texts) / MIN_NOTES_PER_TASK)))
-        notes = self.spark.createDataFrame(frame, schema=INPUT_SCHEMA).repartition(partitions)
         work = partial(_lemmatise_partition, self.kind, self.extra_stop_words)
-        result = notes.mapInPandas(work, schema=RESULT_SCHEMA).toPandas().sort_values("pos", kind="stable")
-        if len(result) != len(texts) or not np.array_equal(result["pos"].to_numpy(), np.arange(len(texts))):
-            raise SparkUnavailable(f"Spark a renvoyé {len(result)} résultat(s) pour {len(texts)} note(s)")
+        result = map_notes(self.spark, texts, work, RESULT_SCHEMA, min_per_task=MIN_NOTES_PER_TASK)
         return [
             Tokens(
                 tuple(str(lemma) for lemma in lemmas),
